@@ -1,0 +1,159 @@
+import chromium from "@sparticuz/chromium";
+import puppeteer, { type Browser, type CDPSession, type HTTPRequest, type Page } from "puppeteer-core";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fontAssets, fontFile } from "./fonts.ts";
+import type { DocumentParts } from "./html.ts";
+
+/**
+ * The origin documents are served from. `.invalid` never resolves (RFC 6761); every request the
+ * page makes is answered from memory by `answer()` or refused before it leaves the browser.
+ */
+export const ASSET_ORIGIN = "http://report.invalid";
+
+/** Pages kept warm between renders; more concurrent renders open (and then close) extra pages. */
+const MAX_IDLE_PAGES = 4;
+
+/**
+ * One Chromium per process: launched on first use, shared by concurrent renders, relaunched when it
+ * dies. The binary is @sparticuz/chromium's everywhere (laptop, CI, Lambda), so output is the same.
+ */
+let launching: Promise<Browser> | undefined;
+let idle: WarmPage[] = [];
+
+async function launch(): Promise<Browser> {
+  const executablePath = await chromium.executablePath();
+  const browser = await puppeteer.launch({
+    executablePath,
+    headless: "shell",
+    args: [
+      ...chromium.args,
+      // Beside request interception: no host name resolves and no proxy is reachable.
+      "--host-resolver-rules=MAP * ~NOTFOUND",
+      "--proxy-server=127.0.0.1:9",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+    ],
+    // The fontconfig that ships with the binary (as on Lambda), never the machine's own fonts.
+    env: { ...process.env, FONTCONFIG_PATH: join(tmpdir(), "fonts") },
+  });
+  browser.on("disconnected", () => {
+    launching = undefined;
+    idle = [];
+  });
+  return browser;
+}
+
+export async function getBrowser(): Promise<Browser> {
+  launching ??= launch().catch((e: unknown) => {
+    launching = undefined;
+    throw e;
+  });
+  const browser = await launching;
+  if (!browser.connected) {
+    launching = undefined;
+    return getBrowser();
+  }
+  return browser;
+}
+
+export function browserIsUp(): boolean {
+  return launching !== undefined;
+}
+
+export async function closeBrowser(): Promise<void> {
+  const current = launching;
+  launching = undefined;
+  idle = [];
+  const browser = await current?.catch(() => undefined);
+  await browser?.close().catch(() => undefined);
+}
+
+/**
+ * A page whose document already holds the bundled @font-face rules and the fonts decoded by earlier
+ * renders. Each render resets it: language, title, styles and body are all replaced, so nothing of
+ * one report survives into the next, but the fonts need not be fetched and parsed again.
+ */
+interface WarmPage {
+  page: Page;
+  session: CDPSession;
+  /** URLs the current document tried to reach and was refused. */
+  refused: string[];
+}
+
+const SHELL = `<!doctype html><html><head><meta charset="utf-8"><title></title>
+<style>${"/*fonts*/"}</style><style id="document-style"></style></head><body></body></html>`;
+
+async function openWarmPage(): Promise<WarmPage> {
+  const browser = await getBrowser();
+  const page = await browser.newPage();
+  const warm: WarmPage = { page, session: await page.createCDPSession(), refused: [] };
+  try {
+    // Page scripts never run: the document is filled in over the DevTools protocol.
+    await page.setJavaScriptEnabled(false);
+    await page.setRequestInterception(true);
+    page.on("request", (request) => {
+      answer(request, warm.refused).catch(() => undefined);
+    });
+    await page.goto(`${ASSET_ORIGIN}/`, { waitUntil: "load" });
+  } catch (e) {
+    await page.close().catch(() => undefined);
+    throw e;
+  }
+  return warm;
+}
+
+async function answer(request: HTTPRequest, refused: string[]): Promise<void> {
+  const url = request.url();
+  if (url === `${ASSET_ORIGIN}/`) {
+    const body = SHELL.replace("/*fonts*/", fontAssets().css);
+    return request.respond({ status: 200, contentType: "text/html; charset=utf-8", body });
+  }
+  if (url.startsWith(`${ASSET_ORIGIN}/assets/fonts/`)) {
+    const bytes = fontFile(new URL(url).pathname);
+    if (bytes) return request.respond({ status: 200, contentType: "font/woff2", body: bytes });
+  }
+  // data: URLs (images the input embeds) never leave the browser; everything else is refused.
+  if (url.startsWith("data:")) return request.continue();
+  refused.push(url);
+  return request.abort("blockedbyclient");
+}
+
+/**
+ * Put `doc` into a warm page, run `work` on it, and reset the page. A page that failed in any way is
+ * closed rather than reused.
+ */
+export async function withDocument<T>(
+  doc: DocumentParts,
+  work: (page: Page) => Promise<T>,
+): Promise<{ result: T; refused: string[] }> {
+  const warm = idle.pop() ?? (await openWarmPage());
+  warm.refused = [];
+  let healthy = false;
+  try {
+    await fill(warm.session, doc);
+    const result = await work(warm.page);
+    const refused = warm.refused;
+    await fill(warm.session, { lang: "", title: "", css: "", body: "" });
+    healthy = true;
+    return { result, refused };
+  } finally {
+    if (healthy && warm.page.browser().connected && idle.length < MAX_IDLE_PAGES) idle.push(warm);
+    else await warm.page.close().catch(() => undefined);
+  }
+}
+
+async function fill(session: CDPSession, doc: DocumentParts): Promise<void> {
+  const { exceptionDetails } = await session.send("Runtime.evaluate", {
+    expression: `(() => {
+      const doc = ${JSON.stringify(doc)};
+      document.documentElement.lang = doc.lang;
+      document.title = doc.title;
+      document.getElementById("document-style").textContent = doc.css;
+      document.body.innerHTML = doc.body;
+    })()`,
+    returnByValue: true,
+  });
+  if (exceptionDetails) throw new Error(`could not load the document: ${exceptionDetails.text}`);
+}

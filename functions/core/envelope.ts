@@ -1,0 +1,80 @@
+import { InputError } from "./errors.ts";
+import { checkSchema } from "./validate.ts";
+import type { Envelope } from "./types.ts";
+
+const cssLength = { type: "string", pattern: "^\\s*(0|\\d+(\\.\\d+)?\\s*(mm|cm|in|pt|px|pc))\\s*$" };
+
+/** `options`, the same for every template (shared/contracts/report.md). */
+export const optionsSchema = {
+  type: "object",
+  additionalProperties: false,
+  properties: {
+    page: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        size: { enum: ["A4", "A3", "A5", "Letter", "Legal"] },
+        orientation: { enum: ["portrait", "landscape"] },
+        margin: {
+          anyOf: [
+            cssLength,
+            {
+              type: "object",
+              additionalProperties: false,
+              properties: { top: cssLength, right: cssLength, bottom: cssLength, left: cssLength },
+            },
+          ],
+        },
+      },
+    },
+    metadata: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        title: { type: "string", maxLength: 1000 },
+        author: { type: "string", maxLength: 1000 },
+        subject: { type: "string", maxLength: 1000 },
+        keywords: {
+          anyOf: [
+            { type: "string", maxLength: 1000 },
+            { type: "array", items: { type: "string", maxLength: 200 }, maxItems: 100 },
+          ],
+        },
+      },
+    },
+    validation: { enum: ["strict", "warn"] },
+    // A plain file name: no folders, no control characters, ends in .pdf.
+    filename: { type: "string", pattern: "^[^/\\\\\\u0000-\\u001f]{1,200}\\.pdf$" },
+  },
+} as const;
+
+const envelopeSchema = {
+  type: "object",
+  required: ["template", "data"],
+  additionalProperties: false,
+  properties: {
+    template: { type: "string", minLength: 1, maxLength: 100 },
+    data: { type: "object" },
+    options: optionsSchema,
+  },
+};
+
+/** Text → JSON, or an InputError("invalid_json") that says where the text stops being JSON. */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new InputError("invalid_json", [
+      { rule: "json", path: "", message: `not valid JSON: ${(e as Error).message}` },
+    ]);
+  }
+}
+
+/** Check the envelope's shape (not the data: that is the template's business). */
+export function parseEnvelope(input: unknown): Envelope {
+  const value = typeof input === "string" ? parseJson(input) : input;
+  const issues = checkSchema(envelopeSchema, value);
+  if (issues.length > 0) throw new InputError("invalid_envelope", issues.map((i) => ({ ...i, rule: "envelope" })));
+  const envelope = value as { template: string; data: object; options?: Envelope["options"] };
+  return { template: envelope.template, data: envelope.data, options: envelope.options ?? {} };
+}

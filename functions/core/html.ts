@@ -1,0 +1,42 @@
+import { fontAssets } from "./fonts.ts";
+import { pageCss } from "./page-css.ts";
+import type { LoadedTemplate } from "./templates.ts";
+import type { RenderOptions } from "./types.ts";
+
+/** A document as the browser receives it: everything but the fonts, which every page already has. */
+export interface DocumentParts {
+  lang: string;
+  title: string;
+  css: string;
+  body: string;
+}
+
+export function buildDocument(
+  template: LoadedTemplate,
+  view: object,
+  options: RenderOptions,
+  head: { title: string; lang: string },
+): DocumentParts {
+  return {
+    lang: head.lang,
+    title: head.title,
+    css: `${template.css}\n${pageCss(template.definition.page, options.page)}`,
+    body: template.render(view),
+  };
+}
+
+/** The same document as one standalone HTML file (for `--html` and debugging). */
+export function toHtml(doc: DocumentParts): string {
+  return [
+    "<!doctype html>",
+    `<html lang="${escapeHtml(doc.lang)}"><head><meta charset="utf-8">`,
+    `<title>${escapeHtml(doc.title)}</title>`,
+    `<style>${fontAssets().css}</style>`,
+    `<style>${doc.css}</style>`,
+    `</head><body>${doc.body}</body></html>`,
+  ].join("\n");
+}
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,111 @@
+import { createHash } from "node:crypto";
+import { parseEnvelope } from "./envelope.ts";
+import { InputError, LimitError } from "./errors.ts";
+import { finalizePdf } from "./finalize.ts";
+import { buildDocument, toHtml } from "./html.ts";
+import { printPdf } from "./print.ts";
+import { getTemplate } from "./templates.ts";
+import type { Issue, RenderResult } from "./types.ts";
+import { checkSchema } from "./validate.ts";
+import { producer } from "./version.ts";
+
+export interface RenderLimits {
+  /** Refuse a report longer than this many pages (default 500). */
+  maxPages: number;
+  /** Give up on Chromium after this long (default 50 s). */
+  renderTimeoutMs: number;
+}
+
+export const defaultLimits: RenderLimits = {
+  maxPages: Number(process.env.MAX_PAGES ?? 500),
+  renderTimeoutMs: Number(process.env.RENDER_TIMEOUT_MS ?? 50_000),
+};
+
+/**
+ * The render core: envelope `{ template, data, options }` → PDF. Every entry point (CLI, HTTP,
+ * upload, local server) calls this and nothing below it.
+ *
+ * JSON → validate → template → HTML → Chromium → PDF (+ metadata) → result
+ */
+export async function renderReport(
+  input: unknown,
+  limits: RenderLimits = defaultLimits,
+): Promise<RenderResult> {
+  const started = performance.now();
+  const envelope = parseEnvelope(input);
+  const { data, options } = envelope;
+  const template = getTemplate(envelope.template);
+  const definition = template.definition;
+
+  // Structural (schema) failures always refuse: the template cannot lay out data of the wrong shape.
+  // The template's own rules (e.g. I1–I5) honour options.validation = "warn".
+  const schemaIssues = checkSchema(template.schema, data);
+  const ruleIssues = definition.rules?.(data, schemaIssues.length === 0) ?? [];
+  if (schemaIssues.length > 0 || (ruleIssues.length > 0 && options.validation !== "warn")) {
+    throw new InputError("invalid_data", [...schemaIssues, ...ruleIssues]);
+  }
+  const validated = performance.now();
+
+  const meta = definition.metadata(data);
+  const title = options.metadata?.title ?? meta.title;
+  const view = await definition.view(data, options);
+  const doc = buildDocument(template, view, options, { title, lang: meta.lang });
+  const templated = performance.now();
+
+  const printed = await withTimeout(printPdf(doc, limits.renderTimeoutMs), limits.renderTimeoutMs);
+  const chromiumDone = performance.now();
+
+  const documentId = sha256(JSON.stringify(envelope));
+  const { pdf, pages } = finalizePdf(printed.pdf, {
+    ...meta,
+    ...options.metadata,
+    title,
+    producer,
+    documentId,
+  });
+  if (pages > limits.maxPages) {
+    throw new LimitError("pages", `the report has ${pages} pages; the limit is ${limits.maxPages}`);
+  }
+  const finished = performance.now();
+
+  return {
+    pdf,
+    pages,
+    bytes: pdf.byteLength,
+    sha256: sha256(pdf),
+    warnings: ruleIssues,
+    html: toHtml(doc),
+    refusedRequests: printed.refused,
+    filename: options.filename ?? definition.filename(data),
+    timings: {
+      validateMs: round(validated - started),
+      templateMs: round(templated - validated),
+      chromiumMs: round(chromiumDone - templated),
+      finalizeMs: round(finished - chromiumDone),
+      totalMs: round(finished - started),
+    },
+  };
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new LimitError("renderTime", `rendering took longer than ${ms / 1000} s`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
