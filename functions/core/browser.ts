@@ -11,8 +11,11 @@ import type { DocumentParts } from "./html.ts";
  */
 export const ASSET_ORIGIN = "http://report.invalid";
 
-/** Pages kept warm between renders; more concurrent renders open (and then close) extra pages. */
-const MAX_IDLE_PAGES = 4;
+/**
+ * Renders that print at once. Chromium runs single-process (as it must on Lambda), so more pages at
+ * once only share the same cores and multiply memory; later renders wait their turn instead.
+ */
+const MAX_CONCURRENT = Math.max(1, Number(process.env.RENDER_CONCURRENCY ?? 4));
 
 /**
  * One Chromium per process: launched on first use, shared by concurrent renders, relaunched when it
@@ -128,6 +131,35 @@ export async function withDocument<T>(
   doc: DocumentParts,
   work: (page: Page) => Promise<T>,
 ): Promise<{ result: T; refused: string[] }> {
+  await takeTurn();
+  try {
+    return await inWarmPage(doc, work);
+  } finally {
+    endTurn();
+  }
+}
+
+let running = 0;
+const waiting: (() => void)[] = [];
+
+async function takeTurn(): Promise<void> {
+  if (running < MAX_CONCURRENT) {
+    running++;
+    return;
+  }
+  await new Promise<void>((resolve) => waiting.push(resolve));
+}
+
+function endTurn(): void {
+  const next = waiting.shift();
+  if (next) next(); // the turn passes straight on; `running` stays the same
+  else running--;
+}
+
+async function inWarmPage<T>(
+  doc: DocumentParts,
+  work: (page: Page) => Promise<T>,
+): Promise<{ result: T; refused: string[] }> {
   const warm = idle.pop() ?? (await openWarmPage());
   warm.refused = [];
   let healthy = false;
@@ -139,7 +171,7 @@ export async function withDocument<T>(
     healthy = true;
     return { result, refused };
   } finally {
-    if (healthy && warm.page.browser().connected && idle.length < MAX_IDLE_PAGES) idle.push(warm);
+    if (healthy && warm.page.browser().connected) idle.push(warm);
     else await warm.page.close().catch(() => undefined);
   }
 }

@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { parseEnvelope } from "./envelope.ts";
 import { InputError, LimitError } from "./errors.ts";
 import { finalizePdf } from "./finalize.ts";
-import { buildDocument, toHtml } from "./html.ts";
+import { buildDocument, toHtml, type DocumentParts } from "./html.ts";
+import { readOutline, type PdfOutline } from "./outline.ts";
 import { printPdf } from "./print.ts";
 import { getTemplate } from "./templates.ts";
 import type { Issue, RenderResult } from "./types.ts";
@@ -48,11 +49,34 @@ export async function renderReport(
 
   const meta = definition.metadata(data);
   const title = options.metadata?.title ?? meta.title;
-  const view = await definition.view(data, options);
-  const doc = buildDocument(template, view, options, { title, lang: meta.lang });
+  const head = { title, lang: meta.lang };
+  let doc = buildDocument(template, await definition.view(data, options), options, head);
   const templated = performance.now();
 
-  const printed = await withTimeout(printPdf(doc, limits.renderTimeoutMs), limits.renderTimeoutMs);
+  // One deadline for all of Chromium's work, however many passes it takes.
+  const deadline = templated + limits.renderTimeoutMs;
+  const print = (d: DocumentParts) => {
+    const left = Math.max(1, deadline - performance.now());
+    return withTimeout(printPdf(d, left), left, limits.renderTimeoutMs);
+  };
+  let printed = await print(doc);
+  const paginate = definition.paginate;
+  if (typeof paginate === "function" ? paginate(data) : paginate === true) {
+    // A first print says where each heading landed; the view is built again with those pages
+    // (e.g. a table of contents) and printed again, until the pages it states are the pages found.
+    let outline = readOutline(printed.pdf);
+    for (let pass = 2; ; pass++) {
+      if (outline.pages > limits.maxPages) break; // refused below, without another print
+      doc = buildDocument(template, await definition.view(data, options, outline.entries), options, head);
+      printed = await print(doc);
+      const next = readOutline(printed.pdf);
+      if (samePages(outline, next)) break;
+      if (pass >= MAX_PASSES) {
+        throw new Error(`the headings' page numbers did not settle after ${MAX_PASSES} passes`);
+      }
+      outline = next;
+    }
+  }
   const chromiumDone = performance.now();
 
   const documentId = sha256(JSON.stringify(envelope));
@@ -95,11 +119,22 @@ function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+/** Prints of a paginated template (the first included) before giving up on settling page numbers. */
+const MAX_PASSES = 3;
+
+function samePages(a: PdfOutline, b: PdfOutline): boolean {
+  return (
+    a.pages === b.pages &&
+    a.entries.length === b.entries.length &&
+    a.entries.every((e, i) => e.page === b.entries[i]?.page && e.title === b.entries[i]?.title)
+  );
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number, limitMs = ms): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new LimitError("renderTime", `rendering took longer than ${ms / 1000} s`)),
+      () => reject(new LimitError("renderTime", `rendering took longer than ${limitMs / 1000} s`)),
       ms,
     );
   });

@@ -186,7 +186,7 @@ function applicationsTable(data: GovReportData): TableView {
 
   return {
     className: "applications",
-    columns: [7, 8, 25, 8.5, 8.5, 8.5, 8.5, 8.5, 8.5, 9.5],
+    columns: [6, 8, 30, 8, 8, 8, 8, 8, 8, 8],
     head: [
       [head("（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", 3, 3), head("申请人情况", 7)],
       [head("自然人", 1, 2), head("法人或其他组织", 5), head("总计", 1, 2)],

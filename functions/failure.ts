@@ -1,0 +1,70 @@
+import { InputError, LimitError } from "./core/errors.ts";
+import { templateIds } from "./core/templates.ts";
+import type { Issue } from "./core/types.ts";
+
+/**
+ * Why a report was refused, in the one vocabulary every door uses: the HTTP status and body of the
+ * endpoint, and the content of `<path>.error.json`, a failed job and a batch summary line.
+ */
+export interface Failure {
+  status: number;
+  body: FailureBody;
+}
+
+export interface FailureBody {
+  error: FailureCode;
+  message: string;
+  errors: Issue[];
+  /** With `unknown_template`: the templates there are. */
+  templates?: string[];
+}
+
+export type FailureCode =
+  | InputError["code"]
+  | "body_too_large"
+  | "page_limit"
+  | "render_timeout"
+  | "internal";
+
+const inputStatus: Record<InputError["code"], number> = {
+  invalid_json: 400,
+  invalid_envelope: 400,
+  unknown_template: 404,
+  invalid_data: 422,
+};
+
+/** The failure for a refused input or a limit; undefined for anything else (a fault of ours). */
+export function describeFailure(e: unknown): Failure | undefined {
+  if (e instanceof InputError) {
+    const body: FailureBody = { error: e.code, message: summary(e.code, e.issues), errors: e.issues };
+    if (e.code === "unknown_template") body.templates = templateIds();
+    return { status: inputStatus[e.code], body };
+  }
+  if (e instanceof LimitError) {
+    const [error, status]: [FailureCode, number] =
+      e.limit === "bodySize" ? ["body_too_large", 413] : e.limit === "pages" ? ["page_limit", 422] : ["render_timeout", 422];
+    return { status, body: { error, message: e.message, errors: [{ rule: `limit.${e.limit}`, path: "", message: e.message }] } };
+  }
+  return undefined;
+}
+
+/** What is said when the service itself failed: no stack, no internals, the id to look it up by. */
+export function internalFailure(requestId: string): Failure {
+  const message = `the report could not be rendered because of an error in the service (request ${requestId}); try again later`;
+  return { status: 500, body: { error: "internal", message, errors: [] } };
+}
+
+export function bodyTooLarge(bytes: number, limit: number): LimitError {
+  return new LimitError("bodySize", `the input is ${bytes} bytes; the limit is ${limit} bytes`);
+}
+
+function summary(code: InputError["code"], issues: Issue[]): string {
+  const first = issues[0];
+  const lead = {
+    invalid_json: "the body is not JSON",
+    invalid_envelope: "the body is not a { template, data, options } envelope",
+    unknown_template: "no such template",
+    invalid_data: `the data does not fit the template (${issues.length} ${issues.length === 1 ? "error" : "errors"})`,
+  }[code];
+  return first ? `${lead}: ${first.path || "/"} ${first.message}` : lead;
+}

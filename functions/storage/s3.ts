@@ -1,0 +1,141 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { S3Config } from "../config.ts";
+import { contentDisposition } from "./content-disposition.ts";
+
+/** The few S3 operations the service uses, over any S3-compatible endpoint. */
+export interface Storage {
+  /** The endpoint URL when it is not AWS's (local mode), for /health. */
+  readonly endpoint?: string;
+  get(bucket: string, key: string, options?: { maxBytes?: number }): Promise<GetResult>;
+  put(bucket: string, key: string, body: Uint8Array | string, options?: PutOptions): Promise<void>;
+  head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  /** A GET URL valid for `expiresIn` seconds; `downloadName` becomes the saved file's name. */
+  presign(bucket: string, key: string, options: { expiresIn: number; downloadName?: string }): Promise<string>;
+  list(bucket: string, prefix: string): Promise<ObjectInfo[]>;
+  delete(bucket: string, key: string): Promise<void>;
+}
+
+export type GetResult =
+  | { found: true; body: Buffer; eTag: string; size: number }
+  | { found: false }
+  /** Larger than `maxBytes`: not downloaded. */
+  | { found: true; tooLarge: true; eTag: string; size: number };
+
+export interface PutOptions {
+  contentType?: string;
+  /** The file name browsers save the object as (stored as Content-Disposition). */
+  downloadName?: string;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  /** Without the quotes S3 puts around it. */
+  eTag: string;
+  lastModified?: Date;
+}
+
+export function createStorage(config: S3Config): Storage {
+  const client = new S3Client({
+    region: config.region,
+    endpoint: config.endpoint,
+    forcePathStyle: config.forcePathStyle,
+    credentials: config.credentials,
+    // Checksums only where S3 requires them: bodies are buffers of known size, and S3-compatible
+    // servers such as s3rver do not understand the aws-chunked trailers the SDK would otherwise send.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+
+  return {
+    endpoint: config.endpoint,
+
+    async get(bucket, key, options = {}) {
+      try {
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const size = out.ContentLength ?? 0;
+        const eTag = unquote(out.ETag);
+        if (options.maxBytes !== undefined && size > options.maxBytes) {
+          // Do not download what will be refused anyway; release the connection.
+          await out.Body?.transformToWebStream().cancel().catch(() => undefined);
+          return { found: true, tooLarge: true, eTag, size };
+        }
+        const bytes = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
+        return { found: true, body: Buffer.from(bytes), eTag, size: bytes.byteLength };
+      } catch (e) {
+        if (isNotFound(e)) return { found: false };
+        throw e;
+      }
+    },
+
+    async put(bucket, key, body, options = {}) {
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: typeof body === "string" ? Buffer.from(body, "utf8") : body,
+          ContentType: options.contentType,
+          ContentDisposition: options.downloadName ? contentDisposition("attachment", options.downloadName) : undefined,
+        }),
+      );
+    },
+
+    async head(bucket, key) {
+      try {
+        const out = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return { key, size: out.ContentLength ?? 0, eTag: unquote(out.ETag), lastModified: out.LastModified };
+      } catch (e) {
+        if (isNotFound(e)) return undefined;
+        throw e;
+      }
+    },
+
+    async presign(bucket, key, { expiresIn, downloadName }) {
+      const command = new GetObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        ResponseContentDisposition: downloadName ? contentDisposition("attachment", downloadName) : undefined,
+      });
+      return getSignedUrl(client, command, { expiresIn });
+    },
+
+    async list(bucket, prefix) {
+      const found: ObjectInfo[] = [];
+      let token: string | undefined;
+      do {
+        const out = await client.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        for (const o of out.Contents ?? []) {
+          if (o.Key) found.push({ key: o.Key, size: o.Size ?? 0, eTag: unquote(o.ETag), lastModified: o.LastModified });
+        }
+        token = out.IsTruncated ? out.NextContinuationToken : undefined;
+      } while (token);
+      return found;
+    },
+
+    async delete(bucket, key) {
+      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+  };
+}
+
+function isNotFound(e: unknown): boolean {
+  return (
+    e instanceof S3ServiceException &&
+    (e.name === "NoSuchKey" || e.name === "NotFound" || e.$metadata.httpStatusCode === 404)
+  );
+}
+
+function unquote(eTag: string | undefined): string {
+  return (eTag ?? "").replace(/^"|"$/g, "");
+}
