@@ -61,6 +61,11 @@ export async function getBrowser(): Promise<Browser> {
   return browser;
 }
 
+/** The Chromium process, for measuring it (bench); undefined before the first render. */
+export async function browserProcessId(): Promise<number | undefined> {
+  return (await launching?.catch(() => undefined))?.process()?.pid;
+}
+
 export function browserIsUp(): boolean {
   return launching !== undefined;
 }
@@ -167,7 +172,12 @@ async function inWarmPage<T>(
     await fill(warm.session, doc);
     const result = await work(warm.page);
     const refused = warm.refused;
-    await fill(warm.session, { lang: "", title: "", css: "", body: "" });
+    // Empty the page for the next render. Not awaited: the protocol runs commands in order, so the
+    // next fill comes after it; a page whose reset fails is closed.
+    fill(warm.session, { lang: "", title: "", css: "", body: "" }).catch(() => {
+      idle = idle.filter((p) => p !== warm);
+      return warm.page.close().catch(() => undefined);
+    });
     healthy = true;
     return { result, refused };
   } finally {

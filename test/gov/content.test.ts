@@ -85,7 +85,7 @@ describe("the 2019-format example (湛河区交通运输局 2020)", () => {
   it("carries document metadata, an outline of the sections and page numbers", async () => {
     const { openPdf } = await import("../helpers/pdf.ts");
     const doc = await openPdf(result.pdf);
-    const { info } = (await doc.getMetadata()) as { info: Record<string, string> };
+    const { info } = (await doc.getMetadata()) as unknown as { info: Record<string, string> };
     expect(info.Title).toBe("湛河区交通运输局2020 年政府信息公开工作年度报告");
     expect(info.Author).toBe("湛河区交通运输局");
     expect(info.Subject).toContain("政府信息公开工作年度报告");

@@ -49,7 +49,7 @@ describe("hostile text", () => {
     expect(result.refusedRequests).toEqual([]); // escaped: there was no element to fetch anything
 
     const doc = await openPdf(result.pdf);
-    const { info } = (await doc.getMetadata()) as { info: Record<string, string> };
+    const { info } = (await doc.getMetadata()) as unknown as { info: Record<string, string> };
     expect(info.Title).not.toContain("pwned");
     await doc.destroy();
 
