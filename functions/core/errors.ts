@@ -31,7 +31,3 @@ export class LimitError extends Error {
     this.limit = limit;
   }
 }
-
-export function isInputError(e: unknown): e is InputError {
-  return e instanceof InputError;
-}

@@ -27,12 +27,6 @@ const SOURCES: FontSource[] = [
   { family: "HanaMin", pkg: "hanamin", css: "HanaMin.css", weight: "100 900" },
 ];
 
-/** Font stacks the templates use; HanaMin closes every stack so no character falls through. */
-export const FONT_STACKS = {
-  serif: `"Noto Serif SC", HanaMin`,
-  sans: `"Noto Sans SC", "Noto Serif SC", HanaMin`,
-} as const;
-
 export interface FontAssets {
   /** @font-face rules pointing at ASSET paths (no local(), so a machine's own fonts never leak in). */
   css: string;
