@@ -66,5 +66,6 @@ function summary(code: InputError["code"], issues: Issue[]): string {
     unknown_template: "no such template",
     invalid_data: `the data does not fit the template (${issues.length} ${issues.length === 1 ? "error" : "errors"})`,
   }[code];
-  return first ? `${lead}: ${first.path || "/"} ${first.message}` : lead;
+  if (!first) return lead;
+  return `${lead}: ${first.path ? `${first.path} ` : ""}${first.message}`;
 }

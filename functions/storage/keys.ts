@@ -59,9 +59,10 @@ export function classifyInputKey(key: string): InputObject {
     return { kind: "ignored", inputKey: key, reason: `outside ${INCOMING_PREFIX} and ${JOBS_PREFIX}` };
   }
   const rest = key.slice(INCOMING_PREFIX.length);
+  // <path> must name a file: "incoming/.json" and "incoming/dir/.json" name none.
   const match = /^(.*[^/])\.(json|jsonl)$/.exec(rest);
   const path = match?.[1];
-  if (!match || !path || path.endsWith("/")) {
+  if (!match || !path) {
     return { kind: "ignored", inputKey: key, reason: "not a .json or .jsonl file" };
   }
   if (RESERVED_OUTPUT_PREFIXES.some((prefix) => `${path}/`.startsWith(prefix))) {

@@ -1,0 +1,19 @@
+import type { HttpEvent } from "../events.ts";
+import type { LogFields, Logger } from "../log.ts";
+import type { Service } from "../service.ts";
+
+/** One request as the routes see it. */
+export interface RequestContext {
+  service: Service;
+  event: HttpEvent;
+  requestId: string;
+  log: Logger;
+  /** Fields a route adds to the one log line written for the request (template, pages, durations…). */
+  logFields: LogFields;
+}
+
+/** The URL clients reached the API at, for links in responses (statusUrl). */
+export function baseUrl(event: HttpEvent): string {
+  const proto = event.headers["x-forwarded-proto"]?.split(",")[0]?.trim() || "https";
+  return `${proto}://${event.requestContext.domainName}`;
+}

@@ -1,0 +1,20 @@
+import { browserIsUp } from "../core/browser.ts";
+import { serviceVersion } from "../core/version.ts";
+import type { HttpResult } from "../events.ts";
+import type { Service } from "../service.ts";
+import { json } from "./responses.ts";
+
+/**
+ * GET /health. "browser" says whether this instance has Chromium running (it starts on the first
+ * render, so "down" on a fresh instance is normal); "endpoint" appears in local mode.
+ */
+export function health(service: Service): HttpResult {
+  const { inputBucket, outputBucket } = service.config;
+  const endpoint = service.storage.endpoint;
+  return json(200, {
+    status: "ok",
+    version: serviceVersion,
+    browser: browserIsUp() ? "up" : "down",
+    storage: { inputBucket, outputBucket, ...(endpoint ? { endpoint } : {}) },
+  });
+}

@@ -1,0 +1,67 @@
+import { randomUUID } from "node:crypto";
+import { parseEnvelope, parseJson } from "../core/envelope.ts";
+import { getTemplate } from "../core/templates.ts";
+import type { HttpResult } from "../events.ts";
+import { queueJob, readJob } from "../jobs.ts";
+import { isJobId } from "../storage/keys.ts";
+import { bodyText } from "./body.ts";
+import { baseUrl, type RequestContext } from "./context.ts";
+import { json, notFound } from "./responses.ts";
+
+/**
+ * POST /v1/jobs: accept a report for rendering in the background → 202 { jobId, statusUrl }.
+ * The envelope's shape and template are checked now (400, 404); the data is validated by the render,
+ * and its errors are reported by GET /v1/jobs/{id}.
+ */
+export async function postJob(ctx: RequestContext): Promise<HttpResult> {
+  const text = bodyText(ctx.event, ctx.service.config.maxBodyBytes);
+  const envelope = parseEnvelope(parseJson(text));
+  getTemplate(envelope.template);
+  ctx.logFields.templateId = envelope.template;
+
+  const jobId = randomUUID();
+  await queueJob(ctx.service, jobId, text);
+  ctx.logFields.jobId = jobId;
+  const statusUrl = `${baseUrl(ctx.event)}/v1/jobs/${jobId}`;
+  return json(202, { jobId, status: "queued", statusUrl }, { location: statusUrl });
+}
+
+/** GET /v1/jobs/{id} → { status: queued|rendering|done|failed, url?, errors? } */
+export async function getJob(ctx: RequestContext, jobId: string): Promise<HttpResult> {
+  const state = isJobId(jobId) ? await readJob(ctx.service, jobId) : undefined;
+  if (!state) return notFound(`no job ${jobId}`);
+  ctx.logFields.jobId = jobId;
+  switch (state.status) {
+    case "queued":
+    case "rendering":
+      return json(200, { jobId, status: state.status, createdAt: state.createdAt }, { "retry-after": "1" });
+    case "failed":
+      return json(200, {
+        jobId,
+        status: state.status,
+        error: state.error,
+        message: state.message,
+        errors: state.errors,
+        ...(state.templates ? { templates: state.templates } : {}),
+      });
+    case "done": {
+      const { config, storage } = ctx.service;
+      const url = await storage.presign(config.outputBucket, state.key, {
+        expiresIn: config.presignTtlSeconds,
+        downloadName: state.filename,
+      });
+      return json(200, {
+        jobId,
+        status: state.status,
+        url,
+        expiresAt: new Date(Date.now() + config.presignTtlSeconds * 1000).toISOString(),
+        key: state.key,
+        filename: state.filename,
+        pages: state.pages,
+        bytes: state.bytes,
+        sha256: state.sha256,
+        warnings: state.warnings,
+      });
+    }
+  }
+}

@@ -1,0 +1,80 @@
+import { parseJson } from "../core/envelope.ts";
+import { LimitError } from "../core/errors.ts";
+import { renderReport } from "../core/render.ts";
+import type { RenderResult } from "../core/types.ts";
+import type { HttpResult } from "../events.ts";
+import { since } from "../log.ts";
+import { renderedFields, templateIdOf } from "../report-log.ts";
+import { requestLimits } from "../service.ts";
+import { renderPdfKey } from "../storage/keys.ts";
+import { bodyText } from "./body.ts";
+import type { RequestContext } from "./context.ts";
+import { negotiate } from "./accept.ts";
+import { base64ResponseSize, json, pdf } from "./responses.ts";
+
+const MODES = ["application/pdf", "application/json"] as const;
+
+/**
+ * POST /v1/render: envelope → PDF.
+ * - Accept: application/pdf  → 200 with the PDF, or 303 to a presigned URL when it is too large to return
+ * - Accept: application/json → 200 { key, url, … } with the PDF stored in the output bucket
+ */
+export async function postRender(ctx: RequestContext): Promise<HttpResult> {
+  const { config, storage } = ctx.service;
+  const mode = negotiate(ctx.event.headers.accept, MODES);
+  if (!mode) {
+    return json(406, { error: "not_acceptable", message: `Accept ${MODES.join(" or ")}`, errors: [] });
+  }
+  const input = parseJson(bodyText(ctx.event, config.maxBodyBytes));
+  ctx.logFields.templateId = templateIdOf(input);
+  ctx.logFields.mode = mode;
+
+  const result = await renderWithinRequest(input, ctx);
+  const reportHeaders = {
+    "x-report-pages": String(result.pages),
+    "x-report-sha256": result.sha256,
+    "x-report-warnings": String(result.warnings.length),
+  };
+  if (mode === "application/pdf" && base64ResponseSize(result.bytes) <= config.maxResponseBytes) {
+    Object.assign(ctx.logFields, renderedFields(result));
+    return pdf(result.pdf, result.filename, reportHeaders);
+  }
+
+  const uploadStarted = performance.now();
+  const key = renderPdfKey(result.sha256, result.filename);
+  await storage.put(config.outputBucket, key, result.pdf, { contentType: "application/pdf", downloadName: result.filename });
+  const url = await storage.presign(config.outputBucket, key, {
+    expiresIn: config.presignTtlSeconds,
+    downloadName: result.filename,
+  });
+  Object.assign(ctx.logFields, renderedFields(result, { uploadMs: since(uploadStarted) }));
+
+  const body = {
+    key,
+    url,
+    expiresAt: new Date(Date.now() + config.presignTtlSeconds * 1000).toISOString(),
+    filename: result.filename,
+    pages: result.pages,
+    bytes: result.bytes,
+    sha256: result.sha256,
+    warnings: result.warnings,
+  };
+  // A PDF too large for a Lambda response: the client follows the redirect to S3 for the bytes.
+  if (mode === "application/pdf") return json(303, body, { location: url, ...reportHeaders });
+  return json(200, body, reportHeaders);
+}
+
+/** A render that must answer within the request; one that takes too long is pointed to the jobs API. */
+async function renderWithinRequest(input: unknown, ctx: RequestContext): Promise<RenderResult> {
+  const { config } = ctx.service;
+  const limits = requestLimits(config);
+  try {
+    return await renderReport(input, limits);
+  } catch (e) {
+    if (e instanceof LimitError && e.limit === "renderTime" && limits.renderTimeoutMs < config.renderTimeoutMs) {
+      const allowed = config.renderTimeoutMs / 1000;
+      throw new LimitError("renderTime", `${e.message}; POST /v1/jobs renders it in the background (up to ${allowed} s)`);
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,145 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type ConfigOverrides, loadConfig, type ServiceConfig, withOverrides } from "../config.ts";
+import { closeBrowser } from "../core/browser.ts";
+import { createHttpHandler } from "../http/handler.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { createService } from "../service.ts";
+import type { Storage } from "../storage/s3.ts";
+import { createUploadHandler } from "../upload/handler.ts";
+import { serveHttpEvents } from "./http-adapter.ts";
+import { S3RVER_CREDENTIALS, startLocalS3 } from "./s3-server.ts";
+import { createUploadQueue } from "./upload-queue.ts";
+
+/**
+ * `npm start`: the whole service on a laptop, in one process and with no AWS account.
+ * - the HTTP handler behind node:http (http://127.0.0.1:3000), through the API Gateway event adapter;
+ * - s3rver on loopback (port 4569) with the input and output buckets, data under ./.data;
+ * - s3rver's ObjectCreated events → an in-process queue → the upload handler, as S3 → SQS → Lambda.
+ */
+export interface LocalOptions {
+  /** HTTP port; 0 picks a free one. Default: PORT or 3000. */
+  port?: number;
+  /** S3 port; 0 picks a free one. Default: S3_PORT or 4569. */
+  s3Port?: number;
+  /** Where s3rver keeps the buckets. Default: DATA_DIR or ./.data. */
+  dataDir?: string;
+  /** Settings over those from the environment (limits, bucket names…). */
+  config?: ConfigOverrides;
+  log?: Logger;
+}
+
+export interface LocalService {
+  /** The HTTP API and web page, e.g. http://127.0.0.1:3000 */
+  url: string;
+  /** The S3 endpoint, e.g. http://127.0.0.1:4569 */
+  s3Endpoint: string;
+  config: ServiceConfig;
+  storage: Storage;
+  /** Resolves when every upload event so far has been handled. */
+  uploadsIdle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const HOST = "127.0.0.1";
+
+export async function startLocal(options: LocalOptions = {}): Promise<LocalService> {
+  const env = process.env;
+  const base = loadConfig(env);
+  const s3 = await startLocalS3({
+    host: HOST,
+    port: options.s3Port ?? numberFrom(env.S3_PORT, 4569),
+    directory: resolve(options.dataDir ?? env.DATA_DIR ?? ".data"),
+    inputBucket: options.config?.inputBucket ?? base.inputBucket,
+    outputBucket: options.config?.outputBucket ?? base.outputBucket,
+  });
+
+  const config = withOverrides(base, {
+    ...options.config,
+    s3: { endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, ...options.config?.s3 },
+  });
+  const service = createService(config, options.log ?? createLogger(config.logLevel));
+
+  const uploads = createUploadQueue({
+    inputBucket: config.inputBucket,
+    handler: createUploadHandler(service),
+    maxReceiveCount: config.maxReceiveCount,
+    log: service.log,
+  });
+  s3.onEvent((event) => uploads.accept(event));
+
+  const http = createServer(serveHttpEvents(createHttpHandler(service)));
+  let address: AddressInfo;
+  try {
+    address = await listen(http, options.port ?? numberFrom(env.PORT, 3000));
+  } catch (e) {
+    await s3.close();
+    throw e;
+  }
+
+  return {
+    url: `http://${HOST}:${address.port}`,
+    s3Endpoint: s3.endpoint,
+    config,
+    storage: service.storage,
+    uploadsIdle: () => uploads.idle(),
+    async close() {
+      await new Promise<void>((done) => {
+        http.close(() => done());
+        http.closeAllConnections();
+      });
+      await uploads.close();
+      await s3.close();
+      await closeBrowser();
+    },
+  };
+}
+
+function listen(server: Server, port: number): Promise<AddressInfo> {
+  return new Promise((done, fail) => {
+    server.once("error", fail);
+    server.listen(port, HOST, () => done(server.address() as AddressInfo));
+  });
+}
+
+function numberFrom(raw: string | undefined, fallback: number): number {
+  const value = Number(raw);
+  return raw !== undefined && raw !== "" && Number.isInteger(value) && value >= 0 ? value : fallback;
+}
+
+async function main(): Promise<void> {
+  const local = await startLocal();
+  const { inputBucket, outputBucket } = local.config;
+  process.stdout.write(
+    [
+      "",
+      `report-render is running`,
+      `  web page      ${local.url}/`,
+      `  HTTP API      ${local.url}/v1/render  (also /v1/jobs, /v1/templates, /health)`,
+      `  S3 endpoint   ${local.s3Endpoint}  (credentials S3RVER / S3RVER)`,
+      `  upload        s3://${inputBucket}/incoming/<name>.json or .jsonl  →  s3://${outputBucket}/<name>.pdf`,
+      "",
+      "",
+    ].join("\n"),
+  );
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    local.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`report-render: could not start: ${(e as Error).message}\n`);
+    process.exit(1);
+  });
+}

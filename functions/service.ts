@@ -1,0 +1,25 @@
+import { type ServiceConfig, loadConfig } from "./config.ts";
+import type { RenderLimits } from "./core/render.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { createStorage, type Storage } from "./storage/s3.ts";
+
+/** What every handler is built from: settings, storage and a logger. Built once per process. */
+export interface Service {
+  config: ServiceConfig;
+  storage: Storage;
+  log: Logger;
+}
+
+export function createService(config: ServiceConfig = loadConfig(), log?: Logger): Service {
+  return { config, storage: createStorage(config.s3), log: log ?? createLogger(config.logLevel) };
+}
+
+/** The render core's limits for an upload or a job (they may take the full render time). */
+export function backgroundLimits(config: ServiceConfig): RenderLimits {
+  return { maxPages: config.maxPages, renderTimeoutMs: config.renderTimeoutMs };
+}
+
+/** The render core's limits for a synchronous request, which must answer before API Gateway gives up. */
+export function requestLimits(config: ServiceConfig): RenderLimits {
+  return { maxPages: config.maxPages, renderTimeoutMs: Math.min(config.renderTimeoutMs, config.syncRenderTimeoutMs) };
+}

@@ -1,0 +1,22 @@
+import type { Logger } from "../log.ts";
+import type { Service } from "../service.ts";
+
+/** One created object being processed. */
+export interface UploadContext {
+  service: Service;
+  log: Logger;
+  /** The SQS message id: what an operator finds this work by. */
+  messageId: string;
+  /**
+   * Whether SQS will not deliver this message again. Then an unexpected failure is written as the
+   * upload's answer (an "internal" error) instead of being left for a retry that will not come.
+   */
+  lastAttempt: boolean;
+}
+
+/** Where an output came from: the object and the version of it (ETag) that was rendered. */
+export interface Source {
+  bucket: string;
+  key: string;
+  eTag: string;
+}

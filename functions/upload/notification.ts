@@ -1,0 +1,28 @@
+import type { S3Notification, SqsRecord } from "../events.ts";
+import { decodeEventKey } from "../storage/keys.ts";
+
+/** An object S3 said was created. */
+export interface CreatedObject {
+  bucket: string;
+  key: string;
+  eTag?: string;
+}
+
+/**
+ * The created objects an SQS message announces. S3's one-off `s3:TestEvent` and removals announce
+ * none. A body that is not an S3 notification throws: it goes back to the queue and, after the
+ * last attempt, to the dead-letter queue where someone can look at it.
+ */
+export function createdObjects(record: SqsRecord): CreatedObject[] {
+  let notification: S3Notification;
+  try {
+    notification = JSON.parse(record.body) as S3Notification;
+  } catch {
+    throw new Error(`message ${record.messageId} is not JSON`);
+  }
+  if (notification.Event === "s3:TestEvent") return [];
+  if (!Array.isArray(notification.Records)) throw new Error(`message ${record.messageId} is not an S3 notification`);
+  return notification.Records.filter((r) => r.eventSource === "aws:s3" && r.eventName.startsWith("ObjectCreated:")).map(
+    (r) => ({ bucket: r.s3.bucket.name, key: decodeEventKey(r.s3.object.key), eTag: r.s3.object.eTag }),
+  );
+}

@@ -1,0 +1,32 @@
+import { parseJson } from "../core/envelope.ts";
+import type { LimitError } from "../core/errors.ts";
+import { renderReport } from "../core/render.ts";
+import type { RenderResult } from "../core/types.ts";
+import { describeFailure, type Failure, internalFailure } from "../failure.ts";
+import { templateIdOf } from "../report-log.ts";
+import { backgroundLimits } from "../service.ts";
+import type { UploadContext } from "./context.ts";
+
+export type Outcome =
+  | { ok: true; result: RenderResult; templateId?: string }
+  | { ok: false; failure: Failure; templateId?: string };
+
+/**
+ * One envelope's text → a PDF, or the failure to write down. A refused input is an answer, not an
+ * error; a fault of the service is thrown for SQS to retry, unless this was the last attempt.
+ */
+export async function renderInput(ctx: UploadContext, input: { text?: string; tooLarge?: LimitError }): Promise<Outcome> {
+  let templateId: string | undefined;
+  try {
+    if (input.tooLarge) throw input.tooLarge;
+    const envelope = parseJson(input.text ?? "");
+    templateId = templateIdOf(envelope);
+    return { ok: true, result: await renderReport(envelope, backgroundLimits(ctx.service.config)), templateId };
+  } catch (e) {
+    const failure = describeFailure(e);
+    if (failure) return { ok: false, failure, templateId };
+    if (!ctx.lastAttempt) throw e;
+    ctx.log.error("upload.render_failed_finally", { templateId, error: e });
+    return { ok: false, failure: internalFailure(ctx.messageId), templateId };
+  }
+}

@@ -1,0 +1,132 @@
+import chromium from "@sparticuz/chromium";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pageTexts, squash } from "../helpers/pdf.ts";
+import { example, EXAMPLE_AGENCY, examplePath, startTestService, type TestService, waitFor } from "./local-service.ts";
+
+// The page at / driven in a real browser: the same @sparticuz/chromium, but a browser of the test's
+// own (the render core's Chromium refuses all network access and runs no page scripts).
+let service: TestService;
+let browser: Browser;
+let page: Page;
+let downloads: string;
+
+beforeAll(async () => {
+  service = await startTestService();
+  downloads = join(service.dir, "downloads");
+  browser = await puppeteer.launch({
+    executablePath: await chromium.executablePath(),
+    args: chromium.args,
+    headless: "shell",
+  });
+  const session = await browser.target().createCDPSession();
+  await session.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: downloads, eventsEnabled: true });
+  page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  page.on("pageerror", (error) => {
+    throw error;
+  });
+  await page.goto(`${service.url}/`, { waitUntil: "networkidle0" });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await service?.stop();
+});
+
+async function chooseFile(path: string): Promise<void> {
+  const input = await page.$("input#file-input");
+  if (!input) throw new Error("no file input");
+  await input.uploadFile(path);
+}
+
+describe("the web page", () => {
+  it("is accessible: every control labelled, a live region for results, a skip link", async () => {
+    const unlabelled = await page.$$eval("input, select, textarea", (controls) =>
+      controls.filter((c) => (c as HTMLInputElement).labels?.length === 0).map((c) => c.id),
+    );
+    expect(unlabelled).toEqual([]);
+    expect(await page.$eval("#status", (s) => [s.getAttribute("role"), s.getAttribute("aria-live")])).toEqual(["status", "polite"]);
+    expect(await page.$eval("html", (h) => h.lang)).toBe("en");
+    expect(await page.$eval(".skip-link", (a) => a.getAttribute("href"))).toBe("#main");
+  });
+
+  it("renders an uploaded example: page previews are drawn and the PDF downloads", async () => {
+    await chooseFile(examplePath);
+    await page.waitForSelector("#pages[data-done='true']", { timeout: 30_000 });
+
+    const status = await page.$eval("#status", (s) => s.textContent ?? "");
+    expect(status).toMatch(/^Done: .*7 pages/);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("pdf-heading");
+
+    const previews = await page.$$eval("#pages canvas", (canvases) =>
+      canvases.map((canvas) => {
+        const { data } = (canvas as HTMLCanvasElement).getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
+        let inked = 0;
+        for (let i = 0; i < data.length; i += 4) if ((data[i] ?? 255) < 128) inked++;
+        return { label: canvas.getAttribute("aria-label"), inked };
+      }),
+    );
+    expect(previews).toHaveLength(7);
+    expect(previews[0]?.label).toBe("Page 1 of 7");
+    for (const preview of previews) expect(preview.inked).toBeGreaterThan(100); // text was drawn
+
+    const link = await page.$eval("#download-link", (a) => ({ href: (a as HTMLAnchorElement).href, name: (a as HTMLAnchorElement).download }));
+    expect(link.href).toMatch(/^blob:/);
+    expect(link.name).toBe("湛河区交通运输局-2020-政府信息公开工作年度报告.pdf");
+    await page.click("#download-link");
+    const saved = await waitFor(async () => {
+      const files = await readdir(downloads).catch((): string[] => []);
+      return files.includes(link.name) ? join(downloads, link.name) : undefined;
+    });
+    const pdf = new Uint8Array(await readFile(saved));
+    expect(squash((await pageTexts(pdf)).join(""))).toContain(EXAMPLE_AGENCY);
+  });
+
+  it("shows the errors of a broken file by path, each linked to its place in the JSON", async () => {
+    const broken = example();
+    broken.data.year = "abc";
+    delete broken.data.agency;
+    const file = join(service.dir, "broken.json");
+    await writeFile(file, JSON.stringify(broken, null, 2));
+    await chooseFile(file);
+    await page.waitForSelector("#errors:not([hidden])");
+
+    expect(await page.$eval("#pdf", (p) => (p as HTMLElement).hidden)).toBe(true);
+    expect(await page.$eval("#status", (s) => s.textContent)).toMatch(/^Not rendered: /);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("errors-heading");
+    const paths = await page.$$eval("#error-list .error-path", (els) => els.map((e) => e.textContent));
+    expect(paths).toEqual(expect.arrayContaining(["/agency", "/year"]));
+
+    // Selecting /year selects the "year" member in the text beside the list.
+    const buttons = await page.$$("#error-list button.error-path");
+    for (const button of buttons) {
+      if ((await button.evaluate((b) => b.textContent)) !== "/year") continue;
+      await button.click();
+    }
+    const selected = await page.$eval("#source", (t) => {
+      const area = t as HTMLTextAreaElement;
+      return [area.value.slice(area.selectionStart, area.selectionEnd), document.activeElement === area];
+    });
+    expect(selected).toEqual(['"year": "abc"', true]);
+  });
+
+  it("shows where a file stops being JSON", async () => {
+    const file = join(service.dir, "not-json.json");
+    await writeFile(file, '{\n  "template": "gov-disclosure-annual-report",\n  "data": {,\n}');
+    await chooseFile(file);
+    await page.waitForFunction(() => document.querySelector("#status")?.textContent?.includes("not JSON"));
+    const item = await page.$eval("#error-list li", (li) => li.textContent ?? "");
+    expect(item).toMatch(/line 3/);
+  });
+
+  it("loads a bundled example and renders it", async () => {
+    await page.select("#example-select", "gov-disclosure-annual-report");
+    await page.waitForFunction(() => (document.querySelector("#source") as HTMLTextAreaElement).value.includes('"template"'));
+    await page.click("#render-button");
+    await page.waitForSelector("#pdf:not([hidden]) #pages[data-done='true']", { timeout: 30_000 });
+    expect(await page.$$eval("#pages canvas", (c) => c.length)).toBeGreaterThan(0);
+  });
+});
