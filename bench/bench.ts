@@ -88,7 +88,7 @@ const result = {
   ratio: round((percentile(whole, 50) / percentile(floor, 50)) * 100) / 100,
   coldStartMs,
   peakRssMb,
-  ...longTable,
+  ...Object.fromEntries(Object.entries(longTable).map(([k, v]) => [`longTable_${k}`, v])),
 };
 console.log(`example: ${examplePath}, ${ITERATIONS} iterations each, interleaved`);
 console.log(`whole path  p50 ${result.wholePathP50Ms} ms  p95 ${result.wholePathP95Ms} ms`);

@@ -25,29 +25,123 @@ export interface PdfOutline {
 export function readOutline(pdf: Uint8Array): PdfOutline {
   const reader = new RawPdf(pdf);
   const catalog = reader.dict(reader.rootRef());
+  const pageNumbers = pageTree(reader, catalog);
+  const entries: OutlineEntry[] = [];
+  for (const item of outlineItems(reader, catalog)) {
+    const target = /\/Dest\s*\[\s*(\d+)\s+\d+\s+R/.exec(item.dict)?.[1];
+    const page = target === undefined ? undefined : pageNumbers.get(Number(target));
+    if (page !== undefined) entries.push({ title: titleOf(item.dict), level: item.level, page });
+  }
+  return { pages: pageNumbers.size, entries };
+}
+
+interface OutlineItem {
+  num: number;
+  dict: string;
+  level: number;
+}
+
+/** The outline items in document order: a depth-first walk of /First and /Next. */
+function outlineItems(reader: RawPdf, catalog: string): OutlineItem[] {
+  const items: OutlineItem[] = [];
+  const outlinesRef = ref(catalog, "Outlines");
+  if (outlinesRef === undefined) return items;
+  const seen = new Set<number>();
+  const visit = (first: number | undefined, level: number) => {
+    for (let num = first; num !== undefined && !seen.has(num); ) {
+      seen.add(num);
+      const dict = reader.dict(num);
+      items.push({ num, dict, level });
+      visit(ref(dict, "First"), level + 1);
+      num = ref(dict, "Next");
+    }
+  };
+  visit(ref(reader.dict(outlinesRef), "First"), 1);
+  return items;
+}
+
+/**
+ * Give bookmarks the titles their headings really have. Chromium assembles a bookmark's title
+ * from the heading's painted line boxes: a space at a line break is lost ("one linein the table"),
+ * and a heading pushed to the next page by `break-after: avoid` can have its first line twice.
+ * `headings` are the texts of the document's h1–h6 in order (see headingTexts); a title is replaced
+ * only when the bookmarks pair with them one to one and Chromium's title is one of those
+ * corruptions of the heading's text (so text Chromium leaves out on purpose, e.g. aria-hidden, stays out).
+ * Returns the same bytes when nothing needs mending; otherwise the objects are rewritten in place
+ * and the xref shifted, keeping Skia's single-xref layout.
+ */
+export function mendOutlineTitles(pdf: Uint8Array, headings: string[]): Uint8Array {
+  const reader = new RawPdf(pdf);
+  const items = outlineItems(reader, reader.dict(reader.rootRef()));
+  if (items.length === 0 || items.length !== headings.length) return pdf;
+  const edits: { at: number; end: number; text: string }[] = [];
+  items.forEach((item, i) => {
+    const want = headings[i] ?? "";
+    const found = titleSpan(item.dict);
+    if (!found || !isCorruptionOf(found.title, want)) return;
+    const base = reader.bodyOffset(item.num);
+    edits.push({ at: base + found.start, end: base + found.end, text: `/Title ${pdfTextString(want)}` });
+  });
+  return edits.length === 0 ? pdf : reader.splice(edits);
+}
+
+/** Chromium's title lost spaces at line breaks, or repeats a leading part of the heading. */
+function isCorruptionOf(title: string, heading: string): boolean {
+  if (title === heading || heading === "") return false;
+  const bare = (s: string) => s.replace(/\s+/g, "");
+  const t = bare(title);
+  const h = bare(heading);
+  if (t === h) return true;
+  // A leading part printed twice: the title is that part followed by the whole heading.
+  return t.length > h.length && t.endsWith(h) && h.startsWith(t.slice(0, t.length - h.length));
+}
+
+/**
+ * The text of each h1–h6 element of an HTML fragment, in document order, as a reader sees it:
+ * tags removed, character references decoded, white space collapsed.
+ */
+export function headingTexts(html: string): string[] {
+  const out: string[] = [];
+  for (const m of html.matchAll(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi)) {
+    // HTML white space (not U+3000 and the like, which are text) collapses to one space.
+    out.push(decodeEntities((m[2] ?? "").replace(/<[^>]*>/g, "")).replace(/[ \t\n\f\r]+/g, " ").replace(/^ | $/g, ""));
+  }
+  return out;
+}
+
+const NAMED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: "\u00a0" };
+
+function decodeEntities(text: string): string {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, ref: string) => {
+    if (ref[0] === "#") {
+      const code = ref[1] === "x" || ref[1] === "X" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
+      return Number.isFinite(code) && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    }
+    return NAMED[ref.toLowerCase()] ?? whole;
+  });
+}
+
+/** A PDF text string as UTF-16BE hex with a byte order mark. */
+function pdfTextString(value: string): string {
+  return `<FEFF${Buffer.from(value, "utf16le").swap16().toString("hex").toUpperCase()}>`;
+}
+
+/**
+ * The number of pages, counted from the page tree's leaves. (Skia nests /Pages nodes of at most
+ * 8 kids once a document has more than 8 pages, so the first /Count in the file is not the total.)
+ */
+export function countPages(pdf: Uint8Array): number {
+  const reader = new RawPdf(pdf);
+  return pageTree(reader, reader.dict(reader.rootRef())).size;
+}
+
+/** Page object number → 1-based page number. */
+function pageTree(reader: RawPdf, catalog: string): Map<number, number> {
   const pagesRef = ref(catalog, "Pages");
   if (pagesRef === undefined) throw new Error("unexpected PDF layout from Chromium: no page tree");
   const pageNumbers = new Map<number, number>();
   collectPages(reader, pagesRef, pageNumbers, 0);
-
-  const entries: OutlineEntry[] = [];
-  const outlinesRef = ref(catalog, "Outlines");
-  if (outlinesRef !== undefined) {
-    const visit = (first: number | undefined, level: number) => {
-      const seen = new Set<number>();
-      for (let item = first; item !== undefined && !seen.has(item); ) {
-        seen.add(item);
-        const dict = reader.dict(item);
-        const target = /\/Dest\s*\[\s*(\d+)\s+\d+\s+R/.exec(dict)?.[1];
-        const page = target === undefined ? undefined : pageNumbers.get(Number(target));
-        if (page !== undefined) entries.push({ title: titleOf(dict), level, page });
-        visit(ref(dict, "First"), level + 1);
-        item = ref(dict, "Next");
-      }
-    };
-    visit(ref(reader.dict(outlinesRef), "First"), 1);
-  }
-  return { pages: pageNumbers.size, entries };
+  return pageNumbers;
 }
 
 /** Walk the page tree (Skia may nest /Pages nodes) and number the leaves in order. */
@@ -101,11 +195,40 @@ class RawPdf {
 
   /** The dictionary text of object `num` (objects read here carry no stream). */
   dict(num: number): string {
-    const offset = this.offsets.get(num);
-    if (offset === undefined) throw new Error(`unexpected PDF layout from Chromium: object ${num} missing`);
-    const begin = this.text.indexOf("obj", offset) + 3;
+    const begin = this.bodyOffset(num);
     const end = this.text.indexOf("endobj", begin);
     return this.text.slice(begin, end < 0 ? undefined : end);
+  }
+
+  /** Where the text returned by dict(num) starts in the file. */
+  bodyOffset(num: number): number {
+    const offset = this.offsets.get(num);
+    if (offset === undefined) throw new Error(`unexpected PDF layout from Chromium: object ${num} missing`);
+    return this.text.indexOf("obj", offset) + 3;
+  }
+
+  /** Replace byte ranges inside objects (before the xref) and shift the xref and startxref to match. */
+  splice(edits: { at: number; end: number; text: string }[]): Uint8Array {
+    const sorted = [...edits].sort((a, b) => a.at - b.at);
+    const shift = (offset: number) =>
+      sorted.reduce((d, e) => (e.end <= offset ? d + e.text.length - (e.end - e.at) : d), 0);
+    const xrefAt = Number(/startxref\s+(\d+)/.exec(this.text.slice(this.text.lastIndexOf("\ntrailer")))?.[1]);
+    let out = "";
+    let from = 0;
+    for (const e of sorted) {
+      out += this.text.slice(from, e.at) + e.text;
+      from = e.end;
+    }
+    const xref = this.text
+      .slice(xrefAt, this.text.lastIndexOf("\ntrailer") + 1)
+      .replace(/^(\d{10})( \d{5} n)/gm, (line, offset: string, rest: string) =>
+        `${String(Number(offset) + shift(Number(offset))).padStart(10, "0")}${rest}`,
+      );
+    const tail = this.text
+      .slice(this.text.lastIndexOf("\ntrailer") + 1)
+      .replace(/startxref\s+\d+/, `startxref\n${xrefAt + shift(xrefAt)}`);
+    out += this.text.slice(from, xrefAt) + xref + tail;
+    return new Uint8Array(Buffer.from(out, "latin1"));
   }
 }
 
@@ -116,11 +239,20 @@ function ref(dict: string, key: string): number | undefined {
 
 /** /Title as a hex string (<FEFF…> UTF-16BE, as Skia writes non-ASCII) or a literal string (ASCII). */
 function titleOf(dict: string): string {
-  const hex = /\/Title\s*<([0-9A-Fa-f\s]*)>/.exec(dict)?.[1];
-  if (hex !== undefined) return decodeBytes(Buffer.from(hex.replace(/\s+/g, ""), "hex"));
-  const at = dict.search(/\/Title\s*\(/);
-  if (at < 0) return "";
-  return decodeBytes(Buffer.from(literalString(dict, dict.indexOf("(", at) + 1), "latin1"));
+  return titleSpan(dict)?.title ?? "";
+}
+
+/** The title and where its `/Title …` entry starts and ends in `dict`. */
+function titleSpan(dict: string): { title: string; start: number; end: number } | undefined {
+  const hex = /\/Title\s*<([0-9A-Fa-f\s]*)>/.exec(dict);
+  if (hex) {
+    const title = decodeBytes(Buffer.from((hex[1] ?? "").replace(/\s+/g, ""), "hex"));
+    return { title, start: hex.index, end: hex.index + hex[0].length };
+  }
+  const start = dict.search(/\/Title\s*\(/);
+  if (start < 0) return undefined;
+  const literal = literalString(dict, dict.indexOf("(", start) + 1);
+  return { title: decodeBytes(Buffer.from(literal.value, "latin1")), start, end: literal.end };
 }
 
 function decodeBytes(bytes: Buffer): string {
@@ -132,8 +264,8 @@ function decodeBytes(bytes: Buffer): string {
 
 const ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f" };
 
-/** The bytes of a PDF literal string starting after its "(" (balanced parentheses, escapes). */
-function literalString(text: string, from: number): string {
+/** The bytes of a PDF literal string starting after its "(" (balanced parentheses, escapes), and where it ends. */
+function literalString(text: string, from: number): { value: string; end: number } {
   let out = "";
   let depth = 0;
   for (let i = from; i < text.length; i++) {
@@ -153,12 +285,12 @@ function literalString(text: string, from: number): string {
       depth++;
       out += c;
     } else if (c === ")") {
-      if (depth === 0) return out;
+      if (depth === 0) return { value: out, end: i + 1 };
       depth--;
       out += c;
     } else {
       out += c;
     }
   }
-  return out;
+  return { value: out, end: text.length };
 }

@@ -1,0 +1,164 @@
+import type { Issue } from "../../functions/core/types.ts";
+import type { Cell, ReportData } from "./data.ts";
+import { asCellObject, layoutSection, tableWidth, type GridProblem } from "./grid.ts";
+
+/**
+ * What the JSON Schema cannot say about blocks: tables whose cells do not fit the header, images
+ * that are not data: URLs, charts whose series do not match their categories. (An unknown block
+ * `type` is the schema's: an enum error at /blocks/N/type.)
+ *
+ * Runs whether or not the schema passed, so that one answer lists every problem; each check looks
+ * only at blocks whose own shape it can trust.
+ */
+export function reportRules(data: ReportData, _schemaValid: boolean): Issue[] {
+  const issues: Issue[] = [];
+  const blocks: unknown = (data as { blocks?: unknown } | null)?.blocks;
+  if (!Array.isArray(blocks)) return issues;
+  blocks.forEach((block: unknown, i) => {
+    if (!isObject(block)) return;
+    const path = `/blocks/${i}`;
+    if (block.type === "table") issues.push(...tableRules(block, path));
+    else if (block.type === "image") issues.push(...imageRules(block, path));
+    else if (block.type === "chart") issues.push(...chartRules(block, path));
+  });
+  return issues;
+}
+
+// ── tables ───────────────────────────────────────────────────────────────────────────────
+
+function isRows(value: unknown): value is Cell[][] {
+  return Array.isArray(value) && value.every((row) => Array.isArray(row));
+}
+
+function tableRules(table: Record<string, unknown>, path: string): Issue[] {
+  const header = table.header === undefined ? [] : table.header;
+  const rows = table.rows;
+  if (!isRows(header) || !isRows(rows)) return [];
+  const columns = Array.isArray(table.columns) ? table.columns : undefined;
+  const width = tableWidth({ header, columns, rows });
+  const issues: Issue[] = [];
+  if (header.length > 0 && columns && columns.length !== width) {
+    issues.push({
+      rule: "table-columns",
+      path: `${path}/columns`,
+      message: `the header is ${width} columns wide but ${columns.length} columns are described`,
+      expected: width,
+      actual: columns.length,
+    });
+  }
+  const section = (name: "header" | "rows", part: Cell[][]) =>
+    layoutSection(part, width).problems.map((p) => gridIssue(`${path}/${name}`, part, p, name === "header"));
+  issues.push(...section("header", header), ...section("rows", rows));
+  return issues;
+}
+
+function gridIssue(path: string, part: Cell[][], p: GridProblem, isHeader: boolean): Issue {
+  const against = isHeader ? "the header's first row" : "the header";
+  if (p.kind === "colspan") {
+    const cell = asCellObject(part[p.row]?.[p.cell ?? 0] ?? null);
+    const at = `${path}/${p.row}/${p.cell}`;
+    return {
+      rule: "table-colspan",
+      path: typeof cell.colspan === "number" && cell.colspan > 1 ? `${at}/colspan` : at,
+      message: `the cells of this row reach column ${p.actual}, but ${against} is ${p.expected} columns wide`,
+      expected: p.expected,
+      actual: p.actual,
+    };
+  }
+  if (p.kind === "rowspan") {
+    return {
+      rule: "table-rowspan",
+      path: `${path}/${p.row}/${p.cell}/rowspan`,
+      message: `rowspan reaches past the last row of the ${isHeader ? "header" : "table body"}: at most ${p.expected} rows remain`,
+      expected: p.expected,
+      actual: p.actual,
+    };
+  }
+  return {
+    rule: "table-row-width",
+    path: `${path}/${p.row}`,
+    message: `this row fills ${p.actual} of ${p.expected} columns; give every column a cell ("" or null for an empty one)`,
+    expected: p.expected,
+    actual: p.actual,
+  };
+}
+
+// ── images ───────────────────────────────────────────────────────────────────────────────
+
+/** Raster formats and SVG (which, as an <img>, can neither run script nor fetch anything). */
+const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"];
+
+export function isImageDataUrl(src: string): boolean {
+  const m = /^data:([a-z]+\/[a-z0-9.+-]+)((?:;[a-z0-9-]+=[^;,]*)*)(;base64)?,/i.exec(src);
+  if (!m || !IMAGE_TYPES.includes((m[1] ?? "").toLowerCase())) return false;
+  if (!m[3]) return true; // percent-encoded (typical of SVG)
+  return /^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(src.slice(m[0].length));
+}
+
+function imageRules(image: Record<string, unknown>, path: string): Issue[] {
+  if (typeof image.src !== "string" || isImageDataUrl(image.src)) return [];
+  const src = image.src;
+  return [
+    {
+      rule: "image-src",
+      path: `${path}/src`,
+      message: /^data:/i.test(src)
+        ? `must be a data: URL of an image (${IMAGE_TYPES.join(", ")}), base64 or percent-encoded`
+        : "must be a data: URL (data:image/png;base64,…): the renderer fetches nothing from the network",
+      expected: "data:image/…",
+      actual: src.length > 80 ? `${src.slice(0, 80)}…` : src,
+    },
+  ];
+}
+
+// ── charts ───────────────────────────────────────────────────────────────────────────────
+
+function chartRules(chart: Record<string, unknown>, path: string): Issue[] {
+  const issues: Issue[] = [];
+  const categories = Array.isArray(chart.categories) ? chart.categories : undefined;
+  const series = Array.isArray(chart.series) ? chart.series : [];
+  series.forEach((s: unknown, j) => {
+    if (!isObject(s) || !Array.isArray(s.data) || !categories) return;
+    if (s.data.length !== categories.length) {
+      issues.push({
+        rule: "chart-series-length",
+        path: `${path}/series/${j}/data`,
+        message: `has ${s.data.length} values for ${categories.length} categories: give one value (or null) per category`,
+        expected: categories.length,
+        actual: s.data.length,
+      });
+    }
+  });
+  if (chart.kind === "pie") {
+    if (series.length > 1) {
+      issues.push({
+        rule: "chart-pie-series",
+        path: `${path}/series`,
+        message: "a pie chart draws one series: give one, or use a bar chart to compare several",
+        expected: 1,
+        actual: series.length,
+      });
+    }
+    const first: unknown = series[0];
+    if (isObject(first) && Array.isArray(first.data)) {
+      first.data.forEach((v: unknown, k) => {
+        if (typeof v === "number" && v < 0) {
+          issues.push({
+            rule: "chart-pie-negative",
+            path: `${path}/series/0/data/${k}`,
+            message: "a slice of a pie cannot be negative",
+            actual: v,
+          });
+        }
+      });
+    }
+  }
+  if (chart.stacked === true && chart.kind === "pie") {
+    issues.push({ rule: "chart-stacked", path: `${path}/stacked`, message: "only bar and line charts stack" });
+  }
+  return issues;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

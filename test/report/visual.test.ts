@@ -1,0 +1,14 @@
+import { join } from "node:path";
+import { afterAll, it } from "vitest";
+import { closeBrowser } from "../../functions/core/browser.ts";
+import { renderReport } from "../../functions/core/render.ts";
+import { example } from "../helpers/examples.ts";
+import { expectPagesMatchGoldens } from "../helpers/goldens.ts";
+
+afterAll(closeBrowser);
+
+// UPDATE_GOLDENS=1 npx vitest run test/report/visual.test.ts rewrites test/report/goldens/.
+it("every page of the report showcase matches its golden image", async () => {
+  const result = await renderReport(example("report-showcase.json"));
+  await expectPagesMatchGoldens(result.pdf, result.pages, join(import.meta.dirname, "goldens"), "report-showcase");
+});
