@@ -7,6 +7,8 @@
  * needed (catalog, page tree, outline items) are read straight from the bytes through the xref: no
  * PDF library, no full parse, a few milliseconds even for a long report.
  */
+import { RawPdf, pdfTextString, ref, type Edit } from "./pdf-bytes.ts";
+
 export interface OutlineEntry {
   /** The heading's text as the bookmark shows it (white space collapsed by Chromium). */
   title: string;
@@ -61,20 +63,17 @@ function outlineItems(reader: RawPdf, catalog: string): OutlineItem[] {
 }
 
 /**
- * Give bookmarks the titles their headings really have. Chromium assembles a bookmark's title
- * from the heading's painted line boxes: a space at a line break is lost ("one linein the table"),
- * and a heading pushed to the next page by `break-after: avoid` can have its first line twice.
- * `headings` are the texts of the document's h1–h6 in order (see headingTexts); a title is replaced
- * only when the bookmarks pair with them one to one and Chromium's title is one of those
+ * Edits that give bookmarks the titles their headings really have. Chromium assembles a bookmark's
+ * title from the heading's painted line boxes: a space at a line break is lost ("one linein the
+ * table"), and a heading pushed to the next page by `break-after: avoid` can have its first line
+ * twice. `headings` are the texts of the document's h1–h6 in order (see headingTexts); a title is
+ * replaced only when the bookmarks pair with them one to one and Chromium's title is one of those
  * corruptions of the heading's text (so text Chromium leaves out on purpose, e.g. aria-hidden, stays out).
- * Returns the same bytes when nothing needs mending; otherwise the objects are rewritten in place
- * and the xref shifted, keeping Skia's single-xref layout.
  */
-export function mendOutlineTitles(pdf: Uint8Array, headings: string[]): Uint8Array {
-  const reader = new RawPdf(pdf);
+export function outlineTitleEdits(reader: RawPdf, headings: string[]): Edit[] {
   const items = outlineItems(reader, reader.dict(reader.rootRef()));
-  if (items.length === 0 || items.length !== headings.length) return pdf;
-  const edits: { at: number; end: number; text: string }[] = [];
+  if (items.length === 0 || items.length !== headings.length) return [];
+  const edits: Edit[] = [];
   items.forEach((item, i) => {
     const want = headings[i] ?? "";
     const found = titleSpan(item.dict);
@@ -82,7 +81,7 @@ export function mendOutlineTitles(pdf: Uint8Array, headings: string[]): Uint8Arr
     const base = reader.bodyOffset(item.num);
     edits.push({ at: base + found.start, end: base + found.end, text: `/Title ${pdfTextString(want)}` });
   });
-  return edits.length === 0 ? pdf : reader.splice(edits);
+  return edits;
 }
 
 /** Chromium's title lost spaces at line breaks, or repeats a leading part of the heading. */
@@ -121,17 +120,11 @@ function decodeEntities(text: string): string {
   });
 }
 
-/** A PDF text string as UTF-16BE hex with a byte order mark. */
-function pdfTextString(value: string): string {
-  return `<FEFF${Buffer.from(value, "utf16le").swap16().toString("hex").toUpperCase()}>`;
-}
-
 /**
  * The number of pages, counted from the page tree's leaves. (Skia nests /Pages nodes of at most
  * 8 kids once a document has more than 8 pages, so the first /Count in the file is not the total.)
  */
-export function countPages(pdf: Uint8Array): number {
-  const reader = new RawPdf(pdf);
+export function countPages(reader: RawPdf): number {
   return pageTree(reader, reader.dict(reader.rootRef())).size;
 }
 
@@ -154,87 +147,6 @@ function collectPages(reader: RawPdf, node: number, out: Map<number, number>, de
   }
   const kids = /\/Kids\s*\[([^\]]*)\]/.exec(dict)?.[1] ?? "";
   for (const kid of kids.matchAll(/(\d+)\s+\d+\s+R/g)) collectPages(reader, Number(kid[1]), out, depth + 1);
-}
-
-/** Object access through the (last) classic xref table. */
-class RawPdf {
-  private readonly text: string;
-  private readonly offsets = new Map<number, number>();
-  private readonly trailer: string;
-
-  constructor(pdf: Uint8Array) {
-    // latin1 maps bytes 1:1 to UTF-16 code units, so string offsets are byte offsets.
-    this.text = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength).toString("latin1");
-    const trailerAt = this.text.lastIndexOf("\ntrailer");
-    const start = /startxref\s+(\d+)/.exec(this.text.slice(trailerAt))?.[1];
-    if (trailerAt < 0 || start === undefined) throw new Error("unexpected PDF layout from Chromium: no trailer");
-    this.trailer = this.text.slice(trailerAt, this.text.indexOf(">>", trailerAt) + 2);
-    const xref = /^xref\s*\n/.exec(this.text.slice(Number(start), Number(start) + 8));
-    if (!xref) throw new Error("unexpected PDF layout from Chromium: no classic xref table");
-    let at = Number(start) + xref[0].length;
-    // Subsections: "first count\n" then `count` entries of 20 bytes ("oooooooooo ggggg n\r\n" or " \n").
-    const section = /(\d+) (\d+)[ \t]*\r?\n/y;
-    for (;;) {
-      section.lastIndex = at;
-      const head = section.exec(this.text);
-      if (!head) break;
-      const first = Number(head[1]);
-      const count = Number(head[2]);
-      at = section.lastIndex;
-      for (let i = 0; i < count; i++, at += 20) {
-        if (this.text.charCodeAt(at + 17) === 110 /* n */) this.offsets.set(first + i, Number(this.text.slice(at, at + 10)));
-      }
-    }
-  }
-
-  rootRef(): number {
-    const root = ref(this.trailer, "Root");
-    if (root === undefined) throw new Error("unexpected PDF layout from Chromium: no /Root");
-    return root;
-  }
-
-  /** The dictionary text of object `num` (objects read here carry no stream). */
-  dict(num: number): string {
-    const begin = this.bodyOffset(num);
-    const end = this.text.indexOf("endobj", begin);
-    return this.text.slice(begin, end < 0 ? undefined : end);
-  }
-
-  /** Where the text returned by dict(num) starts in the file. */
-  bodyOffset(num: number): number {
-    const offset = this.offsets.get(num);
-    if (offset === undefined) throw new Error(`unexpected PDF layout from Chromium: object ${num} missing`);
-    return this.text.indexOf("obj", offset) + 3;
-  }
-
-  /** Replace byte ranges inside objects (before the xref) and shift the xref and startxref to match. */
-  splice(edits: { at: number; end: number; text: string }[]): Uint8Array {
-    const sorted = [...edits].sort((a, b) => a.at - b.at);
-    const shift = (offset: number) =>
-      sorted.reduce((d, e) => (e.end <= offset ? d + e.text.length - (e.end - e.at) : d), 0);
-    const xrefAt = Number(/startxref\s+(\d+)/.exec(this.text.slice(this.text.lastIndexOf("\ntrailer")))?.[1]);
-    let out = "";
-    let from = 0;
-    for (const e of sorted) {
-      out += this.text.slice(from, e.at) + e.text;
-      from = e.end;
-    }
-    const xref = this.text
-      .slice(xrefAt, this.text.lastIndexOf("\ntrailer") + 1)
-      .replace(/^(\d{10})( \d{5} n)/gm, (line, offset: string, rest: string) =>
-        `${String(Number(offset) + shift(Number(offset))).padStart(10, "0")}${rest}`,
-      );
-    const tail = this.text
-      .slice(this.text.lastIndexOf("\ntrailer") + 1)
-      .replace(/startxref\s+\d+/, `startxref\n${xrefAt + shift(xrefAt)}`);
-    out += this.text.slice(from, xrefAt) + xref + tail;
-    return new Uint8Array(Buffer.from(out, "latin1"));
-  }
-}
-
-function ref(dict: string, key: string): number | undefined {
-  const m = new RegExp(`/${key}\\s+(\\d+)\\s+\\d+\\s+R`).exec(dict);
-  return m ? Number(m[1]) : undefined;
 }
 
 /** /Title as a hex string (<FEFF…> UTF-16BE, as Skia writes non-ASCII) or a literal string (ASCII). */

@@ -3,7 +3,7 @@ import { parseEnvelope } from "./envelope.ts";
 import { InputError, LimitError } from "./errors.ts";
 import { finalizePdf } from "./finalize.ts";
 import { buildDocument, toHtml, type DocumentParts } from "./html.ts";
-import { countPages, headingTexts, mendOutlineTitles, readOutline, type PdfOutline } from "./outline.ts";
+import { headingTexts, readOutline, type PdfOutline } from "./outline.ts";
 import { printPdf } from "./print.ts";
 import { getTemplate } from "./templates.ts";
 import type { Issue, RenderResult } from "./types.ts";
@@ -80,17 +80,11 @@ export async function renderReport(
   const chromiumDone = performance.now();
 
   const documentId = sha256(JSON.stringify(envelope));
-  // Counted from the page tree: finalizePdf's count reads the first /Pages node, which is only
-  // the total up to 8 pages (Skia nests the tree beyond that).
-  const pages = countPages(printed.pdf);
-  const raw = mendOutlineTitles(printed.pdf, headingTexts(doc.body));
-  const { pdf } = finalizePdf(raw, {
-    ...meta,
-    ...options.metadata,
-    title,
-    producer,
-    documentId,
-  });
+  const { pdf, pages } = finalizePdf(
+    printed.pdf,
+    { ...meta, ...options.metadata, title, producer, documentId },
+    headingTexts(doc.body),
+  );
   if (pages > limits.maxPages) {
     throw new LimitError("pages", `the report has ${pages} pages; the limit is ${limits.maxPages}`);
   }

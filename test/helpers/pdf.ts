@@ -174,3 +174,36 @@ function run(line: TextLine, from: number): string {
   }
   return text;
 }
+
+export interface Bookmark {
+  title: string;
+  level: number;
+  page: number;
+}
+
+/** The PDF's bookmarks in document order, with the 1-based page each points to, as pdf.js reads them. */
+export async function bookmarks(pdf: Uint8Array): Promise<Bookmark[]> {
+  const doc = await openPdf(pdf);
+  const out: Bookmark[] = [];
+  type Item = { title: string; dest: unknown; items: Item[] };
+  const walk = async (items: Item[] | null, level: number) => {
+    for (const item of items ?? []) {
+      const dest = (typeof item.dest === "string" ? await doc.getDestination(item.dest) : item.dest) as unknown[] | null;
+      const target = dest?.[0] as { num: number; gen: number } | undefined;
+      const page = target ? (await doc.getPageIndex(target)) + 1 : 0;
+      out.push({ title: item.title, level, page });
+      await walk(item.items, level + 1);
+    }
+  };
+  await walk((await doc.getOutline()) as Item[] | null, 1);
+  await doc.destroy();
+  return out;
+}
+
+/** The number of pages, as pdf.js counts them. */
+export async function pageCount(pdf: Uint8Array): Promise<number> {
+  const doc = await openPdf(pdf);
+  const n = doc.numPages;
+  await doc.destroy();
+  return n;
+}

@@ -1,10 +1,9 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
-import { readOutline } from "../../functions/core/outline.ts";
 import { renderReport } from "../../functions/core/render.ts";
 import { chartSvg } from "../../templates/report/charts.ts";
 import type { ChartBlock } from "../../templates/report/data.ts";
-import { openPdf, pageTexts, squash } from "../helpers/pdf.ts";
+import { bookmarks, openPdf, pageTexts, squash } from "../helpers/pdf.ts";
 
 afterAll(closeBrowser);
 
@@ -81,8 +80,7 @@ describe("hostile text in every block", () => {
     // The running header is the title, character for character, on every page after the first.
     for (const text of texts.slice(1)) expect(squash(text).startsWith(squash(title))).toBe(true);
 
-    const outline = readOutline(result.pdf);
-    expect(outline.entries.map((e) => e.title)).toEqual([`H1 ${SCRIPT}`, `H2 ${hostile[1]}`]);
+    expect((await bookmarks(result.pdf)).map((e) => e.title)).toEqual([`H1 ${SCRIPT}`, `H2 ${hostile[1]}`]);
     const doc = await openPdf(result.pdf);
     const { info } = (await doc.getMetadata()) as unknown as { info: Record<string, string> };
     await doc.destroy();

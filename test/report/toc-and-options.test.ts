@@ -1,8 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
-import { readOutline } from "../../functions/core/outline.ts";
 import { renderReport } from "../../functions/core/render.ts";
-import { openPdf, pageTexts, squash, textLines } from "../helpers/pdf.ts";
+import { bookmarks, openPdf, pageTexts, squash, textLines } from "../helpers/pdf.ts";
 import { headingPage, tocFromPdf } from "./helpers.ts";
 
 afterAll(closeBrowser);
@@ -48,9 +47,9 @@ describe("a table of contents over two pages, in English", () => {
     }
 
     // Bookmarks: exactly the level-1 and level-2 headings (not the title, the TOC or level 3).
-    const outline = readOutline(result.pdf);
-    expect(outline.entries.map((e) => [e.level, e.title])).toEqual(entries.map((h) => [h.level, h.text]));
-    expect(outline.entries.map((e) => e.page)).toEqual(entries.map((h) => toc.get(h.text)?.page));
+    const marks = await bookmarks(result.pdf);
+    expect(marks.map((e) => [e.level, e.title])).toEqual(entries.map((h) => [h.level, h.text]));
+    expect(marks.map((e) => e.page)).toEqual(entries.map((h) => toc.get(h.text)?.page));
 
     // Running footer in English; no empty page at the end.
     texts.forEach((t, i) => expect(squash(t)).toContain(`Page${i + 1}of${result.pages}`));
