@@ -1,6 +1,7 @@
-import type { Issue, StepTimings } from "./core/types.ts";
+import type { StepTimings } from "./core/types.ts";
 import type { FailureBody } from "./failure.ts";
 import type { Service } from "./service.ts";
+import type { StoredPdf } from "./stored-pdf.ts";
 import { jobRequestKey, jobStatusKey } from "./storage/keys.ts";
 
 /**
@@ -26,16 +27,10 @@ export interface RenderingJob extends JobBase {
   status: "rendering";
 }
 
-export interface DoneJob extends JobBase {
+export interface DoneJob extends JobBase, StoredPdf {
   status: "done";
   /** The ETag of the request object rendered: a redelivered event for it changes nothing. */
   sourceETag: string;
-  key: string;
-  filename: string;
-  pages: number;
-  bytes: number;
-  sha256: string;
-  warnings: Issue[];
   timings: StepTimings & { uploadMs: number };
 }
 

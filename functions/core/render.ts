@@ -6,7 +6,7 @@ import { buildDocument, toHtml, type DocumentParts } from "./html.ts";
 import { headingTexts, readOutline, type PdfOutline } from "./outline.ts";
 import { printPdf } from "./print.ts";
 import { getTemplate } from "./templates.ts";
-import type { Issue, RenderResult } from "./types.ts";
+import type { RenderResult } from "./types.ts";
 import { checkSchema } from "./validate.ts";
 import { producer } from "./version.ts";
 

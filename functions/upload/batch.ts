@@ -1,6 +1,6 @@
-import type { Issue } from "../core/types.ts";
 import { bodyTooLarge, type FailureBody } from "../failure.ts";
 import { since } from "../log.ts";
+import { storedPdf, type StoredPdf } from "../stored-pdf.ts";
 import { batchLineOf, batchLinePdfKey, type BatchUpload } from "../storage/keys.ts";
 import type { Source, UploadContext } from "./context.ts";
 import { readInput, readJsonOutput } from "./read-input.ts";
@@ -20,7 +20,7 @@ export interface BatchSummary {
 }
 
 export type BatchItem =
-  | { line: number; status: "done"; key: string; filename: string; pages: number; bytes: number; sha256: string; warnings: Issue[] }
+  | ({ line: number; status: "done" } & StoredPdf)
   | ({ line: number; status: "failed" } & FailureBody)
   | { line: number; status: "skipped"; reason: string };
 
@@ -104,16 +104,7 @@ async function renderLine(ctx: UploadContext, target: BatchUpload, text: string,
     bytes: result.bytes,
     durations: { ...result.timings, uploadMs: since(uploadStarted) },
   });
-  return {
-    line,
-    status: "done",
-    key,
-    filename: result.filename,
-    pages: result.pages,
-    bytes: result.bytes,
-    sha256: result.sha256,
-    warnings: result.warnings,
-  };
+  return { line, status: "done", ...storedPdf(key, result) };
 }
 
 /** Lines as JSON Lines defines them: \n or \r\n separated; a final newline ends the last line. */

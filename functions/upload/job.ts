@@ -1,6 +1,7 @@
 import { readJob, writeJob } from "../jobs.ts";
 import { since } from "../log.ts";
 import { renderedFields } from "../report-log.ts";
+import { storedPdf } from "../stored-pdf.ts";
 import { jobPdfKey, type JobRequest } from "../storage/keys.ts";
 import type { UploadContext } from "./context.ts";
 import { readInput } from "./read-input.ts";
@@ -41,12 +42,7 @@ export async function processJob(ctx: UploadContext, target: JobRequest): Promis
     createdAt,
     updatedAt: updatedAt(),
     sourceETag: input.source.eTag,
-    key,
-    filename: result.filename,
-    pages: result.pages,
-    bytes: result.bytes,
-    sha256: result.sha256,
-    warnings: result.warnings,
+    ...storedPdf(key, result),
     timings: { ...result.timings, uploadMs },
   });
   log.info("job.done", { templateId: outcome.templateId, output: key, ...renderedFields(result, { uploadMs, totalMs: since(started) }) });

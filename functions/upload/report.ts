@@ -1,21 +1,16 @@
-import type { Issue, StepTimings } from "../core/types.ts";
+import type { StepTimings } from "../core/types.ts";
 import type { FailureBody } from "../failure.ts";
 import { since } from "../log.ts";
 import { renderedFields } from "../report-log.ts";
+import { storedPdf, type StoredPdf } from "../stored-pdf.ts";
 import type { ReportUpload } from "../storage/keys.ts";
 import type { Source, UploadContext } from "./context.ts";
 import { readInput, readJsonOutput } from "./read-input.ts";
 import { renderInput } from "./render-input.ts";
 
 /** `<path>.result.json`: what was rendered from which version of the upload. */
-export interface ReportResultFile {
+export interface ReportResultFile extends StoredPdf {
   source: Source;
-  key: string;
-  filename: string;
-  pages: number;
-  bytes: number;
-  sha256: string;
-  warnings: Issue[];
   timings: StepTimings & { downloadMs: number; uploadMs: number };
 }
 
@@ -60,12 +55,7 @@ export async function processReport(ctx: UploadContext, target: ReportUpload): P
   const uploadMs = since(uploadStarted);
   const file: ReportResultFile = {
     source: input.source,
-    key: target.pdfKey,
-    filename: result.filename,
-    pages: result.pages,
-    bytes: result.bytes,
-    sha256: result.sha256,
-    warnings: result.warnings,
+    ...storedPdf(target.pdfKey, result),
     timings: { ...result.timings, downloadMs, uploadMs },
   };
   // The result file is written last: its presence means the PDF beside it is complete.

@@ -112,6 +112,11 @@ export function resultComponents(results: Results, version: "2019" | "2021"): [s
   return rows;
 }
 
+/** (七）总计 of one column as the sum of every result row above it (I2's right-hand side). */
+export function sumOfResults(results: Results, version: "2019" | "2021", column: SevenColumn): number {
+  return resultComponents(results, version).reduce((s, [, row]) => s + cell(row, column), 0);
+}
+
 /** A row's total: the given one, or the sum of its six columns when omitted (the contract allows that). */
 export function cell(row: RowOfSeven | undefined, column: SevenColumn): number {
   if (!row) return 0;

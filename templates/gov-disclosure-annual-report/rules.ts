@@ -5,6 +5,7 @@ import {
   SEVEN_COLUMNS,
   cell,
   resultComponents,
+  sumOfResults,
   type GovReportData,
   type RowOfSeven,
 } from "./data.ts";
@@ -19,9 +20,8 @@ export function govReportRules(data: GovReportData, schemaValid: boolean): Issue
   const apps = data.applications;
   const rows = namedRows(data);
   for (const [path, row] of rows) issues.push(...rowTotal(path, row));
-  const components = resultComponents(apps.results, data.formatVersion);
   for (const column of SEVEN_COLUMNS) {
-    const sum = components.reduce((s, [, row]) => s + cell(row, column), 0);
+    const sum = sumOfResults(apps.results, data.formatVersion, column);
     const resultsTotal = apps.results.total ? cell(apps.results.total, column) : sum;
     if (apps.results.total && resultsTotal !== sum) {
       issues.push({

@@ -5,7 +5,7 @@ import {
   SEVEN_COLUMNS,
   UNABLE_TO_PROVIDE,
   cell,
-  resultComponents,
+  sumOfResults,
   type GovReportData,
   type Prose,
   type RowOfSeven,
@@ -159,9 +159,7 @@ function applicationsTable(data: GovReportData): TableView {
   const results = apps.results;
   const resultsTotal =
     results.total ??
-    (Object.fromEntries(
-      SEVEN_COLUMNS.map((c) => [c, resultComponents(results, data.formatVersion).reduce((s, [, r]) => s + cell(r, c), 0)]),
-    ) as RowOfSeven);
+    (Object.fromEntries(SEVEN_COLUMNS.map((c) => [c, sumOfResults(results, data.formatVersion, c)])) as RowOfSeven);
 
   const resultRows: Cell[][] = [
     [label("（一）予以公开", 2), ...seven(results.disclosed)],

@@ -1,0 +1,71 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { browserProcessId, closeBrowser, withDocument } from "../../functions/core/browser.ts";
+import { renderReport } from "../../functions/core/render.ts";
+import { example } from "../helpers/examples.ts";
+import { pageTexts, squash } from "../helpers/pdf.ts";
+
+// A server on loopback that counts requests: whatever a document asks for, it must never be called.
+let server: Server;
+let hits = 0;
+let base = "";
+beforeAll(async () => {
+  server = createServer((_, res) => {
+    hits++;
+    res.end("root:x:0:0");
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.close();
+  await closeBrowser();
+});
+
+describe("the browser", () => {
+  it("refuses every request but the bundled fonts, and runs no page script", async () => {
+    // Markup a template could never produce from escaped text: this tests the fence itself.
+    const doc = {
+      lang: "en",
+      title: "fence",
+      css: `body { background: url(${base}/background.png) } .x { font-family: Remote } @font-face { font-family: Remote; src: url(https://fonts.example.com/f.woff2) }`,
+      body: [
+        `<p class="x">fence test</p>`,
+        `<img src="${base}/image.png" onerror="document.body.textContent='SCRIPT RAN'">`,
+        `<img src="https://example.com/remote.png">`,
+        `<iframe src="${base}/frame.html"></iframe>`,
+        `<iframe src="file:///etc/passwd"></iframe>`,
+        `<link rel="stylesheet" href="${base}/style.css">`,
+        `<object data="${base}/object.bin"></object>`,
+      ].join("\n"),
+    };
+    const { result, refused } = await withDocument(doc, (page) => page.pdf());
+    const text = squash((await pageTexts(result)).join(""));
+    expect(text).toContain("fencetest");
+    expect(text).not.toContain("SCRIPTRAN");
+    expect(text).not.toContain("root:");
+    expect(hits).toBe(0);
+    expect(refused).toEqual(
+      expect.arrayContaining([
+        `${base}/background.png`,
+        `${base}/image.png`,
+        "https://example.com/remote.png",
+        `${base}/frame.html`,
+        `${base}/style.css`,
+        "https://fonts.example.com/f.woff2",
+      ]),
+    );
+  });
+
+  it("is launched again when it dies, and the next render succeeds", async () => {
+    const first = await renderReport(example("gov-disclosure-2021-sample.json"));
+    const pid = await browserProcessId();
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid as number, "SIGKILL");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const second = await renderReport(example("gov-disclosure-2021-sample.json"));
+    expect(await browserProcessId()).not.toBe(pid);
+    expect(second.sha256).toBe(first.sha256);
+  });
+});
