@@ -3,7 +3,7 @@ import puppeteer, { type Browser, type CDPSession, type HTTPRequest, type Page }
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fontAssets, fontFile } from "./fonts.ts";
-import type { DocumentParts } from "./html.ts";
+import { toHtml, type DocumentParts } from "./html.ts";
 
 /**
  * The origin documents are served from. `.invalid` never resolves (RFC 6761); every request the
@@ -15,6 +15,9 @@ export const ASSET_ORIGIN = "http://report.invalid";
  * Renders that print at once. Chromium runs single-process (as it must on Lambda), so more pages at
  * once only share the same cores and multiply memory; later renders wait their turn instead.
  */
+/** Characters of body HTML above which a render is followed by a garbage collection. */
+const LARGE_DOCUMENT = 200_000;
+
 const MAX_CONCURRENT = Math.max(1, Number(process.env.RENDER_CONCURRENCY ?? 4));
 
 /**
@@ -86,6 +89,8 @@ export async function closeBrowser(): Promise<void> {
 interface WarmPage {
   page: Page;
   session: CDPSession;
+  /** The stylesheet the page's document holds now. */
+  css: string;
   /** URLs the current document tried to reach and was refused. */
   refused: string[];
 }
@@ -96,13 +101,14 @@ const SHELL = `<!doctype html><html><head><meta charset="utf-8"><title></title>
 async function openWarmPage(): Promise<WarmPage> {
   const browser = await getBrowser();
   const page = await browser.newPage();
-  const warm: WarmPage = { page, session: await page.createCDPSession(), refused: [] };
+  const warm: WarmPage = { page, session: await page.createCDPSession(), css: "", refused: [] };
   try {
     // Page scripts never run: the document is filled in over the DevTools protocol.
     await page.setJavaScriptEnabled(false);
     await page.setRequestInterception(true);
+    const shell = SHELL.replace("/*fonts*/", fontAssets().css);
     page.on("request", (request) => {
-      answer(request, warm.refused).catch(() => undefined);
+      answer(request, shell, warm.refused).catch(() => undefined);
     });
     await page.goto(`${ASSET_ORIGIN}/`, { waitUntil: "load" });
   } catch (e) {
@@ -112,11 +118,11 @@ async function openWarmPage(): Promise<WarmPage> {
   return warm;
 }
 
-async function answer(request: HTTPRequest, refused: string[]): Promise<void> {
+/** The only answers the page gets: `html` for the document itself, the bundled fonts, data: URLs. */
+async function answer(request: HTTPRequest, html: string, refused: string[]): Promise<void> {
   const url = request.url();
   if (url === `${ASSET_ORIGIN}/`) {
-    const body = SHELL.replace("/*fonts*/", fontAssets().css);
-    return request.respond({ status: 200, contentType: "text/html; charset=utf-8", body });
+    return request.respond({ status: 200, contentType: "text/html; charset=utf-8", body: html });
   }
   if (url.startsWith(`${ASSET_ORIGIN}/assets/fonts/`)) {
     const bytes = fontFile(new URL(url).pathname);
@@ -129,18 +135,41 @@ async function answer(request: HTTPRequest, refused: string[]): Promise<void> {
 }
 
 /**
- * Put `doc` into a warm page, run `work` on it, and reset the page. A page that failed in any way is
- * closed rather than reused.
+ * Put `doc` into a page and run `work` on it. Normally a warm page, reset afterwards (a page that
+ * failed in any way is closed rather than reused). A template that declares it needs page
+ * JavaScript gets a fresh page of its own instead, loaded by navigation so its scripts run, and
+ * closed afterwards; the same network fence applies.
  */
 export async function withDocument<T>(
   doc: DocumentParts,
   work: (page: Page) => Promise<T>,
+  opts: { javascript?: boolean } = {},
 ): Promise<{ result: T; refused: string[] }> {
   await takeTurn();
   try {
-    return await inWarmPage(doc, work);
+    return await (opts.javascript ? inScriptedPage(doc, work) : inWarmPage(doc, work));
   } finally {
     endTurn();
+  }
+}
+
+async function inScriptedPage<T>(
+  doc: DocumentParts,
+  work: (page: Page) => Promise<T>,
+): Promise<{ result: T; refused: string[] }> {
+  const page = await (await getBrowser()).newPage();
+  const refused: string[] = [];
+  try {
+    await page.setJavaScriptEnabled(true);
+    await page.setRequestInterception(true);
+    const html = toHtml(doc);
+    page.on("request", (request) => {
+      answer(request, html, refused).catch(() => undefined);
+    });
+    await page.goto(`${ASSET_ORIGIN}/`, { waitUntil: "load" });
+    return { result: await work(page), refused };
+  } finally {
+    await page.close().catch(() => undefined);
   }
 }
 
@@ -169,12 +198,19 @@ async function inWarmPage<T>(
   warm.refused = [];
   let healthy = false;
   try {
-    await fill(warm.session, doc);
+    await fill(warm, doc);
     const result = await work(warm.page);
     const refused = warm.refused;
     // Empty the page for the next render. Not awaited: the protocol runs commands in order, so the
     // next fill comes after it; a page whose reset fails is closed.
-    fill(warm.session, { lang: "", title: "", css: "", body: "" }).catch(() => {
+    // The template's stylesheet stays (it holds no data of the report) so the next render of the
+    // same template need not parse it again.
+    const reset = fill(warm, { lang: "", title: "", body: "" }).then(() =>
+      // A large document leaves hundreds of MB of garbage in Chromium, which renders on reused
+      // pages would otherwise pile up; collecting it at once costs far less than that render took.
+      doc.body.length > LARGE_DOCUMENT ? warm.session.send("HeapProfiler.collectGarbage") : undefined,
+    );
+    reset.catch(() => {
       idle = idle.filter((p) => p !== warm);
       return warm.page.close().catch(() => undefined);
     });
@@ -186,16 +222,22 @@ async function inWarmPage<T>(
   }
 }
 
-async function fill(session: CDPSession, doc: DocumentParts): Promise<void> {
-  const { exceptionDetails } = await session.send("Runtime.evaluate", {
+/**
+ * Replace the page's document. The stylesheet is sent only when it differs from the one the page
+ * already has: re-parsing it invalidates every style in the page, which costs more than the body.
+ */
+async function fill(warm: WarmPage, doc: Partial<DocumentParts> & Omit<DocumentParts, "css">): Promise<void> {
+  const css = doc.css === undefined || doc.css === warm.css ? undefined : doc.css;
+  const { exceptionDetails } = await warm.session.send("Runtime.evaluate", {
     expression: `(() => {
-      const doc = ${JSON.stringify(doc)};
+      const doc = ${JSON.stringify({ ...doc, css })};
       document.documentElement.lang = doc.lang;
       document.title = doc.title;
-      document.getElementById("document-style").textContent = doc.css;
+      if (doc.css !== undefined) document.getElementById("document-style").textContent = doc.css;
       document.body.innerHTML = doc.body;
     })()`,
     returnByValue: true,
   });
   if (exceptionDetails) throw new Error(`could not load the document: ${exceptionDetails.text}`);
+  if (css !== undefined) warm.css = css;
 }

@@ -57,7 +57,7 @@ export async function renderReport(
   const deadline = templated + limits.renderTimeoutMs;
   const print = (d: DocumentParts) => {
     const left = Math.max(1, deadline - performance.now());
-    return withTimeout(printPdf(d, left), left, limits.renderTimeoutMs);
+    return withTimeout(printPdf(d, left, definition.javascript === true), left, limits.renderTimeoutMs);
   };
   let printed = await print(doc);
   const paginate = definition.paginate;

@@ -11,6 +11,11 @@ export interface TemplateDefinition<Data = unknown> {
   id: string;
   title: string;
   page: PageDefaults;
+  /**
+   * The page runs the template's own scripts. Off unless a template says so: such a document is
+   * loaded into a fresh page by navigation (slower than a warm page) behind the same network fence.
+   */
+  javascript?: boolean;
   /** The template's own rules, run after the JSON Schema. `data` has passed the schema only if `schemaValid`. */
   rules?(data: Data, schemaValid: boolean): Issue[];
   /**

@@ -58,6 +58,23 @@ describe("the browser", () => {
     );
   });
 
+  it("runs page scripts only for a template that declares it needs them, behind the same fence", async () => {
+    const doc = {
+      lang: "en",
+      title: "scripted",
+      css: "",
+      body: `<p id="out">static</p><script>document.getElementById("out").textContent = "SCRIPT " + (1 + 1);
+        fetch("${base}/beacon").catch(() => {}); new Image().src = "https://example.com/pixel.png";</script>`,
+    };
+    const plain = await withDocument(doc, (page) => page.pdf());
+    expect(squash((await pageTexts(plain.result)).join(""))).toBe("static");
+
+    const scripted = await withDocument(doc, (page) => page.pdf(), { javascript: true });
+    expect(squash((await pageTexts(scripted.result)).join(""))).toBe("SCRIPT2");
+    expect(scripted.refused).toEqual(expect.arrayContaining([`${base}/beacon`, "https://example.com/pixel.png"]));
+    expect(hits).toBe(0);
+  });
+
   it("is launched again when it dies, and the next render succeeds", async () => {
     const first = await renderReport(example("gov-disclosure-2021-sample.json"));
     const pid = await browserProcessId();
