@@ -1,0 +1,53 @@
+import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
+import type { IBucket } from "aws-cdk-lib/aws-s3";
+import { INCOMING_PREFIX, JOBS_PREFIX, RENDERS_PREFIX } from "../../functions/storage/keys.ts";
+
+/**
+ * Each function's bucket access: only the actions its code calls (functions/storage/s3.ts), on the
+ * prefixes it reads and writes (functions/storage/keys.ts). No s3:* and no bucket-wide write for the
+ * HTTP function; the buckets use S3-managed keys, so no KMS permissions are needed.
+ *
+ * s3:ListBucket is granted where the code reads objects that may be absent (a job that does not
+ * exist, an upload deleted before its event arrived, a result file not yet written): without it S3
+ * answers 403 instead of 404 and the service would report an internal error instead of "not found".
+ */
+export function grantHttpAccess(grantee: IGrantable, buckets: { input: IBucket; output: IBucket }): void {
+  const { input, output } = buckets;
+  const add = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
+  // POST /v1/jobs: the request into the input bucket, where it starts the upload function.
+  add(new PolicyStatement({ sid: "PutJobRequests", actions: ["s3:PutObject"], resources: [input.arnForObjects(`${JOBS_PREFIX}*`)] }));
+  // Job state (queued), POST /v1/render's stored PDFs; GET /v1/jobs/{id} reads the state, and the
+  // presigned download URLs it hands out are GETs signed with this role.
+  add(
+    new PolicyStatement({
+      sid: "ReadWriteJobsAndRenders",
+      actions: ["s3:GetObject", "s3:PutObject"],
+      resources: [output.arnForObjects(`${JOBS_PREFIX}*`), output.arnForObjects(`${RENDERS_PREFIX}*`)],
+    }),
+  );
+  add(new PolicyStatement({ sid: "NotFoundForMissingJobs", actions: ["s3:ListBucket"], resources: [output.bucketArn] }));
+}
+
+export function grantUploadAccess(grantee: IGrantable, buckets: { input: IBucket; output: IBucket }): void {
+  const { input, output } = buckets;
+  const add = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
+  // Uploads and job requests are read, never changed.
+  add(
+    new PolicyStatement({
+      sid: "ReadUploadsAndJobRequests",
+      actions: ["s3:GetObject"],
+      resources: [input.arnForObjects(`${INCOMING_PREFIX}*`), input.arnForObjects(`${JOBS_PREFIX}*`)],
+    }),
+  );
+  add(new PolicyStatement({ sid: "NotFoundForGoneUploads", actions: ["s3:ListBucket"], resources: [input.bucketArn] }));
+  // Outputs land at keys named after the upload (<path>.pdf, <batch>/<n>.pdf, jobs/<id>/…): the
+  // whole output bucket is the function's to write; stale line PDFs and result files are deleted.
+  add(
+    new PolicyStatement({
+      sid: "WriteOutputs",
+      actions: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+      resources: [output.arnForObjects("*")],
+    }),
+  );
+  add(new PolicyStatement({ sid: "ListOutputs", actions: ["s3:ListBucket"], resources: [output.bucketArn] }));
+}

@@ -1,0 +1,94 @@
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import {
+  BlockPublicAccess,
+  Bucket,
+  BucketEncryption,
+  HttpMethods,
+  ObjectOwnership,
+  type LifecycleRule,
+} from "aws-cdk-lib/aws-s3";
+import { Construct } from "constructs";
+import { JOBS_PREFIX } from "../../functions/storage/keys.ts";
+
+export interface ReportBucketsProps {
+  outputExpirationDays: number;
+  inputVersionExpirationDays: number;
+  accessLogExpirationDays: number;
+  /** Origins whose pages may download presigned PDFs (the API's CORS origins). */
+  corsAllowedOrigins: string[];
+}
+
+/**
+ * Two buckets, so that no output can ever trigger a render: only the input bucket notifies the
+ * queue. Both are private (all public access blocked, ACLs disabled), encrypted with S3-managed
+ * keys, refuse plain HTTP, and log every request to a third bucket. They are kept when the stack
+ * is deleted: they hold the users' reports.
+ */
+export class ReportBuckets extends Construct {
+  readonly input: Bucket;
+  readonly output: Bucket;
+  readonly accessLogs: Bucket;
+
+  constructor(scope: Construct, id: string, props: ReportBucketsProps) {
+    super(scope, id);
+    const common = {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    };
+    const abortUploads: LifecycleRule = { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(7) };
+
+    // Server access logs are written by the S3 logging service, granted by bucket policy.
+    this.accessLogs = new Bucket(this, "AccessLogs", {
+      ...common,
+      lifecycleRules: [{ id: "expire-logs", expiration: Duration.days(props.accessLogExpirationDays) }, abortUploads],
+    });
+
+    this.input = new Bucket(this, "Input", {
+      ...common,
+      // An upload overwritten or deleted by mistake can be recovered for inputVersionExpirationDays.
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: "input/",
+      lifecycleRules: [
+        { id: "expire-old-versions", noncurrentVersionExpiration: Duration.days(props.inputVersionExpirationDays) },
+        // A job request is worth nothing once its PDF and state have expired from the output bucket.
+        ...(props.outputExpirationDays > 0
+          ? [{ id: "expire-job-requests", prefix: JOBS_PREFIX, expiration: Duration.days(props.outputExpirationDays) }]
+          : []),
+        { id: "remove-expired-delete-markers", expiredObjectDeleteMarker: true },
+        abortUploads,
+      ],
+    });
+
+    // Not versioned: every output can be rendered again from its input, and job state is rewritten
+    // at each step (versions would only keep stale copies until they expired).
+    this.output = new Bucket(this, "Output", {
+      ...common,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: "output/",
+      lifecycleRules: [
+        ...(props.outputExpirationDays > 0
+          ? [{ id: "expire-outputs", expiration: Duration.days(props.outputExpirationDays) }]
+          : []),
+        abortUploads,
+      ],
+      // A portal's page fetches a PDF too large to return inline from its presigned URL.
+      cors:
+        props.corsAllowedOrigins.length > 0
+          ? [
+              {
+                allowedOrigins: props.corsAllowedOrigins,
+                allowedMethods: [HttpMethods.GET, HttpMethods.HEAD],
+                allowedHeaders: ["*"],
+                exposedHeaders: ["content-disposition", "content-length", "etag"],
+                maxAge: 3000,
+              },
+            ]
+          : undefined,
+    });
+  }
+}

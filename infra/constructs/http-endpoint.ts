@@ -1,0 +1,150 @@
+import { Duration } from "aws-cdk-lib";
+import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpStage,
+  LogGroupLogDestination,
+  type IHttpRouteAuthorizer,
+} from "aws-cdk-lib/aws-apigatewayv2";
+import { HttpIamAuthorizer, HttpJwtAuthorizer } from "aws-cdk-lib/aws-apigatewayv2-authorizers";
+import { HttpLambdaIntegration } from "aws-cdk-lib/aws-apigatewayv2-integrations";
+import { Effect, ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import type { IFunction } from "aws-cdk-lib/aws-lambda";
+import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import { CorsPreflight } from "./cors-preflight.ts";
+
+export interface HttpEndpointProps {
+  handler: IFunction;
+  /** With both, a JWT authorizer (portals that log their users in); otherwise IAM (SigV4) auth. */
+  jwtIssuer?: string;
+  jwtAudience?: string[];
+  corsAllowedOrigins: string[];
+  throttlingRateLimit: number;
+  throttlingBurstLimit: number;
+  logRetention: RetentionDays;
+}
+
+/**
+ * An HTTP API (payload 2.0) with one `$default` route to the HTTP function, which matches the paths
+ * itself. It is never anonymous: every request is signed with IAM credentials (execute-api:Invoke),
+ * or carries a JWT from the configured issuer. The one exception, only when CORS origins are
+ * configured, is the CORS preflight (OPTIONS), which browsers send without credentials: it is
+ * answered 204 by a function that does nothing else. The stage is throttled and logs every request.
+ */
+export class HttpEndpoint extends Construct {
+  readonly api: HttpApi;
+  readonly stage: HttpStage;
+  readonly accessLogs: LogGroup;
+  readonly authorizationType: "AWS_IAM" | "JWT";
+  /** With IAM auth: execute-api:Invoke on this API, to attach to the clients' roles or users. */
+  readonly invokePolicy?: ManagedPolicy;
+  /** With CORS origins: the function behind the unauthenticated `OPTIONS /{proxy+}` route. */
+  readonly preflight?: CorsPreflight;
+
+  constructor(scope: Construct, id: string, props: HttpEndpointProps) {
+    super(scope, id);
+    let authorizer: IHttpRouteAuthorizer;
+    if (props.jwtIssuer && props.jwtAudience?.length) {
+      authorizer = new HttpJwtAuthorizer("Jwt", props.jwtIssuer, { jwtAudience: props.jwtAudience });
+      this.authorizationType = "JWT";
+    } else {
+      authorizer = new HttpIamAuthorizer();
+      this.authorizationType = "AWS_IAM";
+    }
+
+    this.api = new HttpApi(this, "Api", {
+      description: "report-render: JSON in, PDF out",
+      // The integration keeps API Gateway's default (and maximum) timeout of 30 s.
+      defaultIntegration: new HttpLambdaIntegration("Render", props.handler),
+      defaultAuthorizer: authorizer,
+      createDefaultStage: false,
+      // API Gateway answers CORS preflights itself, only for these origins; none: no CORS headers.
+      corsPreflight:
+        props.corsAllowedOrigins.length > 0
+          ? {
+              allowOrigins: props.corsAllowedOrigins,
+              allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.HEAD],
+              allowHeaders: [
+                "content-type",
+                "accept",
+                "authorization",
+                "x-amz-date",
+                "x-amz-security-token",
+                "x-amz-content-sha256",
+              ],
+              exposeHeaders: [
+                "location",
+                "content-disposition",
+                "retry-after",
+                "x-request-id",
+                "x-report-pages",
+                "x-report-sha256",
+                "x-report-warnings",
+              ],
+              maxAge: Duration.hours(1),
+            }
+          : undefined,
+    });
+
+    if (props.corsAllowedOrigins.length > 0) {
+      // OPTIONS /{proxy+} outranks $default, so preflights skip its authorizer (and nothing else does).
+      this.preflight = new CorsPreflight(this, "Preflight", { logRetention: props.logRetention });
+      this.api.addRoutes({
+        path: "/{proxy+}",
+        methods: [HttpMethod.OPTIONS],
+        integration: new HttpLambdaIntegration("Preflight", this.preflight.function),
+        authorizer: new HttpNoneAuthorizer(),
+      });
+    }
+
+    this.accessLogs = new LogGroup(this, "AccessLogs", { retention: props.logRetention });
+    this.stage = this.api.addStage("DefaultStage", {
+      stageName: "$default",
+      autoDeploy: true,
+      throttle: { rateLimit: props.throttlingRateLimit, burstLimit: props.throttlingBurstLimit },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(this.accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: "$context.requestId",
+            time: "$context.requestTime",
+            ip: "$context.identity.sourceIp",
+            caller: "$context.identity.caller",
+            user: "$context.identity.user",
+            jwtSubject: "$context.authorizer.claims.sub",
+            method: "$context.httpMethod",
+            path: "$context.path",
+            status: "$context.status",
+            responseLength: "$context.responseLength",
+            latencyMs: "$context.responseLatency",
+            integrationLatencyMs: "$context.integrationLatency",
+            integrationError: "$context.integrationErrorMessage",
+            authorizerError: "$context.authorizer.error",
+          }),
+        ),
+      },
+    });
+
+    if (this.authorizationType === "AWS_IAM") {
+      this.invokePolicy = new ManagedPolicy(this, "InvokePolicy", {
+        description: "report-render: call the HTTP API (execute-api:Invoke on every route of it)",
+        statements: [
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ["execute-api:Invoke"],
+            resources: [this.api.arnForExecuteApi()],
+          }),
+        ],
+      });
+    }
+  }
+
+  /** The base URL, ending in `/`. */
+  get url(): string {
+    return this.stage.url;
+  }
+}

@@ -1,0 +1,308 @@
+import { execFile } from "node:child_process";
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve, sep } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HttpResult, SqsBatchResponse } from "../../functions/events.ts";
+import { startLocalS3, S3RVER_CREDENTIALS, type LocalS3 } from "../../functions/local/s3-server.ts";
+import { createStorage, type Storage } from "../../functions/storage/s3.ts";
+import { fonts, pageTexts } from "../helpers/pdf.ts";
+import { httpEvent, sqsS3Event } from "./lambda-events.ts";
+import { startLambdaProcess, type LambdaProcess } from "./lambda-process.ts";
+import { root } from "./synth.ts";
+
+/**
+ * THE ARTIFACT WORKS: `cdk synth` as `npm run synth` runs it (the CDK CLI, cdk.json, esbuild on this
+ * machine, no Docker, no AWS credentials), then each function's asset from the cloud assembly is run
+ * in a fresh Node process outside the source tree, with the environment the stack gives it, against
+ * s3rver on loopback. A bundling mistake (Chromium, fonts, templates or the web page missing from the
+ * asset) fails here.
+ */
+
+const LAMBDA_UNZIPPED_LIMIT = 262_144_000; // 250 MB: function and layers together, unzipped
+const EXAMPLE = readFileSync(join(root, "examples/zhanhe-transport-2020.json"), "utf8");
+const AGENCY = "湛河区交通运输局";
+const BUCKETS = { input: "artifact-input", output: "artifact-output" };
+
+interface FunctionAsset {
+  name: "HttpFunction" | "UploadFunction";
+  assetDir: string;
+  handler: string;
+  env: Record<string, string>;
+  bytes: number;
+  files: number;
+}
+
+let work: string;
+let synthSeconds: number;
+let assets: Record<FunctionAsset["name"], FunctionAsset>;
+let s3: LocalS3;
+let storage: Storage;
+const running: { http?: LambdaProcess; upload?: LambdaProcess } = {};
+const tmpDirs: Record<string, string> = {};
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), "report-render-artifact-"));
+  const out = join(work, "cdk.out");
+
+  // The CLI, as `npm run synth`: no AWS credentials or profile, no version check, no telemetry.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(AWS_|CDK_)/.test(k) && k !== "NODE_OPTIONS" && k !== "VITEST"),
+  ) as Record<string, string>;
+  Object.assign(env, {
+    CDK_DISABLE_VERSION_CHECK: "1",
+    CDK_DISABLE_CLI_TELEMETRY: "1",
+    AWS_EC2_METADATA_DISABLED: "true",
+    AWS_CONFIG_FILE: join(work, "no-aws-config"),
+    AWS_SHARED_CREDENTIALS_FILE: join(work, "no-aws-credentials"),
+  });
+  const started = performance.now();
+  await promisify(execFile)(process.execPath, [join(root, "node_modules/aws-cdk/bin/cdk"), "synth", "--quiet", "--output", out], {
+    cwd: root,
+    env,
+    maxBuffer: 64 * 1024 * 1024,
+  }).catch((e: { stdout?: string; stderr?: string; message: string }) => {
+    throw new Error(`cdk synth failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
+  });
+  synthSeconds = (performance.now() - started) / 1000;
+
+  const template = JSON.parse(readFileSync(join(out, "ReportRender.template.json"), "utf8")) as {
+    Resources: Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }>;
+  };
+  const logicalIdAt = (type: string, path: string) =>
+    Object.entries(template.Resources).find(([, r]) => r.Type === type && r.Metadata?.["aws:cdk:path"]?.includes(path))?.[0];
+  const refs: Record<string, string> = {
+    [logicalIdAt("AWS::S3::Bucket", "/Buckets/Input/") ?? "?"]: BUCKETS.input,
+    [logicalIdAt("AWS::S3::Bucket", "/Buckets/Output/") ?? "?"]: BUCKETS.output,
+  };
+
+  assets = {} as typeof assets;
+  for (const name of ["HttpFunction", "UploadFunction"] as const) {
+    const id = logicalIdAt("AWS::Lambda::Function", `/${name}/Function/`);
+    const fn = id ? template.Resources[id] : undefined;
+    if (!fn?.Metadata?.["aws:asset:path"]) throw new Error(`no ${name} with an asset in the template`);
+    const assetDir = resolve(out, fn.Metadata["aws:asset:path"]);
+    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    // The environment as Lambda would see it: bucket references resolved (here: s3rver's buckets),
+    // /var/task being where the asset is unpacked.
+    const resolved = Object.fromEntries(
+      Object.entries(variables).map(([k, v]) => {
+        if (typeof v === "string") return [k, v.replace(/^\/var\/task(?=\/|$)/, assetDir)];
+        const ref = (v as { Ref?: string }).Ref;
+        if (ref && refs[ref]) return [k, refs[ref]];
+        throw new Error(`${name}: unexpected environment value ${k}=${JSON.stringify(v)}`);
+      }),
+    );
+    const { bytes, files } = measure(assetDir);
+    assets[name] = { name, assetDir, handler: String(fn.Properties.Handler), env: resolved, bytes, files };
+  }
+
+  s3 = await startLocalS3({
+    host: "127.0.0.1",
+    port: 0,
+    directory: join(work, "s3"),
+    inputBucket: BUCKETS.input,
+    outputBucket: BUCKETS.output,
+  });
+  storage = createStorage({ region: "us-east-1", endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+}, 300_000);
+
+afterAll(async () => {
+  await running.http?.stop();
+  await running.upload?.stop();
+  await s3?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+/** Bytes and files under `dir`, as Lambda counts the unzipped package. */
+function measure(dir: string): { bytes: number; files: number } {
+  let bytes = 0;
+  let files = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      const inner = measure(path);
+      bytes += inner.bytes;
+      files += inner.files;
+    } else {
+      bytes += lstatSync(path).size;
+      files++;
+    }
+  }
+  return { bytes, files };
+}
+
+/** The function's asset in its own process: own TMPDIR (Chromium inflates there), S3 at s3rver. */
+async function start(asset: FunctionAsset): Promise<LambdaProcess> {
+  const tmp = mkdtempSync(join(work, `${asset.name}-tmp-`));
+  tmpDirs[asset.name] = tmp;
+  return startLambdaProcess({
+    assetDir: asset.assetDir,
+    handler: asset.handler,
+    workDir: join(work, `${asset.name}-runtime`),
+    env: {
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      LANG: "C.UTF-8",
+      HOME: tmp,
+      TMPDIR: tmp,
+      LAMBDA_TASK_ROOT: asset.assetDir,
+      AWS_REGION: "us-east-1",
+      ...asset.env,
+      S3_ENDPOINT: s3.endpoint,
+      S3_FORCE_PATH_STYLE: "true",
+      S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+    },
+  });
+}
+
+async function http(): Promise<LambdaProcess> {
+  running.http ??= await start(assets.HttpFunction);
+  return running.http;
+}
+
+async function upload(): Promise<LambdaProcess> {
+  running.upload ??= await start(assets.UploadFunction);
+  return running.upload;
+}
+
+/** A real report: %PDF, the agency's name in its text, every font an embedded subset and none Type 3. */
+async function expectReport(pdf: Uint8Array): Promise<void> {
+  expect(Buffer.from(pdf.subarray(0, 5)).toString("latin1")).toBe("%PDF-");
+  const text = (await pageTexts(pdf)).join("");
+  expect(text).toContain(AGENCY);
+  const used = await fonts(pdf);
+  expect(used.length).toBeGreaterThan(0);
+  expect(used.filter((f) => f.subtype === "/Type3")).toEqual([]);
+  expect(used.filter((f) => !f.embedded)).toEqual([]);
+  // The bundled families (Noto Serif SC, Noto Sans SC), not some fallback of the machine.
+  expect(used.some((f) => /NotoSerifSC/.test(f.name))).toBe(true);
+}
+
+describe("the synthesized function assets", () => {
+  it("are synthesized by `cdk synth` (npm run synth) without Docker or AWS credentials", () => {
+    console.log(`cdk synth (CLI, esbuild, two assets): ${synthSeconds.toFixed(1)} s`);
+    expect(Object.keys(assets)).toEqual(["HttpFunction", "UploadFunction"]);
+  });
+
+  it("lie outside the source tree, with no node_modules above them", () => {
+    for (const asset of Object.values(assets)) {
+      expect(asset.assetDir.startsWith(root + sep)).toBe(false);
+      for (let dir = dirname(asset.assetDir); dir !== dirname(dir); dir = dirname(dir)) {
+        expect(existsSync(join(dir, "node_modules")), `${dir}/node_modules`).toBe(false);
+      }
+    }
+  });
+
+  it("hold the bundle, Chromium's package with its bin/*.br, and the runtime files", () => {
+    for (const asset of Object.values(assets)) {
+      const has = (path: string) => expect(existsSync(join(asset.assetDir, path)), `${asset.name}: ${path}`).toBe(true);
+      has("index.mjs");
+      for (const br of ["chromium.br", "fonts.tar.br", "swiftshader.tar.br", "al2023.tar.br"]) {
+        has(`node_modules/@sparticuz/chromium/bin/${br}`);
+      }
+      has("runtime/templates/gov-disclosure-annual-report/template.hbs");
+      has("runtime/templates/report/schema.json");
+      has("runtime/node_modules/@fontsource/noto-serif-sc/400.css");
+      has("runtime/node_modules/hanamin/HanaMin.css");
+      has("runtime/functions/local/public/index.html");
+      has("runtime/node_modules/pdfjs-dist/legacy/build/pdf.worker.min.mjs");
+      expect(asset.env.REPORT_RENDER_ROOT).toBe(join(asset.assetDir, "runtime"));
+      // Chromium is installed, not bundled: the bundle imports it by name.
+      expect(readFileSync(join(asset.assetDir, "index.mjs"), "utf8")).toMatch(/from\s*"@sparticuz\/chromium"/);
+      // Every woff2 file a copied stylesheet names is there (a missing slice would only show when a
+      // report uses its characters); no .woff (the fontsource packages ship them for every weight).
+      for (const pkg of ["@fontsource/noto-serif-sc", "@fontsource/noto-sans-sc", "hanamin"]) {
+        const dir = join(asset.assetDir, "runtime/node_modules", pkg);
+        const sheets = readdirSync(dir).filter((f) => f.endsWith(".css"));
+        expect(sheets.length, pkg).toBeGreaterThan(0);
+        for (const sheet of sheets) {
+          const urls = [...readFileSync(join(dir, sheet), "utf8").matchAll(/url\(\s*["']?([^"')]+\.woff2)["']?\s*\)/g)].map((m) => m[1] ?? "");
+          expect(urls.length, `${pkg}/${sheet}`).toBeGreaterThan(0);
+          for (const url of urls) expect(existsSync(join(dir, url)), `${asset.name}: ${pkg}/${url}`).toBe(true);
+        }
+      }
+      const woff = readdirSync(join(asset.assetDir, "runtime/node_modules/@fontsource/noto-serif-sc/files"));
+      expect(woff.every((f) => f.endsWith(".woff2"))).toBe(true);
+      expect(existsSync(join(asset.assetDir, "package-lock.json"))).toBe(false);
+    }
+  });
+
+  it("are within Lambda's 250 MB unzipped limit", () => {
+    for (const asset of Object.values(assets)) {
+      console.log(`${asset.name} asset: ${(asset.bytes / 1e6).toFixed(1)} MB unzipped (${asset.files} files; limit 262.1 MB)`);
+      expect(asset.bytes).toBeLessThan(LAMBDA_UNZIPPED_LIMIT);
+    }
+  });
+});
+
+describe("the HTTP function's asset, run alone", () => {
+  it("answers POST /v1/render (accept application/pdf) with the PDF, Chromium inflated from the asset", async () => {
+    const fn = await http();
+    const started = performance.now();
+    const result = await fn.invoke<HttpResult>(
+      httpEvent("POST", "/v1/render", { body: EXAMPLE, headers: { accept: "application/pdf" } }),
+    );
+    console.log(`HTTP function, cold: ${(performance.now() - started).toFixed(0)} ms to the PDF`);
+    expect(result.statusCode, result.body?.slice(0, 500)).toBe(200);
+    expect(result.headers?.["content-type"]).toBe("application/pdf");
+    expect(result.isBase64Encoded).toBe(true);
+    await expectReport(Buffer.from(result.body ?? "", "base64"));
+    // The browser came from the asset's node_modules, inflated into this process's own TMPDIR.
+    expect(existsSync(join(tmpDirs.HttpFunction ?? "", "chromium"))).toBe(true);
+  }, 120_000);
+
+  it("serves the template list and the web page with pdf.js from the asset", async () => {
+    const fn = await http();
+    const templates = await fn.invoke<HttpResult>(httpEvent("GET", "/v1/templates"));
+    expect(templates.statusCode).toBe(200);
+    const ids = (JSON.parse(templates.body ?? "{}") as { templates: { id: string }[] }).templates.map((t) => t.id);
+    expect(ids).toEqual(expect.arrayContaining(["gov-disclosure-annual-report", "report"]));
+    for (const path of ["/", "/assets/app.js", "/assets/pdfjs/pdf.min.mjs", "/assets/pdfjs/pdf.worker.min.mjs"]) {
+      const page = await fn.invoke<HttpResult>(httpEvent("GET", path));
+      expect(page.statusCode, path).toBe(200);
+    }
+  }, 60_000);
+});
+
+describe("the upload function's asset, run alone", () => {
+  it("renders incoming/x.json from an SQS-wrapped S3 event into x.pdf in the output bucket", async () => {
+    await storage.put(BUCKETS.input, "incoming/x.json", EXAMPLE, { contentType: "application/json" });
+    const fn = await upload();
+    const started = performance.now();
+    const response = await fn.invoke<SqsBatchResponse>(sqsS3Event(BUCKETS.input, "incoming/x.json"));
+    console.log(`upload function, cold: ${(performance.now() - started).toFixed(0)} ms to the stored PDF`);
+    expect(response, fn.output().slice(-2000)).toEqual({ batchItemFailures: [] });
+    const pdf = await storage.get(BUCKETS.output, "x.pdf");
+    expect(pdf.found && "body" in pdf, fn.output().slice(-2000)).toBe(true);
+    if (pdf.found && "body" in pdf) await expectReport(pdf.body);
+    expect((await storage.head(BUCKETS.output, "x.result.json"))?.size).toBeGreaterThan(0);
+    expect(existsSync(join(tmpDirs.UploadFunction ?? "", "chromium"))).toBe(true);
+  }, 120_000);
+});
+
+describe("both assets together", () => {
+  it("a job: POST /v1/jobs writes jobs/<id>.json, the upload function renders it, GET /v1/jobs/<id> hands out the PDF", async () => {
+    const [httpFn, uploadFn] = await Promise.all([http(), upload()]);
+    const accepted = await httpFn.invoke<HttpResult>(httpEvent("POST", "/v1/jobs", { body: EXAMPLE }));
+    expect(accepted.statusCode, accepted.body).toBe(202);
+    const { jobId, statusUrl } = JSON.parse(accepted.body ?? "{}") as { jobId: string; statusUrl: string };
+    expect(statusUrl).toBe(`https://abcdef1234.execute-api.us-east-1.amazonaws.com/v1/jobs/${jobId}`);
+    expect(await storage.head(BUCKETS.input, `jobs/${jobId}.json`)).toBeDefined();
+
+    const response = await uploadFn.invoke<SqsBatchResponse>(sqsS3Event(BUCKETS.input, `jobs/${jobId}.json`));
+    expect(response).toEqual({ batchItemFailures: [] });
+
+    const status = await httpFn.invoke<HttpResult>(httpEvent("GET", `/v1/jobs/${jobId}`));
+    expect(status.statusCode).toBe(200);
+    const job = JSON.parse(status.body ?? "{}") as { status: string; url: string };
+    expect(job.status).toBe("done");
+    const download = await fetch(job.url);
+    expect(download.status).toBe(200);
+    await expectReport(new Uint8Array(await download.arrayBuffer()));
+
+    const unknown = await httpFn.invoke<HttpResult>(httpEvent("GET", "/v1/jobs/00000000-0000-4000-8000-000000000000"));
+    expect(unknown.statusCode).toBe(404);
+  }, 120_000);
+});

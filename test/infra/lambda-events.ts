@@ -1,0 +1,83 @@
+import { randomUUID } from "node:crypto";
+import type { HttpEvent, SqsEvent } from "../../functions/events.ts";
+import { encodeEventKey } from "../../functions/storage/keys.ts";
+
+const API_HOST = "abcdef1234.execute-api.us-east-1.amazonaws.com";
+
+/** What API Gateway (HTTP API, payload 2.0, $default route) sends the HTTP function. */
+export function httpEvent(
+  method: string,
+  path: string,
+  options: { body?: string; headers?: Record<string, string> } = {},
+): HttpEvent {
+  const now = new Date();
+  return {
+    version: "2.0",
+    routeKey: "$default",
+    rawPath: path,
+    rawQueryString: "",
+    headers: {
+      host: API_HOST,
+      "x-forwarded-proto": "https",
+      "x-forwarded-for": "203.0.113.7",
+      "user-agent": "artifact-test",
+      ...(options.body !== undefined ? { "content-type": "application/json" } : {}),
+      ...options.headers,
+    },
+    requestContext: {
+      accountId: "123456789012",
+      apiId: "abcdef1234",
+      domainName: API_HOST,
+      domainPrefix: "abcdef1234",
+      requestId: randomUUID(),
+      routeKey: "$default",
+      stage: "$default",
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+      http: { method, path, protocol: "HTTP/1.1", sourceIp: "203.0.113.7", userAgent: "artifact-test" },
+    },
+    body: options.body,
+    isBase64Encoded: false,
+  };
+}
+
+/** What the SQS event source sends the upload function for one S3 ObjectCreated notification. */
+export function sqsS3Event(bucket: string, key: string, options: { receiveCount?: number; eTag?: string } = {}): SqsEvent {
+  const notification = {
+    Records: [
+      {
+        eventVersion: "2.1",
+        eventSource: "aws:s3",
+        awsRegion: "us-east-1",
+        eventTime: new Date().toISOString(),
+        eventName: "ObjectCreated:Put",
+        s3: {
+          s3SchemaVersion: "1.0",
+          bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
+          object: { key: encodeEventKey(key), size: 1, eTag: options.eTag, sequencer: "0A1B2C3D4E5F678901" },
+        },
+      },
+    ],
+  };
+  const body = JSON.stringify(notification);
+  return {
+    Records: [
+      {
+        messageId: randomUUID(),
+        receiptHandle: "AQEB-artifact-test",
+        body,
+        attributes: {
+          ApproximateReceiveCount: String(options.receiveCount ?? 1),
+          SentTimestamp: String(Date.now()),
+          SenderId: "AIDAS3",
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: "",
+        eventSource: "aws:sqs",
+        eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:ReportRender-Uploads",
+        awsRegion: "us-east-1",
+      },
+    ],
+  };
+}

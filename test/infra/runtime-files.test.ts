@@ -1,0 +1,72 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative, sep } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { fontAssets } from "../../functions/core/fonts.ts";
+import { templateIds } from "../../functions/core/templates.ts";
+import { copyCommands, RUNTIME_DIR, runtimeFiles } from "../../infra/constructs/runtime-files.ts";
+import { root } from "./synth.ts";
+
+/** What the bundling copies next to each handler, checked against what the code reads. */
+const files = runtimeFiles(root);
+const scratch = mkdtempSync(join(tmpdir(), "report-render-runtime-files-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const rel = (absolute: string) => relative(root, absolute).split(sep).join("/");
+
+describe("runtime files", () => {
+  it("every font file the page is served (functions/core/fonts.ts), and the stylesheets naming them", () => {
+    const fonts = [...fontAssets().files.values()].map(rel);
+    expect(fonts.length).toBeGreaterThan(400);
+    for (const font of fonts) expect(files).toContain(font);
+    for (const css of ["node_modules/@fontsource/noto-serif-sc/400.css", "node_modules/@fontsource/noto-serif-sc/700.css",
+      "node_modules/@fontsource/noto-sans-sc/500.css", "node_modules/hanamin/HanaMin.css"]) {
+      expect(files).toContain(css);
+    }
+    // Only woff2 (the fontsource packages also ship .woff of every weight: ~80 MB each).
+    const fontFiles = files.filter((f) => /\.(woff2?|ttf|otf)$/.test(f));
+    expect(fontFiles.every((f) => f.endsWith(".woff2"))).toBe(true);
+    expect(fontFiles.length).toBe(new Set(fonts).size);
+  });
+
+  it("every template's files that are read from disk, and none of its code", () => {
+    for (const id of templateIds()) {
+      for (const file of ["template.hbs", "style.css", "schema.json", "example.json"]) {
+        expect(files).toContain(`templates/${id}/${file}`);
+      }
+      const partials = readdirSync(join(root, "templates", id, "partials"));
+      for (const partial of partials) expect(files).toContain(`templates/${id}/partials/${partial}`);
+    }
+    expect(files.filter((f) => f.endsWith(".ts"))).toEqual([]);
+  });
+
+  it("the web page and the two pdf.js modules it loads", () => {
+    for (const file of readdirSync(join(root, "functions/local/public"))) expect(files).toContain(`functions/local/public/${file}`);
+    expect(files).toContain("node_modules/pdfjs-dist/legacy/build/pdf.min.mjs");
+    expect(files).toContain("node_modules/pdfjs-dist/legacy/build/pdf.worker.min.mjs");
+    expect(files.filter((f) => f.startsWith("node_modules/pdfjs-dist/") && f.endsWith(".mjs"))).toHaveLength(2);
+  });
+
+  it("the copy commands reproduce exactly these files, one short command per folder", () => {
+    const out = join(scratch, "asset");
+    const commands = copyCommands(files, root, out);
+    for (const command of commands) {
+      expect(command.length).toBeLessThan(64 * 1024); // a single argument of `bash -c` must stay under 128 KiB
+      execFileSync("bash", ["-c", command]);
+    }
+    const copied: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else copied.push(relative(join(out, RUNTIME_DIR), path).split(sep).join("/"));
+      }
+    };
+    walk(join(out, RUNTIME_DIR));
+    expect(copied.sort()).toEqual(files);
+    const bytes = files.reduce((sum, f) => sum + statSync(join(root, f)).size, 0);
+    console.log(`runtime files: ${files.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MB`);
+    expect(bytes).toBeLessThan(60 * 1024 * 1024);
+  });
+});

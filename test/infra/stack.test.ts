@@ -1,0 +1,481 @@
+import { Match, Template } from "aws-cdk-lib/assertions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PREFLIGHT_HANDLER } from "../../infra/constructs/cors-preflight.ts";
+import { ReportRenderStack } from "../../infra/report-render-stack.ts";
+import { removeAssemblies, resourceAt, resourcesOf, synthesize, testApp, type Synthesized } from "./synth.ts";
+
+/**
+ * The stack's resources, as CloudFormation will create them: buckets, functions, endpoint, upload
+ * path, alarms, permissions and outputs. Synthesized without bundling (artifact.test.ts bundles).
+ */
+
+let base: Synthesized;
+let ids: { input: string; output: string; accessLogs: string; queue: string; dlq: string; http: string; upload: string };
+
+beforeAll(() => {
+  base = synthesize();
+  const t = base.template;
+  ids = {
+    input: resourceAt(t, "AWS::S3::Bucket", "/Buckets/Input/")[0],
+    output: resourceAt(t, "AWS::S3::Bucket", "/Buckets/Output/")[0],
+    accessLogs: resourceAt(t, "AWS::S3::Bucket", "/Buckets/AccessLogs/")[0],
+    queue: resourceAt(t, "AWS::SQS::Queue", "/Uploads/Uploads/")[0],
+    dlq: resourceAt(t, "AWS::SQS::Queue", "/Uploads/DeadLetters/")[0],
+    http: resourceAt(t, "AWS::Lambda::Function", "/HttpFunction/")[0],
+    upload: resourceAt(t, "AWS::Lambda::Function", "/UploadFunction/")[0],
+  };
+}, 120_000);
+afterAll(removeAssemblies);
+
+/** A policy value as text: { "Fn::GetAtt": [X, "Arn"] } → "<X>", joins concatenated. */
+function show(value: unknown): string {
+  if (typeof value === "string") return value;
+  const v = value as Record<string, unknown>;
+  if (v["Fn::GetAtt"]) return `<${(v["Fn::GetAtt"] as string[])[0]}>`;
+  if (v.Ref) return `<${String(v.Ref)}>`;
+  if (v["Fn::Join"]) {
+    const [sep, parts] = v["Fn::Join"] as [string, unknown[]];
+    return parts.map(show).join(sep);
+  }
+  return JSON.stringify(value);
+}
+
+interface Grant {
+  actions: string[];
+  resources: string[];
+}
+
+/** The statements of a function role's policy, as sorted actions and resources. */
+function grantsOf(path: string): Grant[] {
+  const [, policy] = resourceAt(base.template, "AWS::IAM::Policy", path);
+  const statements = (policy.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+  return statements.map((s) => {
+    expect(s.Effect).toBe("Allow");
+    const list = (x: unknown) => (Array.isArray(x) ? x : [x]);
+    return { actions: list(s.Action).map(String).sort(), resources: list(s.Resource).map(show).sort() };
+  });
+}
+
+describe("buckets", () => {
+  it("input and output (and the access-log bucket) are private, encrypted, TLS-only and keep their data", () => {
+    const t = base.template;
+    t.resourceCountIs("AWS::S3::Bucket", 3);
+    for (const id of [ids.input, ids.output, ids.accessLogs]) {
+      const bucket = t.toJSON().Resources[id];
+      expect(bucket.DeletionPolicy).toBe("Retain");
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(bucket.Properties.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+      });
+      expect(bucket.Properties.OwnershipControls).toEqual({ Rules: [{ ObjectOwnership: "BucketOwnerEnforced" }] });
+      // enforceSSL: a bucket policy denies every request without TLS (and below TLS 1.2).
+      t.hasResourceProperties("AWS::S3::BucketPolicy", {
+        Bucket: { Ref: id },
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: "Deny",
+              Action: "s3:*",
+              Principal: { AWS: "*" },
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            }),
+            Match.objectLike({
+              Effect: "Deny",
+              Action: "s3:*",
+              Condition: { NumericLessThan: { "s3:TlsVersion": 1.2 } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it("the input bucket is versioned; both log their requests to the access-log bucket", () => {
+    const t = base.template;
+    t.hasResourceProperties("AWS::S3::Bucket", {
+      VersioningConfiguration: { Status: "Enabled" },
+      LoggingConfiguration: { DestinationBucketName: { Ref: ids.accessLogs }, LogFilePrefix: "input/" },
+    });
+    const output = t.toJSON().Resources[ids.output].Properties;
+    expect(output.VersioningConfiguration).toBeUndefined();
+    expect(output.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: ids.accessLogs }, LogFilePrefix: "output/" });
+    // The S3 logging service may write the logs, to this bucket only, from these two buckets only.
+    t.hasResourceProperties("AWS::S3::BucketPolicy", {
+      Bucket: { Ref: ids.accessLogs },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: "s3:PutObject", Principal: { Service: "logging.s3.amazonaws.com" } }),
+        ]),
+      },
+    });
+  });
+
+  it("outputs expire after 30 days by default; the setting changes or removes the expiry", () => {
+    const expiryOf = (s: Synthesized) => {
+      const [, output] = resourceAt(s.template, "AWS::S3::Bucket", "/Buckets/Output/");
+      const rules = (output.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+      return rules.find((r) => r.Id === "expire-outputs")?.ExpirationInDays;
+    };
+    expect(expiryOf(base)).toBe(30);
+    expect(expiryOf(synthesize({ outputExpirationDays: "7" }))).toBe(7);
+    expect(expiryOf(synthesize({ outputExpirationDays: 0 }))).toBeUndefined();
+
+    const [, input] = resourceAt(base.template, "AWS::S3::Bucket", "/Buckets/Input/");
+    expect((input.LifecycleConfiguration as { Rules: unknown[] }).Rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Id: "expire-old-versions", NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: "Enabled" }),
+        expect.objectContaining({ Id: "expire-job-requests", Prefix: "jobs/", ExpirationInDays: 30 }),
+      ]),
+    );
+  });
+
+  it("CORS on presigned downloads only for configured origins", () => {
+    expect(base.template.toJSON().Resources[ids.output].Properties.CorsConfiguration).toBeUndefined();
+    const withCors = synthesize({ corsAllowedOrigins: "https://portal.example.org" });
+    const [, output] = resourceAt(withCors.template, "AWS::S3::Bucket", "/Buckets/Output/");
+    expect(output.CorsConfiguration).toEqual({
+      CorsRules: [expect.objectContaining({ AllowedOrigins: ["https://portal.example.org"], AllowedMethods: ["GET", "HEAD"] })],
+    });
+  });
+});
+
+describe("render functions", () => {
+  it("two NodejsFunctions on nodejs22.x, x86_64, with the default memory, timeouts and /tmp", () => {
+    const t = base.template;
+    t.resourcePropertiesCountIs("AWS::Lambda::Function", { Runtime: "nodejs22.x" }, 2);
+    for (const [id, timeout] of [
+      [ids.http, 30],
+      [ids.upload, 900],
+    ] as const) {
+      const fn = t.toJSON().Resources[id].Properties;
+      expect(fn).toMatchObject({
+        Runtime: "nodejs22.x",
+        Architectures: ["x86_64"],
+        Handler: "index.handler",
+        MemorySize: 2048,
+        Timeout: timeout,
+        EphemeralStorage: { Size: 1024 },
+      });
+      expect(fn.ReservedConcurrentExecutions).toBeUndefined();
+    }
+  });
+
+  it("the environment of functions/config.ts, and REPORT_RENDER_ROOT where the bundle put the runtime files", () => {
+    const env = (id: string) => base.template.toJSON().Resources[id].Properties.Environment.Variables;
+    const common = {
+      INPUT_BUCKET: { Ref: ids.input },
+      OUTPUT_BUCKET: { Ref: ids.output },
+      MAX_RECEIVE_COUNT: "3",
+      RENDER_TIMEOUT_MS: "50000",
+      LOG_LEVEL: "info",
+      REPORT_RENDER_ROOT: "/var/task/runtime",
+      NODE_OPTIONS: "--enable-source-maps",
+    };
+    expect(env(ids.http)).toEqual({ ...common, SYNC_RENDER_TIMEOUT_MS: "28000" });
+    expect(env(ids.upload)).toEqual(common);
+  });
+
+  it("memory, timeouts, /tmp and reserved concurrency are settings (context strings or numbers)", () => {
+    const s = synthesize({
+      memorySizeMb: "3008",
+      httpTimeoutSeconds: 20,
+      uploadTimeoutSeconds: "300",
+      ephemeralStorageMb: 2048,
+      httpReservedConcurrency: "5",
+      uploadReservedConcurrency: 20,
+      uploadMaxConcurrency: 20,
+    });
+    const [, http] = resourceAt(s.template, "AWS::Lambda::Function", "/HttpFunction/");
+    const [, upload] = resourceAt(s.template, "AWS::Lambda::Function", "/UploadFunction/");
+    expect(http).toMatchObject({ MemorySize: 3008, Timeout: 20, EphemeralStorage: { Size: 2048 }, ReservedConcurrentExecutions: 5 });
+    expect(upload).toMatchObject({ MemorySize: 3008, Timeout: 300, EphemeralStorage: { Size: 2048 }, ReservedConcurrentExecutions: 20 });
+    // The synchronous render limit follows the HTTP timeout; the queue's visibility the upload timeout.
+    expect((http.Environment as { Variables: Record<string, string> }).Variables.SYNC_RENDER_TIMEOUT_MS).toBe("18000");
+    s.template.hasResourceProperties("AWS::SQS::Queue", { VisibilityTimeout: 360 });
+    s.template.hasResourceProperties("AWS::Lambda::EventSourceMapping", { ScalingConfig: { MaximumConcurrency: 20 } });
+  });
+
+  it("the same settings as typed stack props, which win over context", () => {
+    const app = testApp({ memorySizeMb: "3008", uploadTimeoutSeconds: "600" });
+    const stack = new ReportRenderStack(app, "Props", { settings: { memorySizeMb: 4096, httpReservedConcurrency: 2 } });
+    const t = Template.fromStack(stack);
+    const [, http] = resourceAt(t, "AWS::Lambda::Function", "/HttpFunction/");
+    const [, upload] = resourceAt(t, "AWS::Lambda::Function", "/UploadFunction/");
+    expect(http).toMatchObject({ MemorySize: 4096, ReservedConcurrentExecutions: 2 });
+    expect(upload).toMatchObject({ MemorySize: 4096, Timeout: 600 });
+    expect(() => new ReportRenderStack(testApp(), "Bad", { settings: { memorySizeMb: 100 } })).toThrow(/memorySizeMb/);
+  });
+
+  it("log groups with retention, and each function logs to its own", () => {
+    const t = base.template;
+    const groups = resourcesOf(t, "AWS::Logs::LogGroup");
+    expect(Object.keys(groups)).toHaveLength(3); // two functions, the API's access log
+    for (const group of Object.values(groups)) expect(group.RetentionInDays).toBe(30);
+    for (const [id, name] of [
+      [ids.http, "HttpFunction"],
+      [ids.upload, "UploadFunction"],
+    ] as const) {
+      const [logs] = resourceAt(t, "AWS::Logs::LogGroup", `/${name}/Logs/`);
+      expect(t.toJSON().Resources[id].Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logs } });
+    }
+    const s = synthesize({ logRetentionDays: "90" });
+    for (const group of Object.values(resourcesOf(s.template, "AWS::Logs::LogGroup"))) expect(group.RetentionInDays).toBe(90);
+  });
+});
+
+describe("endpoint", () => {
+  it("an HTTP API whose one route ($default → the HTTP function, payload 2.0) requires IAM auth", () => {
+    const t = base.template;
+    t.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
+    t.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "HTTP", CorsConfiguration: Match.absent() });
+    const routes = Object.values(resourcesOf(t, "AWS::ApiGatewayV2::Route"));
+    expect(routes).toHaveLength(1);
+    expect(routes[0]).toMatchObject({ RouteKey: "$default", AuthorizationType: "AWS_IAM" });
+    t.resourceCountIs("AWS::ApiGatewayV2::Authorizer", 0);
+    t.hasResourceProperties("AWS::ApiGatewayV2::Integration", {
+      IntegrationType: "AWS_PROXY",
+      PayloadFormatVersion: "2.0",
+      IntegrationUri: { "Fn::GetAtt": [ids.http, "Arn"] },
+    });
+    t.hasResourceProperties("AWS::Lambda::Permission", {
+      Action: "lambda:InvokeFunction",
+      FunctionName: { "Fn::GetAtt": [ids.http, "Arn"] },
+      Principal: "apigateway.amazonaws.com",
+    });
+    // A managed policy that lets a client call this API (and nothing else).
+    t.hasResourceProperties("AWS::IAM::ManagedPolicy", {
+      PolicyDocument: { Statement: [Match.objectLike({ Action: "execute-api:Invoke", Effect: "Allow" })] },
+    });
+  });
+
+  it("the preflight function answers 204 and nothing else", async () => {
+    const module = { exports: {} as { handler?: () => Promise<unknown> } };
+    new Function("exports", "module", PREFLIGHT_HANDLER)(module.exports, module);
+    expect(await module.exports.handler?.()).toEqual({ statusCode: 204 });
+  });
+
+  it("the $default stage is throttled and writes an access log", () => {
+    const t = base.template;
+    const [logs] = resourceAt(t, "AWS::Logs::LogGroup", "/Endpoint/AccessLogs/");
+    t.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      StageName: "$default",
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
+      AccessLogSettings: { DestinationArn: { "Fn::GetAtt": [logs, "Arn"] }, Format: Match.stringLikeRegexp("requestId") },
+    });
+    const s = synthesize({ throttlingRateLimit: "50", throttlingBurstLimit: "100" });
+    s.template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+    });
+  });
+
+  it("a JWT authorizer for portals (issuer and audience), CORS only for the configured origins", () => {
+    const s = synthesize({
+      jwtIssuer: "https://login.example.org/realms/portal",
+      jwtAudience: "portal-web,portal-app",
+      corsAllowedOrigins: ["https://portal.example.org", "https://www.example.org"],
+    });
+    const t = s.template;
+    t.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
+      AuthorizerType: "JWT",
+      IdentitySource: ["$request.header.Authorization"],
+      JwtConfiguration: { Issuer: "https://login.example.org/realms/portal", Audience: ["portal-web", "portal-app"] },
+    });
+    // $default needs the JWT; only the CORS preflight (OPTIONS) is let through, to a function that answers 204.
+    const routes = Object.values(resourcesOf(t, "AWS::ApiGatewayV2::Route"));
+    expect(routes.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
+      ["$default", "JWT"],
+      ["OPTIONS /{proxy+}", "NONE"],
+    ]);
+    const [preflight, preflightFn] = resourceAt(t, "AWS::Lambda::Function", "/Endpoint/Preflight/");
+    expect(preflightFn).toMatchObject({ Runtime: "nodejs22.x", MemorySize: 128, Code: { ZipFile: PREFLIGHT_HANDLER } });
+    t.hasResourceProperties("AWS::ApiGatewayV2::Integration", { IntegrationUri: { "Fn::GetAtt": [preflight, "Arn"] } });
+    const [, preflightPolicy] = resourceAt(t, "AWS::IAM::Policy", "/Endpoint/Preflight/Role/");
+    expect((preflightPolicy.PolicyDocument as { Statement: { Action: string[] }[] }).Statement.map((st) => st.Action)).toEqual([
+      ["logs:CreateLogStream", "logs:PutLogEvents"],
+    ]);
+    t.hasResourceProperties("AWS::ApiGatewayV2::Api", {
+      CorsConfiguration: Match.objectLike({
+        AllowOrigins: ["https://portal.example.org", "https://www.example.org"],
+        AllowMethods: ["GET", "POST", "HEAD"],
+      }),
+    });
+    t.resourceCountIs("AWS::IAM::ManagedPolicy", 0);
+    expect(t.toJSON().Outputs.AuthorizationType.Value).toBe("JWT");
+  });
+});
+
+describe("upload path", () => {
+  it("S3 ObjectCreated for incoming/*.json, incoming/*.jsonl and jobs/*.json of the input bucket → the queue", () => {
+    const t = base.template;
+    const queueArn = { "Fn::GetAtt": [ids.queue, "Arn"] };
+    const rule = (prefix: string, suffix: string) => ({
+      Events: ["s3:ObjectCreated:*"],
+      Filter: { Key: { FilterRules: Match.arrayEquals([{ Name: "suffix", Value: suffix }, { Name: "prefix", Value: prefix }]) } },
+      QueueArn: queueArn,
+    });
+    t.resourceCountIs("Custom::S3BucketNotifications", 1);
+    t.hasResourceProperties("Custom::S3BucketNotifications", {
+      BucketName: { Ref: ids.input },
+      NotificationConfiguration: {
+        QueueConfigurations: Match.arrayEquals([rule("incoming/", ".json"), rule("incoming/", ".jsonl"), rule("jobs/", ".json")]),
+      },
+    });
+    // S3 may send to the queue, for the input bucket only.
+    t.hasResourceProperties("AWS::SQS::QueuePolicy", {
+      Queues: [{ Ref: ids.queue }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: "Allow",
+            Principal: { Service: "s3.amazonaws.com" },
+            Action: Match.arrayWith(["sqs:SendMessage"]),
+            Condition: { ArnLike: { "aws:SourceArn": { "Fn::GetAtt": [ids.input, "Arn"] } } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it("the queue: encrypted, TLS-only, visibility above the function timeout, dead letters after 3 receives", () => {
+    const t = base.template;
+    const queues = resourcesOf(t, "AWS::SQS::Queue");
+    const queue = queues[ids.queue] as Record<string, unknown>;
+    const dlq = queues[ids.dlq] as Record<string, unknown>;
+    expect(queue).toMatchObject({
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [ids.dlq, "Arn"] }, maxReceiveCount: 3 },
+    });
+    const uploadTimeout = t.toJSON().Resources[ids.upload].Properties.Timeout as number;
+    expect(queue.VisibilityTimeout).toBeGreaterThan(uploadTimeout);
+    expect(dlq).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    for (const id of [ids.queue, ids.dlq]) {
+      t.hasResourceProperties("AWS::SQS::QueuePolicy", {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it("the upload function reads the queue one message at a time and reports partial batch failures", () => {
+    const t = base.template;
+    t.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
+    t.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: { "Fn::GetAtt": [ids.queue, "Arn"] },
+      FunctionName: { Ref: ids.upload },
+      BatchSize: 1,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      ScalingConfig: { MaximumConcurrency: 10 },
+    });
+  });
+
+  it("maxReceiveCount sets both the redrive policy and MAX_RECEIVE_COUNT", () => {
+    const s = synthesize({ maxReceiveCount: "5" });
+    const [, queue] = resourceAt(s.template, "AWS::SQS::Queue", "/Uploads/Uploads/");
+    const [, upload] = resourceAt(s.template, "AWS::Lambda::Function", "/UploadFunction/");
+    expect((queue.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount).toBe(5);
+    expect((upload.Environment as { Variables: Record<string, string> }).Variables.MAX_RECEIVE_COUNT).toBe("5");
+  });
+});
+
+describe("alarms", () => {
+  it("on the dead-letter queue's depth and on each function's errors, notifying one topic", () => {
+    const t = base.template;
+    const [topic] = resourceAt(t, "AWS::SNS::Topic", "/Alarms/Topic/");
+    const actions = [{ Ref: topic }];
+    t.resourceCountIs("AWS::CloudWatch::Alarm", 3);
+    t.hasResourceProperties("AWS::CloudWatch::Alarm", {
+      Namespace: "AWS/SQS",
+      MetricName: "ApproximateNumberOfMessagesVisible",
+      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [ids.dlq, "QueueName"] } }],
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      AlarmActions: actions,
+    });
+    for (const id of [ids.http, ids.upload]) {
+      t.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        Namespace: "AWS/Lambda",
+        MetricName: "Errors",
+        Dimensions: [{ Name: "FunctionName", Value: { Ref: id } }],
+        Statistic: "Sum",
+        Threshold: 1,
+        AlarmActions: actions,
+      });
+    }
+    t.resourceCountIs("AWS::SNS::Subscription", 0);
+    synthesize({ alarmEmail: "ops@example.org" }).template.hasResourceProperties("AWS::SNS::Subscription", {
+      Protocol: "email",
+      Endpoint: "ops@example.org",
+    });
+  });
+});
+
+describe("least privilege", () => {
+  it("the HTTP function: put job requests; get/put job state and stored renders; its own log group", () => {
+    const [logs] = resourceAt(base.template, "AWS::Logs::LogGroup", "/HttpFunction/Logs/");
+    const { input, output } = ids;
+    expect(grantsOf("/HttpFunction/Role/DefaultPolicy/")).toEqual([
+      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`<${logs}>`] },
+      { actions: ["s3:PutObject"], resources: [`<${input}>/jobs/*`] },
+      { actions: ["s3:GetObject", "s3:PutObject"], resources: [`<${output}>/jobs/*`, `<${output}>/renders/*`] },
+      { actions: ["s3:ListBucket"], resources: [`<${output}>`] },
+    ]);
+  });
+
+  it("the upload function: read uploads and job requests; write the output bucket; consume its queue", () => {
+    const [logs] = resourceAt(base.template, "AWS::Logs::LogGroup", "/UploadFunction/Logs/");
+    const { input, output, queue } = ids;
+    expect(grantsOf("/UploadFunction/Role/DefaultPolicy/")).toEqual([
+      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`<${logs}>`] },
+      { actions: ["s3:GetObject"], resources: [`<${input}>/incoming/*`, `<${input}>/jobs/*`] },
+      { actions: ["s3:ListBucket"], resources: [`<${input}>`] },
+      { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [`<${output}>/*`] },
+      { actions: ["s3:ListBucket"], resources: [`<${output}>`] },
+      {
+        actions: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+        resources: [`<${queue}>`],
+      },
+    ]);
+  });
+
+  it("the function roles have no managed policies and no other policy", () => {
+    const t = base.template;
+    for (const name of ["HttpFunction", "UploadFunction"]) {
+      const [role, props] = resourceAt(t, "AWS::IAM::Role", `/${name}/Role/`);
+      expect(props.ManagedPolicyArns).toBeUndefined();
+      expect(props.Policies).toBeUndefined();
+      const attached = Object.values(resourcesOf(t, "AWS::IAM::Policy")).filter((p) =>
+        (p.Roles as { Ref: string }[]).some((r) => r.Ref === role),
+      );
+      expect(attached).toHaveLength(1);
+    }
+  });
+});
+
+describe("outputs", () => {
+  it("the endpoint URL, the bucket names, the dead-letter queue, the alarm topic and the invoke policy", () => {
+    const outputs = base.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual(
+      ["AlarmTopicArn", "ApiUrl", "AuthorizationType", "DeadLetterQueueUrl", "InputBucketName", "InvokeApiPolicyArn", "OutputBucketName"],
+    );
+    expect(outputs.InputBucketName?.Value).toEqual({ Ref: ids.input });
+    expect(outputs.OutputBucketName?.Value).toEqual({ Ref: ids.output });
+    expect(show(outputs.ApiUrl?.Value)).toMatch(/^https:\/\/<\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/$/);
+    expect(outputs.AuthorizationType?.Value).toBe("AWS_IAM");
+  });
+
+  it("the stack is environment-agnostic: nothing is looked up in an account", () => {
+    expect(base.stack.environment).toBe("aws://unknown-account/unknown-region");
+    const missing = base.app.synth().manifest.missing ?? [];
+    expect(missing).toEqual([]);
+  });
+});
