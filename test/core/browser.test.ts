@@ -1,25 +1,19 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserProcessId, closeBrowser, withDocument } from "../../functions/core/browser.ts";
 import { renderReport } from "../../functions/core/render.ts";
 import { example } from "../helpers/examples.ts";
+import { startTrapServer, type TrapServer } from "../helpers/trap-server.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
 
-// A server on loopback that counts requests: whatever a document asks for, it must never be called.
-let server: Server;
-let hits = 0;
+// A server on loopback that counts every request: the renderer must never call it.
+let trap: TrapServer;
 let base = "";
 beforeAll(async () => {
-  server = createServer((_, res) => {
-    hits++;
-    res.end("root:x:0:0");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  trap = await startTrapServer();
+  base = trap.base;
 });
 afterAll(async () => {
-  server.close();
+  await trap.close();
   await closeBrowser();
 });
 
@@ -45,7 +39,7 @@ describe("the browser", () => {
     expect(text).toContain("fencetest");
     expect(text).not.toContain("SCRIPTRAN");
     expect(text).not.toContain("root:");
-    expect(hits).toBe(0);
+    expect(trap.hits()).toBe(0);
     expect(refused).toEqual(
       expect.arrayContaining([
         `${base}/background.png`,
@@ -72,7 +66,7 @@ describe("the browser", () => {
     const scripted = await withDocument(doc, (page) => page.pdf(), { javascript: true });
     expect(squash((await pageTexts(scripted.result)).join(""))).toBe("SCRIPT2");
     expect(scripted.refused).toEqual(expect.arrayContaining([`${base}/beacon`, "https://example.com/pixel.png"]));
-    expect(hits).toBe(0);
+    expect(trap.hits()).toBe(0);
   });
 
   it("is launched again when it dies, and the next render succeeds", async () => {

@@ -1,27 +1,21 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
 import { renderReport } from "../../functions/core/render.ts";
 import { example } from "../helpers/examples.ts";
+import { startTrapServer, type TrapServer } from "../helpers/trap-server.ts";
 import { fonts, openPdf, pageTexts, rasterize, squash, textLines } from "../helpers/pdf.ts";
 
 type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixtures are edited freely
 
 // A server on loopback that counts every request: the renderer must never call it.
-let server: Server;
-let hits = 0;
+let trap: TrapServer;
 let base = "";
 beforeAll(async () => {
-  server = createServer((_, res) => {
-    hits++;
-    res.end("x");
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  trap = await startTrapServer();
+  base = trap.base;
 });
 afterAll(async () => {
-  server.close();
+  await trap.close();
   await closeBrowser();
 });
 
@@ -45,7 +39,7 @@ describe("hostile text", () => {
     const text = squash((await pageTexts(result.pdf)).join("")).replace(/—\d+—/g, "");
     for (const line of hostile()) expect(text).toContain(squash(line));
     expect(text).toContain("<b>湛河区</b>");
-    expect(hits).toBe(0);
+    expect(trap.hits()).toBe(0);
     expect(result.refusedRequests).toEqual([]); // escaped: there was no element to fetch anything
 
     const doc = await openPdf(result.pdf);
