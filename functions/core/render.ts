@@ -5,8 +5,8 @@ import { finalizePdf } from "./finalize.ts";
 import { buildDocument, toHtml, type DocumentParts } from "./html.ts";
 import { headingTexts, readOutline, type PdfOutline } from "./outline.ts";
 import { printPdf } from "./print.ts";
-import { getTemplate } from "./templates.ts";
-import type { RenderResult } from "./types.ts";
+import { getTemplate, type LoadedTemplate } from "./templates.ts";
+import type { Envelope, Issue, RenderResult } from "./types.ts";
 import { checkSchema } from "./validate.ts";
 import { producer } from "./version.ts";
 
@@ -23,6 +23,24 @@ export const defaultLimits: RenderLimits = {
 };
 
 /**
+ * Everything renderReport checks before it renders, and nothing more: the envelope, the template
+ * and the data. Throws the same InputError renderReport would; returns the rule failures that
+ * options.validation = "warn" lets through. (POST /v1/jobs refuses bad input with it at once.)
+ */
+export function validateReport(input: unknown): { envelope: Envelope; template: LoadedTemplate; warnings: Issue[] } {
+  const envelope = parseEnvelope(input);
+  const template = getTemplate(envelope.template);
+  // Structural (schema) failures always refuse: the template cannot lay out data of the wrong shape.
+  // The template's own rules (e.g. I1–I5) honour options.validation = "warn".
+  const schemaIssues = checkSchema(template.schema, envelope.data);
+  const ruleIssues = template.definition.rules?.(envelope.data, schemaIssues.length === 0) ?? [];
+  if (schemaIssues.length > 0 || (ruleIssues.length > 0 && envelope.options.validation !== "warn")) {
+    throw new InputError("invalid_data", [...schemaIssues, ...ruleIssues]);
+  }
+  return { envelope, template, warnings: ruleIssues };
+}
+
+/**
  * The render core: envelope `{ template, data, options }` → PDF. Every entry point (CLI, HTTP,
  * upload, local server) calls this and nothing below it.
  *
@@ -33,18 +51,9 @@ export async function renderReport(
   limits: RenderLimits = defaultLimits,
 ): Promise<RenderResult> {
   const started = performance.now();
-  const envelope = parseEnvelope(input);
+  const { envelope, template, warnings: ruleIssues } = validateReport(input);
   const { data, options } = envelope;
-  const template = getTemplate(envelope.template);
   const definition = template.definition;
-
-  // Structural (schema) failures always refuse: the template cannot lay out data of the wrong shape.
-  // The template's own rules (e.g. I1–I5) honour options.validation = "warn".
-  const schemaIssues = checkSchema(template.schema, data);
-  const ruleIssues = definition.rules?.(data, schemaIssues.length === 0) ?? [];
-  if (schemaIssues.length > 0 || (ruleIssues.length > 0 && options.validation !== "warn")) {
-    throw new InputError("invalid_data", [...schemaIssues, ...ruleIssues]);
-  }
   const validated = performance.now();
 
   const meta = definition.metadata(data);

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { parseEnvelope, parseJson } from "../core/envelope.ts";
-import { getTemplate } from "../core/templates.ts";
+import { parseJson } from "../core/envelope.ts";
+import { validateReport } from "../core/render.ts";
 import type { HttpResult } from "../events.ts";
 import { queueJob, readJob } from "../jobs.ts";
 import { isJobId } from "../storage/keys.ts";
@@ -10,13 +10,12 @@ import { json, notFound } from "./responses.ts";
 
 /**
  * POST /v1/jobs: accept a report for rendering in the background → 202 { jobId, statusUrl }.
- * The envelope's shape and template are checked now (400, 404); the data is validated by the render,
- * and its errors are reported by GET /v1/jobs/{id}.
+ * Everything that can be checked before rendering is checked now, as POST /v1/render would (400,
+ * 404, 422); what only the render can find (a limit hit) is reported by GET /v1/jobs/{id}.
  */
 export async function postJob(ctx: RequestContext): Promise<HttpResult> {
   const text = bodyText(ctx.event, ctx.service.config.maxBodyBytes);
-  const envelope = parseEnvelope(parseJson(text));
-  getTemplate(envelope.template);
+  const { envelope } = validateReport(parseJson(text));
   ctx.logFields.templateId = envelope.template;
 
   const jobId = randomUUID();

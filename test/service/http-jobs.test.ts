@@ -51,17 +51,29 @@ describe("jobs", () => {
     expect(state.found).toBe(true);
   });
 
-  it("a job whose data is invalid ends failed, with the errors by path", async () => {
+  it("a job whose data is invalid is refused at once with 422 and the errors by path", async () => {
     const envelope = example();
     envelope.data.year = 1999;
     const response = await postJson(`${service.url}/v1/jobs`, envelope);
-    expect(response.status).toBe(202);
-    const { statusUrl } = (await response.json()) as { statusUrl: string };
-    const { body } = await pollUntilFinished(statusUrl);
-    expect(body.status).toBe("failed");
+    expect(response.status).toBe(422);
+    const body = (await response.json()) as JobBody;
     expect(body.error).toBe("invalid_data");
     expect(body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ path: "/year" })]));
-    expect(body.url).toBeUndefined();
+  });
+
+  it("a job that fails while rendering (a limit) ends failed, with the reason", async () => {
+    const limited = await startTestService({ maxPages: 2 });
+    try {
+      const response = await postJson(`${limited.url}/v1/jobs`, exampleText);
+      expect(response.status).toBe(202);
+      const { statusUrl } = (await response.json()) as { statusUrl: string };
+      const { body } = await pollUntilFinished(statusUrl);
+      expect(body.status).toBe("failed");
+      expect(body.errors?.[0]?.rule).toMatch(/pages/);
+      expect(body.url).toBeUndefined();
+    } finally {
+      await limited.stop();
+    }
   });
 
   it("refuses at once what cannot become a job: 400, 404 with known templates, 413", async () => {
