@@ -91,6 +91,7 @@ describe("the 2019-format example (湛河区交通运输局 2020)", () => {
     expect(info.Subject).toContain("政府信息公开工作年度报告");
     expect(info.Keywords).toContain("政府信息公开");
     expect(info.Producer).toMatch(/^report-render \d/);
+    expect(info.Language).toBe("zh-CN");
     const titles: string[] = [];
     const walk = (items: { title: string; items: unknown[] }[] | null) =>
       items?.forEach((i) => { titles.push(i.title); walk(i.items as never); });
