@@ -22,6 +22,11 @@ export const defaultLimits: RenderLimits = {
   renderTimeoutMs: Number(process.env.RENDER_TIMEOUT_MS ?? 50_000),
 };
 
+/** How one render is run: `signal` aborts it (the caller has gone); the work stops and frees its page. */
+export interface RenderRun {
+  signal?: AbortSignal;
+}
+
 /**
  * Everything renderReport checks before it renders, and nothing more: the envelope, the template
  * and the data. Throws the same InputError renderReport would; returns the rule failures that
@@ -49,8 +54,10 @@ export function validateReport(input: unknown): { envelope: Envelope; template: 
 export async function renderReport(
   input: unknown,
   limits: RenderLimits = defaultLimits,
+  run: RenderRun = {},
 ): Promise<RenderResult> {
   const started = performance.now();
+  run.signal?.throwIfAborted();
   const { envelope, template, warnings: ruleIssues } = validateReport(input);
   const { data, options } = envelope;
   const definition = template.definition;
