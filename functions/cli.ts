@@ -1,10 +1,12 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { closeBrowser } from "./core/browser.ts";
+import { loadConfig } from "./config.ts";
+import { closeBrowser, configureBrowser } from "./core/browser.ts";
 import { parseJson } from "./core/envelope.ts";
-import { InputError } from "./core/errors.ts";
 import { renderReport } from "./core/render.ts";
+import { describeFailure } from "./failure.ts";
+import { backgroundLimits } from "./service.ts";
 
 const USAGE = "usage: report-render <input.json|-> [-o out.pdf] [--html out.html] [--validation strict|warn]";
 
@@ -49,7 +51,11 @@ export async function main(argv: string[]): Promise<number> {
       const options = isObject(envelope.options) ? envelope.options : {};
       envelope.options = { ...options, validation: values.validation };
     }
-    const result = await renderReport(envelope);
+    const config = loadConfig();
+    configureBrowser({ concurrency: config.renderConcurrency });
+    const result = await renderReport(envelope, backgroundLimits(config));
+    // Without -o: beside the input file, or in the working folder under the report's own name, which
+    // safeFileName (core/filename.ts) made a single file name: it can never leave that folder.
     const out = resolve(
       values.output ??
         (input === "-" ? result.filename : join(dirname(input), `${basename(input, extname(input))}.pdf`)),
@@ -61,8 +67,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${out}: ${result.pages} pages, ${result.bytes} bytes, ${ms} ms\n`);
     return 0;
   } catch (e) {
-    if (e instanceof InputError) {
-      process.stderr.write(`${JSON.stringify({ error: e.code, errors: e.issues }, null, 2)}\n`);
+    const failure = describeFailure(e);
+    if (failure) {
+      process.stderr.write(`${JSON.stringify(failure.body, null, 2)}\n`);
       return 2;
     }
     process.stderr.write(`report-render: ${(e as Error).message}\n`);

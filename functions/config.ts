@@ -18,6 +18,12 @@ export interface ServiceConfig {
   maxBatchLines: number;
   /** Pages per report (default 500). */
   maxPages: number;
+  /** Arrays and objects nested deeper than this in one envelope are refused (default 64). */
+  maxJsonDepth: number;
+  /** Values (strings, numbers, arrays, objects…) in one envelope at most (default 100,000). */
+  maxJsonValues: number;
+  /** Renders printing at once in one process; later ones wait their turn (default 4). */
+  renderConcurrency: number;
   /** Chromium time per report (default 50 s). */
   renderTimeoutMs: number;
   /**
@@ -63,18 +69,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
       endpoint,
       // S3-compatible servers on an IP address or localhost cannot serve bucket subdomains.
-      forcePathStyle: flag(env.S3_FORCE_PATH_STYLE, endpoint !== undefined),
+      forcePathStyle: flag(env, "S3_FORCE_PATH_STYLE", endpoint !== undefined),
       credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
     },
     presignTtlSeconds: positive(env, "PRESIGN_TTL_SECONDS", 900),
     maxBodyBytes: positive(env, "MAX_BODY_BYTES", 5 * MB),
     maxUploadBytes: positive(env, "MAX_UPLOAD_BYTES", 50 * MB),
-    maxBatchLines: positive(env, "MAX_BATCH_LINES", 1000),
-    maxPages: positive(env, "MAX_PAGES", 500),
+    maxBatchLines: whole(env, "MAX_BATCH_LINES", 1000),
+    maxPages: whole(env, "MAX_PAGES", 500),
+    maxJsonDepth: whole(env, "MAX_JSON_DEPTH", 64),
+    maxJsonValues: whole(env, "MAX_JSON_VALUES", 100_000),
+    renderConcurrency: whole(env, "RENDER_CONCURRENCY", 4),
     renderTimeoutMs: positive(env, "RENDER_TIMEOUT_MS", 50_000),
     syncRenderTimeoutMs: positive(env, "SYNC_RENDER_TIMEOUT_MS", 28_000),
     maxResponseBytes: positive(env, "MAX_RESPONSE_BYTES", 6 * MB),
-    maxReceiveCount: positive(env, "MAX_RECEIVE_COUNT", 3),
+    maxReceiveCount: whole(env, "MAX_RECEIVE_COUNT", 3),
     logLevel: logLevel(env.LOG_LEVEL),
   };
 }
@@ -95,12 +104,27 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
   return value;
 }
 
-function flag(raw: string | undefined, fallback: boolean): boolean {
-  if (raw === undefined || raw === "") return fallback;
-  return ["1", "true", "yes"].includes(raw.toLowerCase());
+/** A count: a positive whole number. */
+function whole(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = positive(env, name, fallback);
+  if (!Number.isInteger(value)) throw new Error(`${name} must be a whole number, not "${env[name]}"`);
+  return value;
 }
 
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const lower = raw.toLowerCase();
+  if (["1", "true", "yes"].includes(lower)) return true;
+  if (["0", "false", "no"].includes(lower)) return false;
+  throw new Error(`${name} must be true or false, not "${raw}"`);
+}
+
+const LEVELS: LogLevel[] = ["debug", "info", "warn", "error", "silent"];
+
 function logLevel(raw: string | undefined): LogLevel {
-  const levels: LogLevel[] = ["debug", "info", "warn", "error", "silent"];
-  return levels.find((l) => l === raw?.toLowerCase()) ?? "info";
+  if (raw === undefined || raw === "") return "info";
+  const level = LEVELS.find((l) => l === raw.toLowerCase());
+  if (!level) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(", ")}, not "${raw}"`);
+  return level;
 }

@@ -15,6 +15,8 @@ export interface FailureBody {
   error: FailureCode;
   message: string;
   errors: Issue[];
+  /** How many more errors there were than `errors` lists (it stops at the first 100). */
+  truncated?: number;
   /** With `unknown_template`: the templates there are. */
   templates?: string[];
 }
@@ -22,6 +24,7 @@ export interface FailureBody {
 export type FailureCode =
   | InputError["code"]
   | "body_too_large"
+  | "too_complex"
   | "page_limit"
   | "render_timeout"
   | "internal";
@@ -31,19 +34,29 @@ const inputStatus: Record<InputError["code"], number> = {
   invalid_envelope: 400,
   unknown_template: 404,
   invalid_data: 422,
+  invalid_options: 422,
+};
+
+const limitFailure: Record<LimitError["limit"], [FailureCode, number]> = {
+  bodySize: ["body_too_large", 413],
+  batchLines: ["body_too_large", 413],
+  jsonDepth: ["too_complex", 422],
+  jsonValues: ["too_complex", 422],
+  pages: ["page_limit", 422],
+  renderTime: ["render_timeout", 422],
 };
 
 /** The failure for a refused input or a limit; undefined for anything else (a fault of ours). */
 export function describeFailure(e: unknown): Failure | undefined {
   if (e instanceof InputError) {
-    const body: FailureBody = { error: e.code, message: summary(e.code, e.issues), errors: e.issues };
+    const body: FailureBody = { error: e.code, message: summary(e, e.issues), errors: e.issues };
+    if (e.truncated > 0) body.truncated = e.truncated;
     if (e.code === "unknown_template") body.templates = templateIds();
     return { status: inputStatus[e.code], body };
   }
   if (e instanceof LimitError) {
-    const [error, status]: [FailureCode, number] =
-      e.limit === "bodySize" ? ["body_too_large", 413] : e.limit === "pages" ? ["page_limit", 422] : ["render_timeout", 422];
-    return { status, body: { error, message: e.message, errors: [{ rule: `limit.${e.limit}`, path: "", message: e.message }] } };
+    const [error, status] = limitFailure[e.limit];
+    return { status, body: { error, message: e.message, errors: [{ rule: `limit.${e.limit}`, path: e.path, message: e.message }] } };
   }
   return undefined;
 }
@@ -58,14 +71,16 @@ export function bodyTooLarge(bytes: number, limit: number): LimitError {
   return new LimitError("bodySize", `the input is ${bytes} bytes; the limit is ${limit} bytes`);
 }
 
-function summary(code: InputError["code"], issues: Issue[]): string {
+function summary(e: InputError, issues: Issue[]): string {
   const first = issues[0];
+  const count = issues.length + e.truncated;
   const lead = {
     invalid_json: "the body is not JSON",
     invalid_envelope: "the body is not a { template, data, options } envelope",
     unknown_template: "no such template",
-    invalid_data: `the data does not fit the template (${issues.length} ${issues.length === 1 ? "error" : "errors"})`,
-  }[code];
+    invalid_data: `the data does not fit the template (${count} ${count === 1 ? "error" : "errors"})`,
+    invalid_options: "the options cannot be honoured",
+  }[e.code];
   if (!first) return lead;
   return `${lead}: ${first.path ? `${first.path} ` : ""}${first.message}`;
 }

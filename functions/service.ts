@@ -1,4 +1,5 @@
 import { type ServiceConfig, loadConfig } from "./config.ts";
+import { configureBrowser } from "./core/browser.ts";
 import type { RenderLimits } from "./core/render.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { createStorage, type Storage } from "./storage/s3.ts";
@@ -11,15 +12,17 @@ export interface Service {
 }
 
 export function createService(config: ServiceConfig = loadConfig(), log?: Logger): Service {
+  configureBrowser({ concurrency: config.renderConcurrency });
   return { config, storage: createStorage(config.s3), log: log ?? createLogger(config.logLevel) };
 }
 
 /** The render core's limits for an upload or a job (they may take the full render time). */
 export function backgroundLimits(config: ServiceConfig): RenderLimits {
-  return { maxPages: config.maxPages, renderTimeoutMs: config.renderTimeoutMs };
+  const { maxPages, renderTimeoutMs, maxJsonDepth, maxJsonValues } = config;
+  return { maxPages, renderTimeoutMs, maxJsonDepth, maxJsonValues };
 }
 
 /** The render core's limits for a synchronous request, which must answer before API Gateway gives up. */
 export function requestLimits(config: ServiceConfig): RenderLimits {
-  return { maxPages: config.maxPages, renderTimeoutMs: Math.min(config.renderTimeoutMs, config.syncRenderTimeoutMs) };
+  return { ...backgroundLimits(config), renderTimeoutMs: Math.min(config.renderTimeoutMs, config.syncRenderTimeoutMs) };
 }

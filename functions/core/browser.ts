@@ -1,4 +1,5 @@
 import chromium from "@sparticuz/chromium";
+import pLimit from "p-limit";
 import puppeteer, { type Browser, type CDPSession, type HTTPRequest, type Page } from "puppeteer-core";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,21 +12,42 @@ import { toHtml, type DocumentParts } from "./html.ts";
  */
 export const ASSET_ORIGIN = "http://report.invalid";
 
-/**
- * Renders that print at once. Chromium runs single-process (as it must on Lambda), so more pages at
- * once only share the same cores and multiply memory; later renders wait their turn instead.
- */
 /** Characters of body HTML above which a render is followed by a garbage collection. */
 const LARGE_DOCUMENT = 200_000;
 
-const MAX_CONCURRENT = Math.max(1, Number(process.env.RENDER_CONCURRENCY ?? 4));
+/**
+ * How long a page may take to close once its render was abandoned (deadline passed, caller gone).
+ * A page that cannot close in this time has a renderer that is frozen or stuck in a runaway
+ * document: the browser is killed and the next render gets a new one.
+ */
+const ABANDON_GRACE_MS = 5_000;
+
+/**
+ * Renders that print at once (default 4). Chromium runs single-process (as it must on Lambda), so
+ * more pages at once only share the same cores and multiply memory; later renders wait their turn.
+ */
+const turns = pLimit(4);
+
+export function configureBrowser(options: { concurrency: number }): void {
+  turns.concurrency = options.concurrency;
+}
 
 /**
  * One Chromium per process: launched on first use, shared by concurrent renders, relaunched when it
  * dies. The binary is @sparticuz/chromium's everywhere (laptop, CI, Lambda), so output is the same.
  */
 let launching: Promise<Browser> | undefined;
+let current: Browser | undefined;
 let idle: WarmPage[] = [];
+
+/** Drop a dead (or dying) browser and its warm pages; the next render launches a new one. */
+function forget(browser: Browser): void {
+  if (current === browser) {
+    current = undefined;
+    launching = undefined;
+  }
+  idle = idle.filter((warm) => warm.page.browser() !== browser);
+}
 
 async function launch(): Promise<Browser> {
   const executablePath = await chromium.executablePath();
@@ -41,14 +63,31 @@ async function launch(): Promise<Browser> {
       "--disable-component-update",
       "--no-first-run",
     ],
-    // The fontconfig that ships with the binary (as on Lambda), never the machine's own fonts.
-    env: { ...process.env, FONTCONFIG_PATH: join(tmpdir(), "fonts") },
+    env: chromiumEnvironment(),
   });
-  browser.on("disconnected", () => {
-    launching = undefined;
-    idle = [];
-  });
+  browser.on("disconnected", () => forget(browser));
+  current = browser;
   return browser;
+}
+
+/**
+ * Only what Chromium needs: never the service's own settings and credentials (AWS keys, secrets).
+ * The fontconfig is the one that ships with the binary (as on Lambda), never the machine's own fonts.
+ */
+function chromiumEnvironment(): Record<string, string> {
+  const env: Record<string, string> = { FONTCONFIG_PATH: join(tmpdir(), "fonts"), HOME: tmpdir() };
+  for (const name of ["PATH", "TMPDIR", "LD_LIBRARY_PATH", "TZ"]) {
+    const value = process.env[name];
+    if (value) env[name] = value;
+  }
+  return env;
+}
+
+/** Kill a browser that stopped answering; `disconnected` then clears it and the next render relaunches. */
+function killBrowser(browser: Browser): void {
+  const child = browser.process();
+  if (child?.pid !== undefined && child.exitCode === null) child.kill("SIGKILL");
+  forget(browser);
 }
 
 export async function getBrowser(): Promise<Browser> {
@@ -74,10 +113,11 @@ export function browserIsUp(): boolean {
 }
 
 export async function closeBrowser(): Promise<void> {
-  const current = launching;
+  const closing = launching;
   launching = undefined;
+  current = undefined;
   idle = [];
-  const browser = await current?.catch(() => undefined);
+  const browser = await closing?.catch(() => undefined);
   await browser?.close().catch(() => undefined);
 }
 
@@ -98,8 +138,7 @@ interface WarmPage {
 const SHELL = `<!doctype html><html><head><meta charset="utf-8"><title></title>
 <style>${"/*fonts*/"}</style><style id="document-style"></style></head><body></body></html>`;
 
-async function openWarmPage(): Promise<WarmPage> {
-  const browser = await getBrowser();
+async function openWarmPage(browser: Browser): Promise<WarmPage> {
   const page = await browser.newPage();
   const warm: WarmPage = { page, session: await page.createCDPSession(), css: "", refused: [] };
   try {
@@ -139,25 +178,92 @@ async function answer(request: HTTPRequest, html: string, refused: string[]): Pr
  * failed in any way is closed rather than reused). A template that declares it needs page
  * JavaScript gets a fresh page of its own instead, loaded by navigation so its scripts run, and
  * closed afterwards; the same network fence applies.
+ *
+ * When `signal` aborts (deadline, caller gone) the render ends at once with its reason and its page
+ * is abandoned: closed, or the browser killed if it cannot close (abandon()). A render whose browser
+ * died under it (killed, crashed) is run once more on a new one if its signal allows.
  */
 export async function withDocument<T>(
   doc: DocumentParts,
   work: (page: Page) => Promise<T>,
-  opts: { javascript?: boolean } = {},
+  opts: { javascript?: boolean; signal?: AbortSignal } = {},
 ): Promise<{ result: T; refused: string[] }> {
-  await takeTurn();
+  const signal = opts.signal ?? new AbortController().signal;
+  return turns(async () => {
+    for (let attempt = 1; ; attempt++) {
+      // A render whose caller left (or whose time ran out) while it waited does not start.
+      signal.throwIfAborted();
+      const browser = await untilAborted(signal, getBrowser);
+      const lease: Lease = { browser };
+      try {
+        return await untilAborted(
+          signal,
+          () => (opts.javascript ? inScriptedPage(doc, work, lease) : inWarmPage(doc, work, lease)),
+          () => abandon(lease),
+        );
+      } catch (e) {
+        if (signal.aborted || browser.connected || attempt > 1) throw e;
+      }
+    }
+  });
+}
+
+/** The browser and page one render holds, for abandon(). */
+interface Lease {
+  browser: Browser;
+  page?: Page;
+  /** Set when the render was given up on: the page is then not reused or reset. */
+  abandoned?: boolean;
+}
+
+/** `work()`, or the signal's reason as soon as it aborts (then `onAbort` runs once). */
+async function untilAborted<T>(signal: AbortSignal, work: () => Promise<T>, onAbort?: () => void): Promise<T> {
+  signal.throwIfAborted();
+  let listener: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    listener = () => {
+      onAbort?.();
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", listener, { once: true });
+  });
+  const running = work();
   try {
-    return await (opts.javascript ? inScriptedPage(doc, work) : inWarmPage(doc, work));
+    return await Promise.race([running, aborted]);
   } finally {
-    endTurn();
+    signal.removeEventListener("abort", listener as () => void);
+    running.catch(() => undefined);
   }
+}
+
+/**
+ * Give up a render's page: close it. If it cannot close within ABANDON_GRACE_MS (or, with no page
+ * yet, the browser does not answer), the renderer is frozen (e.g. SIGSTOP) or stuck in a runaway
+ * document: the browser is killed, so no later render waits behind it.
+ */
+function abandon(lease: Lease): void {
+  lease.abandoned = true;
+  const { browser, page } = lease;
+  if (page) idle = idle.filter((warm) => warm.page !== page);
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<"stuck">((resolve) => {
+    timer = setTimeout(() => resolve("stuck"), ABANDON_GRACE_MS);
+    timer.unref();
+  });
+  const closing = page ? page.close() : browser.version();
+  void Promise.race([closing.then(() => "done" as const, () => "done" as const), grace]).then((outcome) => {
+    clearTimeout(timer);
+    if (outcome === "stuck") killBrowser(browser);
+  });
 }
 
 async function inScriptedPage<T>(
   doc: DocumentParts,
   work: (page: Page) => Promise<T>,
+  lease: Lease,
 ): Promise<{ result: T; refused: string[] }> {
-  const page = await (await getBrowser()).newPage();
+  const page = await lease.browser.newPage();
+  lease.page = page;
   const refused: string[] = [];
   try {
     await page.setJavaScriptEnabled(true);
@@ -169,32 +275,17 @@ async function inScriptedPage<T>(
     await page.goto(`${ASSET_ORIGIN}/`, { waitUntil: "load" });
     return { result: await work(page), refused };
   } finally {
-    await page.close().catch(() => undefined);
+    if (!lease.abandoned) await page.close().catch(() => undefined);
   }
-}
-
-let running = 0;
-const waiting: (() => void)[] = [];
-
-async function takeTurn(): Promise<void> {
-  if (running < MAX_CONCURRENT) {
-    running++;
-    return;
-  }
-  await new Promise<void>((resolve) => waiting.push(resolve));
-}
-
-function endTurn(): void {
-  const next = waiting.shift();
-  if (next) next(); // the turn passes straight on; `running` stays the same
-  else running--;
 }
 
 async function inWarmPage<T>(
   doc: DocumentParts,
   work: (page: Page) => Promise<T>,
+  lease: Lease,
 ): Promise<{ result: T; refused: string[] }> {
-  const warm = idle.pop() ?? (await openWarmPage());
+  const warm = idle.pop() ?? (await openWarmPage(lease.browser));
+  lease.page = warm.page;
   warm.refused = [];
   let healthy = false;
   try {
@@ -217,7 +308,9 @@ async function inWarmPage<T>(
     healthy = true;
     return { result, refused };
   } finally {
-    if (healthy && warm.page.browser().connected) idle.push(warm);
+    if (lease.abandoned) {
+      // abandon() closes it.
+    } else if (healthy && warm.page.browser().connected) idle.push(warm);
     else await warm.page.close().catch(() => undefined);
   }
 }

@@ -1,6 +1,7 @@
 import { InputError } from "./errors.ts";
 import { checkSchema } from "./validate.ts";
-import type { Envelope } from "./types.ts";
+import { checkInputShape, type RenderLimits } from "./limits.ts";
+import type { Envelope, Issue } from "./types.ts";
 
 const cssLength = { type: "string", pattern: "^\\s*(0|\\d+(\\.\\d+)?\\s*(mm|cm|in|pt|px|pc))\\s*$" };
 
@@ -59,10 +60,13 @@ const envelopeSchema = {
   },
 };
 
-/** Text → JSON, or an InputError("invalid_json") that says where the text stops being JSON. */
+/**
+ * Text → JSON, or an InputError("invalid_json") that says where the text stops being JSON. A byte
+ * order mark (what Windows Notepad saves UTF-8 with) is not part of the text.
+ */
 export function parseJson(text: string): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(text.startsWith("\uFEFF") ? text.slice(1) : text) as unknown;
   } catch (e) {
     throw new InputError("invalid_json", [
       { rule: "json", path: "", message: `not valid JSON: ${(e as Error).message}` },
@@ -70,11 +74,18 @@ export function parseJson(text: string): unknown {
   }
 }
 
-/** Check the envelope's shape (not the data: that is the template's business). */
-export function parseEnvelope(input: unknown): Envelope {
-  const value = typeof input === "string" ? parseJson(input) : input;
+/**
+ * Check the envelope's shape (not the data: that is the template's business), after the limits on
+ * its size and depth. Returns the text repairs made on the way (unpaired surrogates) as warnings.
+ */
+export function parseEnvelope(input: unknown, limits: RenderLimits): { envelope: Envelope; warnings: Issue[] } {
+  const shaped = checkInputShape(typeof input === "string" ? parseJson(input) : input, limits);
+  const value = shaped.value;
   const issues = checkSchema(envelopeSchema, value);
   if (issues.length > 0) throw new InputError("invalid_envelope", issues.map((i) => ({ ...i, rule: "envelope" })));
   const envelope = value as { template: string; data: object; options?: Envelope["options"] };
-  return { template: envelope.template, data: envelope.data, options: envelope.options ?? {} };
+  return {
+    envelope: { template: envelope.template, data: envelope.data, options: envelope.options ?? {} },
+    warnings: shaped.warnings,
+  };
 }

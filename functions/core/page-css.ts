@@ -1,4 +1,4 @@
-import type { MarginBox, RenderOptions } from "./types.ts";
+import type { Issue, MarginBox, RenderOptions } from "./types.ts";
 
 export interface PageDefaults {
   size: NonNullable<NonNullable<RenderOptions["page"]>["size"]>;
@@ -28,4 +28,49 @@ export function resolveMargin(
   if (margin === undefined) return defaults;
   if (typeof margin === "string") return { top: margin, right: margin, bottom: margin, left: margin };
   return { ...defaults, ...margin };
+}
+
+/** Paper sizes in millimetres, portrait. */
+const PAPER_MM: Record<PageDefaults["size"], [number, number]> = {
+  A3: [297, 420],
+  A4: [210, 297],
+  A5: [148, 210],
+  Letter: [215.9, 279.4],
+  Legal: [215.9, 355.6],
+};
+
+/** The smallest type area (width and height, mm) a page may be left with once the margins are taken. */
+export const MIN_TYPE_AREA_MM = 30;
+
+const MM_PER_UNIT: Record<string, number> = { mm: 1, cm: 10, in: 25.4, pt: 25.4 / 72, pc: 25.4 / 6, px: 25.4 / 96 };
+
+function toMm(length: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(mm|cm|in|pt|px|pc)?\s*$/.exec(length);
+  return m ? Number(m[1]) * (MM_PER_UNIT[m[2] ?? "mm"] ?? 1) : Number.NaN;
+}
+
+/**
+ * Problems with `options.page` that its schema cannot see: margins that leave less than
+ * MIN_TYPE_AREA_MM of the paper for content (Chromium would print a meaningless PDF).
+ */
+export function pageBoxIssues(defaults: PageDefaults, page: RenderOptions["page"] = {}): Issue[] {
+  const [w, h] = PAPER_MM[page.size ?? defaults.size];
+  const [width, height] = (page.orientation ?? defaults.orientation) === "landscape" ? [h, w] : [w, h];
+  const m = resolveMargin(defaults.margin, page.margin);
+  const path = "/options/page/margin";
+  const left = width - toMm(m.left) - toMm(m.right);
+  const top = height - toMm(m.top) - toMm(m.bottom);
+  const issues: Issue[] = [];
+  for (const [side, room, paper] of [["left and right", left, width], ["top and bottom", top, height]] as const) {
+    if (!(room >= MIN_TYPE_AREA_MM)) {
+      issues.push({
+        rule: "page-margin",
+        path,
+        message: `the ${side} margins leave ${Math.max(0, Math.round(room))} mm of the ${Math.round(paper)} mm paper for content; at least ${MIN_TYPE_AREA_MM} mm must remain`,
+        expected: `≥ ${MIN_TYPE_AREA_MM} mm`,
+        actual: `${Math.round(room * 10) / 10} mm`,
+      });
+    }
+  }
+  return issues;
 }

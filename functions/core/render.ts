@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 import { parseEnvelope } from "./envelope.ts";
-import { InputError, LimitError } from "./errors.ts";
+import { InputError, LimitError, MAX_LISTED_ISSUES } from "./errors.ts";
+import { safeFileName } from "./filename.ts";
+import { defaultLimits, type RenderLimits } from "./limits.ts";
+import { pageBoxIssues } from "./page-css.ts";
 import { finalizePdf } from "./finalize.ts";
 import { buildDocument, toHtml, type DocumentParts } from "./html.ts";
 import { headingTexts, readOutline, type PdfOutline } from "./outline.ts";
@@ -10,17 +13,7 @@ import type { Envelope, Issue, RenderResult } from "./types.ts";
 import { checkSchema } from "./validate.ts";
 import { producer } from "./version.ts";
 
-export interface RenderLimits {
-  /** Refuse a report longer than this many pages (default 500). */
-  maxPages: number;
-  /** Give up on Chromium after this long (default 50 s). */
-  renderTimeoutMs: number;
-}
-
-export const defaultLimits: RenderLimits = {
-  maxPages: Number(process.env.MAX_PAGES ?? 500),
-  renderTimeoutMs: Number(process.env.RENDER_TIMEOUT_MS ?? 50_000),
-};
+export { defaultLimits, type RenderLimits } from "./limits.ts";
 
 /** How one render is run: `signal` aborts it (the caller has gone); the work stops and frees its page. */
 export interface RenderRun {
@@ -28,13 +21,19 @@ export interface RenderRun {
 }
 
 /**
- * Everything renderReport checks before it renders, and nothing more: the envelope, the template
- * and the data. Throws the same InputError renderReport would; returns the rule failures that
- * options.validation = "warn" lets through. (POST /v1/jobs refuses bad input with it at once.)
+ * Everything renderReport checks before it renders, and nothing more: the input's size and depth,
+ * the envelope, the options, the template and the data. Throws the same errors renderReport would;
+ * returns the warnings that rendering would carry (rule failures that options.validation = "warn"
+ * lets through, text repairs). POST /v1/jobs refuses bad input with it at once.
  */
-export function validateReport(input: unknown): { envelope: Envelope; template: LoadedTemplate; warnings: Issue[] } {
-  const envelope = parseEnvelope(input);
+export function validateReport(
+  input: unknown,
+  limits: RenderLimits = defaultLimits,
+): { envelope: Envelope; template: LoadedTemplate; warnings: Issue[] } {
+  const { envelope, warnings: repairs } = parseEnvelope(input, limits);
   const template = getTemplate(envelope.template);
+  const pageIssues = pageBoxIssues(template.definition.page, envelope.options.page);
+  if (pageIssues.length > 0) throw new InputError("invalid_options", pageIssues);
   // Structural (schema) failures always refuse: the template cannot lay out data of the wrong shape.
   // The template's own rules (e.g. I1–I5) honour options.validation = "warn".
   const schemaIssues = checkSchema(template.schema, envelope.data);
@@ -42,7 +41,7 @@ export function validateReport(input: unknown): { envelope: Envelope; template: 
   if (schemaIssues.length > 0 || (ruleIssues.length > 0 && envelope.options.validation !== "warn")) {
     throw new InputError("invalid_data", [...schemaIssues, ...ruleIssues]);
   }
-  return { envelope, template, warnings: ruleIssues };
+  return { envelope, template, warnings: [...repairs, ...ruleIssues].slice(0, MAX_LISTED_ISSUES) };
 }
 
 /**
@@ -50,6 +49,9 @@ export function validateReport(input: unknown): { envelope: Envelope; template: 
  * upload, local server) calls this and nothing below it.
  *
  * JSON → validate → template → HTML → Chromium → PDF (+ metadata) → result
+ *
+ * One deadline (`limits.renderTimeoutMs`) covers all of it, waiting for a page included; past it,
+ * or when `run.signal` aborts, the render stops where it is and frees its page.
  */
 export async function renderReport(
   input: unknown,
@@ -57,25 +59,24 @@ export async function renderReport(
   run: RenderRun = {},
 ): Promise<RenderResult> {
   const started = performance.now();
-  run.signal?.throwIfAborted();
-  const { envelope, template, warnings: ruleIssues } = validateReport(input);
+  const deadline = deadlineSignal(limits.renderTimeoutMs, run.signal);
+  const { envelope, template, warnings } = validateReport(input, limits);
   const { data, options } = envelope;
   const definition = template.definition;
   const validated = performance.now();
+  checkDeadline(deadline);
 
   const meta = definition.metadata(data);
   const title = options.metadata?.title ?? meta.title;
   const head = { title, lang: meta.lang };
   let doc = buildDocument(template, await definition.view(data, options), options, head);
   const templated = performance.now();
+  checkDeadline(deadline);
 
-  // One deadline for all of Chromium's work, however many passes it takes.
-  const deadline = templated + limits.renderTimeoutMs;
-  const print = (d: DocumentParts) => {
-    const left = Math.max(1, deadline - performance.now());
-    return withTimeout(printPdf(d, left, definition.javascript === true), left, limits.renderTimeoutMs);
-  };
-  let printed = await print(doc);
+  // Chromium prints one page past the limit at most: enough to know the report is too long.
+  const print = (d: DocumentParts) =>
+    printPdf(d, { signal: deadline, maxPages: limits.maxPages + 1, javascript: definition.javascript === true });
+  let printed = await untilAborted(print(doc), deadline);
   const paginate = definition.paginate;
   if (typeof paginate === "function" ? paginate(data) : paginate === true) {
     // A first print says where each heading landed; the view is built again with those pages
@@ -84,7 +85,7 @@ export async function renderReport(
     for (let pass = 2; ; pass++) {
       if (outline.pages > limits.maxPages) break; // refused below, without another print
       doc = buildDocument(template, await definition.view(data, options, outline.entries), options, head);
-      printed = await print(doc);
+      printed = await untilAborted(print(doc), deadline);
       const next = readOutline(printed.pdf);
       if (samePages(outline, next)) break;
       if (pass >= MAX_PASSES) {
@@ -102,7 +103,7 @@ export async function renderReport(
     headingTexts(doc.body),
   );
   if (pages > limits.maxPages) {
-    throw new LimitError("pages", `the report has ${pages} pages; the limit is ${limits.maxPages}`);
+    throw new LimitError("pages", `the report has more than ${limits.maxPages} pages, the limit`);
   }
   const finished = performance.now();
 
@@ -111,10 +112,10 @@ export async function renderReport(
     pages,
     bytes: pdf.byteLength,
     sha256: sha256(pdf),
-    warnings: ruleIssues,
+    warnings,
     html: toHtml(doc),
     refusedRequests: printed.refused,
-    filename: options.filename ?? definition.filename(data),
+    filename: safeFileName(options.filename ?? definition.filename(data)),
     timings: {
       validateMs: round(validated - started),
       templateMs: round(templated - validated),
@@ -123,6 +124,45 @@ export async function renderReport(
       totalMs: round(finished - started),
     },
   };
+}
+
+/** Aborts when the caller's signal does, or after `ms` with a LimitError("renderTime") as its reason. */
+function deadlineSignal(ms: number, caller: AbortSignal | undefined): AbortSignal {
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => controller.abort(new LimitError("renderTime", `rendering took longer than ${ms / 1000} s`)),
+    ms,
+  );
+  timer.unref();
+  const signals = caller ? [caller, controller.signal] : [controller.signal];
+  const signal = AbortSignal.any(signals);
+  signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+  return signal;
+}
+
+function checkDeadline(signal: AbortSignal): void {
+  if (signal.aborted) throw abortReason(signal);
+}
+
+/** The error an aborted render ends with: the deadline's LimitError, or the caller's reason. */
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new Error("the render was aborted");
+}
+
+/** `work`, or the abort reason as soon as `signal` aborts (the work itself is told by the same signal). */
+async function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  checkDeadline(signal);
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(abortReason(signal));
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, aborted]);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+    work.catch(() => undefined);
+  }
 }
 
 function sha256(data: string | Uint8Array): string {
@@ -142,19 +182,4 @@ function samePages(a: PdfOutline, b: PdfOutline): boolean {
     a.entries.length === b.entries.length &&
     a.entries.every((e, i) => e.page === b.entries[i]?.page && e.title === b.entries[i]?.title)
   );
-}
-
-async function withTimeout<T>(work: Promise<T>, ms: number, limitMs = ms): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new LimitError("renderTime", `rendering took longer than ${limitMs / 1000} s`)),
-      ms,
-    );
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -30,6 +30,9 @@ export interface SectionLayout {
   problems: GridProblem[];
 }
 
+/** The widest table the schema allows (100 columns of cells, or fewer cells spanning as many). */
+export const MAX_COLUMNS = 100;
+
 export function asCellObject(cell: Cell): CellObject {
   return cell !== null && typeof cell === "object" ? cell : { text: cell };
 }

@@ -1,6 +1,6 @@
 import type { Issue } from "../../functions/core/types.ts";
 import type { Cell, ReportData } from "./data.ts";
-import { asCellObject, layoutSection, tableWidth, type GridProblem } from "./grid.ts";
+import { asCellObject, layoutSection, MAX_COLUMNS, tableWidth, type GridProblem } from "./grid.ts";
 
 /**
  * What the JSON Schema cannot say about blocks: tables whose cells do not fit the header, images
@@ -36,6 +36,18 @@ function tableRules(table: Record<string, unknown>, path: string): Issue[] {
   if (!isRows(header) || !isRows(rows)) return [];
   const columns = Array.isArray(table.columns) ? table.columns : undefined;
   const width = tableWidth({ header, columns, rows });
+  // Checked first, as the grid below is as wide as the table (a colspan of 10⁹ must not become one).
+  if (width > MAX_COLUMNS) {
+    return [
+      {
+        rule: "table-columns",
+        path: header.length > 0 ? `${path}/header/0` : `${path}/rows/0`,
+        message: `the table is ${width} columns wide; at most ${MAX_COLUMNS} fit a page`,
+        expected: MAX_COLUMNS,
+        actual: width,
+      },
+    ];
+  }
   const issues: Issue[] = [];
   if (header.length > 0 && columns && columns.length !== width) {
     issues.push({

@@ -54,7 +54,7 @@ type BlockView =
   | { partial: "heading3"; text: string }
   | { partial: "paragraph"; text: string }
   | ({ partial: "list" } & ListView)
-  | { partial: "keyValue"; items: { key: string; value: string }[] }
+  | { partial: "keyValue"; items: { key: string; value: string; wrap: boolean }[] }
   | TableView
   | { partial: "image"; src: string | null; alt: string; style: string; caption: string | null }
   | { partial: "chart"; svg: string; label: string }
@@ -72,6 +72,8 @@ export interface ReportView {
   lang: string;
   zh: boolean;
   title: string;
+  /** The title as the running header shows it: one line, shortened with "…" when longer. */
+  runningTitle: string;
   subtitle: string | null;
   byline: string | null;
   /** Text in the fonts of the running header and footer, laid out invisibly (see template.hbs). */
@@ -109,9 +111,10 @@ export async function reportView(
     lang,
     zh,
     title: data.title,
+    runningTitle: shorten(data.title, RUNNING_TITLE_LENGTH),
     subtitle: data.subtitle?.trim() || null,
     byline: byline.length ? byline.join(zh ? "　" : " · ") : null,
-    warmup: `${data.title} 第页共 Page of 0123456789`,
+    warmup: `${data.title} … 第页共 Page of 0123456789`,
     toc: data.toc && tocEntries.length > 0 ? { title: zh ? "目录" : "Contents", entries: tocEntries } : null,
     blocks,
   };
@@ -169,7 +172,9 @@ async function blockView(block: Block, i: number, lang: string, area: TypeArea):
     case "keyValue":
       return {
         partial: "keyValue",
-        items: block.items.map((item) => ({ key: item.key, value: scalar(item.value, lang) })),
+        // A key stays on one line (the key column is as wide as the longest) unless it is too long
+        // to: then it wraps inside a column of its own share of the width.
+        items: block.items.map((item) => ({ key: item.key, value: scalar(item.value, lang), wrap: item.key.length > KEY_ON_ONE_LINE })),
       };
     case "table":
       return tableView(block, lang, area);
@@ -225,6 +230,17 @@ function columnFormat(column: Column | undefined, lang: string): Format {
 }
 
 const ALIGN = { left: "l", center: "c", right: "r" } as const;
+/** Characters of the title the running header shows: a margin box is one line that cannot wrap. */
+const RUNNING_TITLE_LENGTH = 60;
+
+function shorten(text: string, length: number): string {
+  const chars = [...text.replace(/\s+/g, " ").trim()];
+  return chars.length <= length ? chars.join("") : `${chars.slice(0, length - 1).join("").trimEnd()}…`;
+}
+
+/** Characters of a key–value key that always fit one line beside its value. */
+const KEY_ON_ONE_LINE = 40;
+
 /** A run this long with no break opportunity (URLs, IDs, digits) may break anywhere. */
 const LONG_WORD = /[^\s\u2e80-\uffff]{30}/u;
 
