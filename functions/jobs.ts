@@ -10,6 +10,9 @@ import { jobRequestKey, jobStatusKey } from "./storage/keys.ts";
  *
  *   POST /v1/jobs   → status "queued", then the request into the input bucket (jobs/<id>.json)
  *   upload handler  → "rendering" → "done" (with the PDF's key) or "failed" (with the errors)
+ *
+ * A job is never left "rendering": the upload handler's last attempt writes "failed" (an `internal`
+ * error) whatever went wrong, even a state that could not be read.
  */
 export type JobState = QueuedJob | RenderingJob | DoneJob | FailedJob;
 
@@ -37,6 +40,11 @@ export interface DoneJob extends JobBase, StoredPdf {
 export interface FailedJob extends JobBase, FailureBody {
   status: "failed";
   sourceETag: string;
+}
+
+/** A job that ended without a PDF: the same error list the endpoint answers with. */
+export function failedJob(job: Omit<FailedJob, "status" | keyof FailureBody>, body: FailureBody): FailedJob {
+  return { ...job, status: "failed", ...body };
 }
 
 export async function readJob(service: Service, jobId: string): Promise<JobState | undefined> {

@@ -3,20 +3,33 @@
  *
  * Input bucket:
  *   incoming/<path>.json      one envelope        → output <path>.pdf, <path>.result.json | <path>.error.json
- *   incoming/<batch>.jsonl    one envelope a line → output <batch>/<n>.pdf (n = line number, from 1),
+ *   incoming/<batch>.jsonl    one envelope a line → output batches/<batch>/<n>.pdf (n = line number, from 1),
  *                                                   <batch>.summary.json
  *   jobs/<id>.json            a POST /v1/jobs request → output jobs/<id>/status.json, jobs/<id>/<filename>
  * Output bucket, besides the above:
  *   renders/<sha256>/<filename>   PDFs of POST /v1/render that are handed out by presigned URL
  *
- * `jobs/` and `renders/` in the output bucket belong to the service, so an upload whose outputs would
- * land there (incoming/jobs/…, incoming/renders/…) is ignored rather than allowed to overwrite them.
+ * No two inputs share an output key:
+ * - `jobs/`, `renders/` and `batches/` in the output bucket belong to the service, so an upload whose
+ *   outputs would land there (incoming/jobs/…, incoming/renders/…, incoming/batches/…) is ignored
+ *   rather than allowed to overwrite them. A batch's line PDFs are under `batches/` for that reason:
+ *   `incoming/a.jsonl` and `incoming/a/1.json` would otherwise both write `a/1.pdf`.
+ * - A single upload's outputs end in `.pdf`, `.result.json` or `.error.json`, and a batch summary in
+ *   `.summary.json`: stripping the suffix gives back the one input path they came from, so a summary
+ *   can stay beside the batch's name (`<batch>.summary.json`) without a single upload ever reaching it.
+ * - A key that S3 would take literally but people, tools or file systems would not (`.` or `..`
+ *   segments, empty segments, control characters), or whose outputs would pass S3's 1024-byte key
+ *   limit, is ignored with its reason: it is never turned into an output key.
  */
 
 export const INCOMING_PREFIX = "incoming/";
 export const JOBS_PREFIX = "jobs/";
 export const RENDERS_PREFIX = "renders/";
-const RESERVED_OUTPUT_PREFIXES = [JOBS_PREFIX, RENDERS_PREFIX];
+export const BATCHES_PREFIX = "batches/";
+const RESERVED_OUTPUT_PREFIXES = [JOBS_PREFIX, RENDERS_PREFIX, BATCHES_PREFIX];
+
+/** S3's longest key, in UTF-8 bytes. */
+export const MAX_KEY_BYTES = 1024;
 
 export type InputObject = ReportUpload | BatchUpload | JobRequest | IgnoredObject;
 
@@ -31,7 +44,7 @@ export interface ReportUpload {
 export interface BatchUpload {
   kind: "batch";
   inputKey: string;
-  /** `<batch>`: the folder the line PDFs go into. */
+  /** `<batch>`: the line PDFs go into batches/<batch>/. */
   batch: string;
   summaryKey: string;
 }
@@ -48,8 +61,10 @@ export interface IgnoredObject {
   reason: string;
 }
 
-/** What an object in the input bucket is, and where its outputs go. */
+/** What an object in the input bucket is, and where its outputs go. The one place output keys are decided. */
 export function classifyInputKey(key: string): InputObject {
+  const unsafe = unsafeKeyReason(key);
+  if (unsafe) return { kind: "ignored", inputKey: key, reason: unsafe };
   if (key.startsWith(JOBS_PREFIX)) {
     const jobId = key.slice(JOBS_PREFIX.length).replace(/\.json$/, "");
     if (key.endsWith(".json") && isJobId(jobId)) return { kind: "job", inputKey: key, jobId };
@@ -65,29 +80,69 @@ export function classifyInputKey(key: string): InputObject {
   if (!match || !path) {
     return { kind: "ignored", inputKey: key, reason: "not a .json or .jsonl file" };
   }
+  // "incoming/a/..json" has no dot segment, but its outputs would ("a/..pdf").
+  const unsafePath = unsafeKeyReason(path);
+  if (unsafePath) return { kind: "ignored", inputKey: key, reason: unsafePath };
   if (RESERVED_OUTPUT_PREFIXES.some((prefix) => `${path}/`.startsWith(prefix))) {
     return { kind: "ignored", inputKey: key, reason: `its outputs would be under the service's own ${path.split("/")[0]}/` };
   }
-  if (match[2] === "jsonl") {
-    return { kind: "batch", inputKey: key, batch: path, summaryKey: `${path}.summary.json` };
+  const target: ReportUpload | BatchUpload =
+    match[2] === "jsonl"
+      ? { kind: "batch", inputKey: key, batch: path, summaryKey: `${path}.summary.json` }
+      : { kind: "report", inputKey: key, pdfKey: `${path}.pdf`, resultKey: `${path}.result.json`, errorKey: `${path}.error.json` };
+  const longest = Math.max(...outputKeysOf(target).map((k) => Buffer.byteLength(k, "utf8")));
+  if (longest > MAX_KEY_BYTES) {
+    return {
+      kind: "ignored",
+      inputKey: key,
+      reason: `its outputs' keys would be up to ${longest} bytes long; S3 allows ${MAX_KEY_BYTES}`,
+    };
   }
-  return {
-    kind: "report",
-    inputKey: key,
-    pdfKey: `${path}.pdf`,
-    resultKey: `${path}.result.json`,
-    errorKey: `${path}.error.json`,
-  };
+  return target;
+}
+
+/**
+ * Why a key must not be turned into output keys, or undefined if it may: S3 takes any key literally,
+ * but `a/../b` or `a//b` mean something else to the people, tools and file systems that see it
+ * (s3rver stores objects as files; `aws s3 sync` writes them to disk), and a control character in a
+ * key breaks logs, listings and Content-Disposition.
+ */
+function unsafeKeyReason(key: string): string | undefined {
+  const control = /[\u0000-\u001f\u007f]/.exec(key);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    return `the key contains the control character U+${code}`;
+  }
+  const segments = key.split("/");
+  if (segments.some((s) => s === "")) return "the key has an empty path segment (// or a leading or trailing /)";
+  const dots = segments.find((s) => s === "." || s === "..");
+  if (dots) return `the key has a "${dots}" path segment`;
+  return undefined;
+}
+
+/**
+ * Every key an upload may write, the longest a batch line could have included (line numbers stop
+ * far below 10^16: a batch is capped at MAX_BATCH_LINES lines, and a file at MAX_UPLOAD_BYTES).
+ */
+function outputKeysOf(target: ReportUpload | BatchUpload): string[] {
+  if (target.kind === "report") return [target.pdfKey, target.resultKey, target.errorKey];
+  return [target.summaryKey, batchLinePdfKey(target.batch, Number.MAX_SAFE_INTEGER)];
+}
+
+/** The folder of a batch's line PDFs (in the output bucket). */
+export function batchLinesPrefix(batch: string): string {
+  return `${BATCHES_PREFIX}${batch}/`;
 }
 
 /** Line `line` (from 1) of a batch. */
 export function batchLinePdfKey(batch: string, line: number): string {
-  return `${batch}/${line}.pdf`;
+  return `${batchLinesPrefix(batch)}${line}.pdf`;
 }
 
-/** The line number if `key` is one of `batch`'s line PDFs. */
+/** The line number if `key` is one of `batch`'s line PDFs (batches/<batch>/<n>.pdf), and nothing else. */
 export function batchLineOf(batch: string, key: string): number | undefined {
-  const match = /^(\d+)\.pdf$/.exec(key.startsWith(`${batch}/`) ? key.slice(batch.length + 1) : "");
+  const prefix = batchLinesPrefix(batch);
+  const match = /^([1-9]\d*)\.pdf$/.exec(key.startsWith(prefix) ? key.slice(prefix.length) : "");
   return match?.[1] ? Number(match[1]) : undefined;
 }
 

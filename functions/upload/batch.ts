@@ -1,9 +1,12 @@
-import { bodyTooLarge, type FailureBody } from "../failure.ts";
+import pLimit from "p-limit";
+import { LimitError } from "../core/errors.ts";
+import { bodyTooLarge, describeFailure, type FailureBody } from "../failure.ts";
 import { since } from "../log.ts";
-import { storedPdf, type StoredPdf } from "../stored-pdf.ts";
-import { batchLineOf, batchLinePdfKey, type BatchUpload } from "../storage/keys.ts";
+import { type StoredPdf, storePdf } from "../stored-pdf.ts";
+import { batchLineOf, batchLinePdfKey, batchLinesPrefix, type BatchUpload } from "../storage/keys.ts";
 import type { Source, UploadContext } from "./context.ts";
-import { readInput, readJsonOutput } from "./read-input.ts";
+import { processLatest, type Round } from "./latest.ts";
+import { readJsonOutput } from "./read-input.ts";
 import { renderInput } from "./render-input.ts";
 
 /** `<batch>.summary.json`: one item for every line of the file, good or bad. */
@@ -13,7 +16,10 @@ export interface BatchSummary {
   rendered: number;
   failed: number;
   skipped: number;
-  /** Set when the file as a whole was refused (too large to read). */
+  /**
+   * Set when the file as a whole was refused (too large to read) or could not be processed (an
+   * `internal` failure on the last attempt); then no line was rendered and `items` is empty.
+   */
   error?: FailureBody;
   items: BatchItem[];
   totalMs: number;
@@ -28,33 +34,35 @@ export type BatchItem =
 const LINE_CONCURRENCY = 2;
 
 /**
- * incoming/<batch>.jsonl → <batch>/<n>.pdf for each good line n, and <batch>.summary.json. A bad line
- * does not stop the others. Idempotent like a single upload: an answered version is not redone.
+ * incoming/<batch>.jsonl → batches/<batch>/<n>.pdf for each good line n, and <batch>.summary.json.
+ * A bad line does not stop the others. Idempotent like a single upload: an answered version is not
+ * redone; the latest version wins (processLatest), and the last attempt always leaves a summary.
  */
 export async function processBatch(ctx: UploadContext, target: BatchUpload): Promise<void> {
-  const { config, storage } = ctx.service;
-  const out = config.outputBucket;
-  const started = performance.now();
-  const input = await readInput(ctx, target.inputKey, config.maxUploadBytes);
-  if (!input) return ctx.log.warn("upload.gone", { key: target.inputKey });
+  await processLatest(ctx, target.inputKey, {
+    maxBytes: ctx.service.config.maxUploadBytes,
+    round: (round) => batchRound(ctx, target, round),
+    answer: async (failure, source) => {
+      await removeLinePdfs(ctx, target, new Set());
+      await writeSummary(ctx, target, { source, lines: 0, rendered: 0, failed: 0, skipped: 0, error: failure.body, items: [], totalMs: 0 });
+    },
+  });
+}
 
+async function batchRound(ctx: UploadContext, target: BatchUpload, round: Round): Promise<void> {
+  const { input } = round;
   const previous = await readJsonOutput<BatchSummary>(ctx, target.summaryKey);
-  if (previous?.source.eTag === input.source.eTag) {
+  if (previous?.source.eTag === input.source.eTag && !round.redo) {
     return ctx.log.info("upload.skipped", { key: target.inputKey, reason: "this version was already rendered" });
   }
 
   const lines = input.text === undefined ? [] : splitLines(input.text);
-  const items = await mapInOrder(lines, LINE_CONCURRENCY, (text, index) => renderLine(ctx, target, text, index + 1));
+  const items = await renderLines(lines, (text, line) => renderLine(ctx, target, round, text, line));
 
   // Line PDFs of an earlier version of this file that this version does not produce are removed,
   // so the folder always matches the summary.
-  const produced = new Set(items.flatMap((item) => (item.status === "done" ? [item.key] : [])));
-  const existing = await storage.list(out, `${target.batch}/`);
-  await Promise.all(
-    existing
-      .filter((o) => batchLineOf(target.batch, o.key) !== undefined && !produced.has(o.key))
-      .map((o) => storage.delete(out, o.key)),
-  );
+  await round.beforeWrite();
+  await removeLinePdfs(ctx, target, new Set(items.flatMap((item) => (item.status === "done" ? [item.key] : []))));
 
   const count = (status: BatchItem["status"]) => items.filter((i) => i.status === status).length;
   const summary: BatchSummary = {
@@ -63,11 +71,11 @@ export async function processBatch(ctx: UploadContext, target: BatchUpload): Pro
     rendered: count("done"),
     failed: count("failed"),
     skipped: count("skipped"),
-    ...(input.tooLarge ? { error: tooLargeBody(input.tooLarge.message) } : {}),
+    ...(input.tooLarge ? { error: refusal(input.tooLarge) } : {}),
     items,
-    totalMs: since(started),
+    totalMs: since(round.started),
   };
-  await storage.put(out, target.summaryKey, JSON.stringify(summary, null, 2), { contentType: "application/json" });
+  await writeSummary(ctx, target, summary);
   ctx.log.info("upload.batch_rendered", {
     key: target.inputKey,
     lines: summary.lines,
@@ -78,12 +86,11 @@ export async function processBatch(ctx: UploadContext, target: BatchUpload): Pro
   });
 }
 
-async function renderLine(ctx: UploadContext, target: BatchUpload, text: string, line: number): Promise<BatchItem> {
-  const { config, storage } = ctx.service;
+async function renderLine(ctx: UploadContext, target: BatchUpload, round: Round, text: string, line: number): Promise<BatchItem> {
+  const { config } = ctx.service;
   if (text.trim() === "") return { line, status: "skipped", reason: "blank line" };
   if (line > config.maxBatchLines) {
-    const message = `a batch renders at most ${config.maxBatchLines} lines`;
-    return { line, status: "failed", error: "body_too_large", message, errors: [{ rule: "limit.batchLines", path: "", message }] };
+    return { line, status: "failed", ...refusal(new LimitError("batchLines", `a batch renders at most ${config.maxBatchLines} lines`)) };
   }
   const bytes = Buffer.byteLength(text, "utf8");
   const outcome = await renderInput(ctx, {
@@ -93,18 +100,69 @@ async function renderLine(ctx: UploadContext, target: BatchUpload, text: string,
   if (!outcome.ok) return { line, status: "failed", ...outcome.failure.body };
 
   const { result } = outcome;
-  const key = batchLinePdfKey(target.batch, line);
-  const uploadStarted = performance.now();
-  await storage.put(config.outputBucket, key, result.pdf, { contentType: "application/pdf", downloadName: result.filename });
+  await round.beforeWrite();
+  const { stored, uploadMs } = await storePdf(ctx.service, batchLinePdfKey(target.batch, line), result);
   ctx.log.debug("upload.line_rendered", {
     key: target.inputKey,
     line,
     templateId: outcome.templateId,
     pages: result.pages,
     bytes: result.bytes,
-    durations: { ...result.timings, uploadMs: since(uploadStarted) },
+    durations: { ...result.timings, uploadMs },
   });
-  return { line, status: "done", ...storedPdf(key, result) };
+  return { line, status: "done", ...stored };
+}
+
+/**
+ * Every line, LINE_CONCURRENCY at a time, results in input order. After a failure no further line is
+ * started, and the lines under way are finished before it is thrown, so nothing is still writing when
+ * the message goes back to the queue (or the round starts over).
+ */
+async function renderLines(lines: string[], render: (text: string, line: number) => Promise<BatchItem>): Promise<BatchItem[]> {
+  const limit = pLimit(LINE_CONCURRENCY);
+  let failure: { reason: unknown } | undefined;
+  const items = await Promise.all(
+    lines.map((text, index) =>
+      limit(async () => {
+        if (failure) return undefined;
+        try {
+          return await render(text, index + 1);
+        } catch (reason) {
+          failure ??= { reason };
+          return undefined;
+        }
+      }),
+    ),
+  );
+  if (failure) throw failure.reason;
+  return items as BatchItem[];
+}
+
+/** Only ever batches/<batch>/<n>.pdf: no other upload's outputs are there. */
+async function removeLinePdfs(ctx: UploadContext, target: BatchUpload, keep: Set<string>): Promise<void> {
+  const { config, storage } = ctx.service;
+  const existing = await storage.list(config.outputBucket, batchLinesPrefix(target.batch));
+  await Promise.all(
+    existing
+      .filter((o) => batchLineOf(target.batch, o.key) !== undefined && !keep.has(o.key))
+      .map((o) => storage.delete(config.outputBucket, o.key)),
+  );
+}
+
+/**
+ * Written last. `<batch>.summary.json` sits beside the batch's name, outside batches/, yet no single
+ * upload can reach it: their outputs end in .pdf, .result.json or .error.json, never .summary.json.
+ */
+async function writeSummary(ctx: UploadContext, target: BatchUpload, summary: BatchSummary): Promise<void> {
+  const { config, storage } = ctx.service;
+  await storage.put(config.outputBucket, target.summaryKey, JSON.stringify(summary, null, 2), { contentType: "application/json" });
+}
+
+/** The error body of a limit, as every door words it. */
+function refusal(e: LimitError): FailureBody {
+  const failure = describeFailure(e);
+  if (!failure) throw e;
+  return failure.body;
 }
 
 /** Lines as JSON Lines defines them: \n or \r\n separated; a final newline ends the last line. */
@@ -112,30 +170,4 @@ function splitLines(text: string): string[] {
   const lines = text.split(/\r?\n/);
   if (lines.at(-1) === "") lines.pop();
   return lines;
-}
-
-function tooLargeBody(message: string): FailureBody {
-  return { error: "body_too_large", message, errors: [{ rule: "limit.bodySize", path: "", message }] };
-}
-
-/**
- * `work` over `items`, at most `limit` at a time, results in input order. Every item is finished
- * before a failure is thrown, so nothing is still writing when the message goes back to the queue.
- */
-async function mapInOrder<T, R>(items: T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results: PromiseSettledResult<R>[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T, index).then(
-        (value): PromiseSettledResult<R> => ({ status: "fulfilled", value }),
-        (reason: unknown): PromiseSettledResult<R> => ({ status: "rejected", reason }),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  const failed = results.find((r) => r.status === "rejected");
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<R>).value);
 }

@@ -12,6 +12,8 @@ export interface UploadContext {
    * upload's answer (an "internal" error) instead of being left for a retry that will not come.
    */
   lastAttempt: boolean;
+  /** The ETag of the version the notification announced (without quotes), when it carries one. */
+  eTag?: string;
 }
 
 /** Where an output came from: the object and the version of it (ETag) that was rendered. */

@@ -41,6 +41,7 @@ async function processMessage(service: Service, record: SqsRecord): Promise<void
       log,
       messageId: record.messageId,
       lastAttempt: attempt >= service.config.maxReceiveCount,
+      eTag: object.eTag?.replace(/^"|"$/g, "") || undefined,
     };
     const target = classifyInputKey(object.key);
     switch (target.kind) {

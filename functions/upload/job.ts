@@ -1,49 +1,72 @@
-import { readJob, writeJob } from "../jobs.ts";
+import type { Failure } from "../failure.ts";
+import { failedJob, readJob, writeJob } from "../jobs.ts";
 import { since } from "../log.ts";
 import { renderedFields } from "../report-log.ts";
-import { storedPdf } from "../stored-pdf.ts";
+import { storePdf } from "../stored-pdf.ts";
 import { jobPdfKey, type JobRequest } from "../storage/keys.ts";
-import type { UploadContext } from "./context.ts";
-import { readInput } from "./read-input.ts";
+import type { Source, UploadContext } from "./context.ts";
+import { processLatest, type Round } from "./latest.ts";
 import { renderInput } from "./render-input.ts";
 
-/** jobs/<id>.json (from POST /v1/jobs) → the PDF and the job's state "done", or "failed" with errors. */
+/**
+ * jobs/<id>.json (from POST /v1/jobs) → the PDF and the job's state "done", or "failed" with errors.
+ * Like an upload (processLatest): a request rendered already is not redone, and the last attempt
+ * always ends the job "failed" if nothing else, never leaving it "rendering".
+ */
 export async function processJob(ctx: UploadContext, target: JobRequest): Promise<void> {
-  const { config, storage } = ctx.service;
-  const { jobId } = target;
-  const log = ctx.log.child({ jobId });
-  const started = performance.now();
-  const input = await readInput(ctx, target.inputKey, config.maxBodyBytes);
-  if (!input) return log.warn("job.gone");
+  const jobCtx = { ...ctx, log: ctx.log.child({ jobId: target.jobId }) };
+  await processLatest(jobCtx, target.inputKey, {
+    maxBytes: ctx.service.config.maxBodyBytes,
+    round: (round) => jobRound(jobCtx, target, round),
+    answer: (failure, source) => failJob(jobCtx, target, failure, source),
+  });
+}
 
+async function jobRound(ctx: UploadContext, target: JobRequest, round: Round): Promise<void> {
+  const { jobId } = target;
+  const { input } = round;
+  const eTag = input.source.eTag;
   const previous = await readJob(ctx.service, jobId);
-  if ((previous?.status === "done" || previous?.status === "failed") && previous.sourceETag === input.source.eTag) {
-    return log.info("job.skipped", { reason: "already rendered" });
+  if ((previous?.status === "done" || previous?.status === "failed") && previous.sourceETag === eTag && !round.redo) {
+    return ctx.log.info("job.skipped", { reason: "already rendered" });
   }
   const createdAt = previous?.createdAt ?? new Date().toISOString();
-  await writeJob(ctx.service, { jobId, status: "rendering", createdAt, updatedAt: new Date().toISOString() });
+  const updatedAt = () => new Date().toISOString();
+  await round.beforeWrite();
+  await writeJob(ctx.service, { jobId, status: "rendering", createdAt, updatedAt: updatedAt() });
 
   const outcome = await renderInput(ctx, input);
-  const updatedAt = () => new Date().toISOString();
+  await round.beforeWrite();
   if (!outcome.ok) {
     const { body } = outcome.failure;
-    await writeJob(ctx.service, { jobId, status: "failed", createdAt, updatedAt: updatedAt(), sourceETag: input.source.eTag, ...body });
-    return log.info("job.failed", { templateId: outcome.templateId, error: body.error, errors: body.errors.length });
+    await writeJob(ctx.service, failedJob({ jobId, createdAt, updatedAt: updatedAt(), sourceETag: eTag }, body));
+    return ctx.log.info("job.failed", { templateId: outcome.templateId, error: body.error, errors: body.errors.length });
   }
 
   const { result } = outcome;
-  const key = jobPdfKey(jobId, result.filename);
-  const uploadStarted = performance.now();
-  await storage.put(config.outputBucket, key, result.pdf, { contentType: "application/pdf", downloadName: result.filename });
-  const uploadMs = since(uploadStarted);
+  const { stored, uploadMs } = await storePdf(ctx.service, jobPdfKey(jobId, result.filename), result);
   await writeJob(ctx.service, {
     jobId,
     status: "done",
     createdAt,
     updatedAt: updatedAt(),
-    sourceETag: input.source.eTag,
-    ...storedPdf(key, result),
+    sourceETag: eTag,
+    ...stored,
     timings: { ...result.timings, uploadMs },
   });
-  log.info("job.done", { templateId: outcome.templateId, output: key, ...renderedFields(result, { uploadMs, totalMs: since(started) }) });
+  ctx.log.info("job.done", {
+    templateId: outcome.templateId,
+    output: stored.key,
+    ...renderedFields(result, { uploadMs, totalMs: since(round.started) }),
+  });
+}
+
+/** The last attempt's answer: the job "failed", keeping its createdAt if its state can still be read. */
+async function failJob(ctx: UploadContext, target: JobRequest, failure: Failure, source: Source): Promise<void> {
+  const now = new Date().toISOString();
+  const createdAt = await readJob(ctx.service, target.jobId).then(
+    (state) => state?.createdAt ?? now,
+    () => now, // its state may be what could not be read
+  );
+  await writeJob(ctx.service, failedJob({ jobId: target.jobId, createdAt, updatedAt: now, sourceETag: source.eTag }, failure.body));
 }

@@ -25,17 +25,18 @@ describe("S3 keys", () => {
     expect(classifyInputKey("incoming/年报 2020.json")).toMatchObject({ pdfKey: "年报 2020.pdf" });
   });
 
-  it("maps incoming/<batch>.jsonl to <batch>/<n>.pdf and <batch>.summary.json", () => {
+  it("maps incoming/<batch>.jsonl to batches/<batch>/<n>.pdf and <batch>.summary.json", () => {
     expect(classifyInputKey("incoming/q3/all.jsonl")).toEqual({
       kind: "batch",
       inputKey: "incoming/q3/all.jsonl",
       batch: "q3/all",
       summaryKey: "q3/all.summary.json",
     });
-    expect(batchLinePdfKey("q3/all", 12)).toBe("q3/all/12.pdf");
-    expect(batchLineOf("q3/all", "q3/all/12.pdf")).toBe(12);
-    expect(batchLineOf("q3/all", "q3/all/other.pdf")).toBeUndefined();
-    expect(batchLineOf("q3/all", "q3/allx/1.pdf")).toBeUndefined();
+    expect(batchLinePdfKey("q3/all", 12)).toBe("batches/q3/all/12.pdf");
+    expect(batchLineOf("q3/all", "batches/q3/all/12.pdf")).toBe(12);
+    expect(batchLineOf("q3/all", "q3/all/12.pdf")).toBeUndefined();
+    expect(batchLineOf("q3/all", "batches/q3/all/other.pdf")).toBeUndefined();
+    expect(batchLineOf("q3/all", "batches/q3/allx/1.pdf")).toBeUndefined();
   });
 
   it("knows job keys", () => {
@@ -47,7 +48,7 @@ describe("S3 keys", () => {
   });
 
   it("ignores other objects, and uploads whose outputs would land on the service's own keys", () => {
-    for (const key of ["incoming/x.txt", "incoming/.json", "incoming/dir/.json", "other/x.json", "incoming/jobs/x.json", "incoming/renders/a.jsonl"]) {
+    for (const key of ["incoming/x.txt", "incoming/.json", "incoming/dir/.json", "other/x.json", "incoming/jobs/x.json", "incoming/renders/a.jsonl", "incoming/batches/x.json"]) {
       expect(classifyInputKey(key).kind, key).toBe("ignored");
     }
     expect(classifyInputKey("incoming/jobsite/x.json").kind).toBe("report");

@@ -1,12 +1,16 @@
+import { createHash, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { longTableEnvelope } from "../../bench/long-table-data.ts";
 import type { SqsEvent } from "../../functions/events.ts";
+import type { JobState } from "../../functions/jobs.ts";
 import { createLogger } from "../../functions/log.ts";
-import { createService } from "../../functions/service.ts";
+import { createService, type Service } from "../../functions/service.ts";
 import { encodeEventKey } from "../../functions/storage/keys.ts";
 import { createUploadHandler } from "../../functions/upload/handler.ts";
 import type { BatchSummary } from "../../functions/upload/batch.ts";
 import type { ReportErrorFile, ReportResultFile } from "../../functions/upload/report.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
+import { sqsS3Event } from "../infra/lambda-events.ts";
 import { example, EXAMPLE_AGENCY, exampleText, startTestService, type TestService } from "./local-service.ts";
 
 // Upload JSON, get PDF: objects put into the embedded S3 server's input bucket; its ObjectCreated
@@ -37,6 +41,22 @@ async function readOutput(key: string): Promise<Buffer> {
 }
 
 const readJson = async <T>(key: string) => JSON.parse((await readOutput(key)).toString("utf8")) as T;
+
+/** A one-heading report: quick to render, its text easy to find. */
+const small = (text: string) => JSON.stringify({ template: "report", data: { title: text, lang: "zh-CN", blocks: [{ type: "heading", level: 1, text }] } });
+
+const textOf = async (key: string) => squash((await pageTexts(new Uint8Array(await readOutput(key)))).join(""));
+
+/** sha256 of each output (undefined if absent): what "untouched" means. */
+async function digests(keys: string[]): Promise<Record<string, string | undefined>> {
+  const entries = await Promise.all(
+    keys.map(async (key) => {
+      const got = await service.storage.get(outputBucket, key);
+      return [key, got.found && "body" in got ? createHash("sha256").update(got.body).digest("hex") : undefined] as const;
+    }),
+  );
+  return Object.fromEntries(entries);
+}
 
 describe("incoming/<path>.json", () => {
   it("a good envelope → <path>.pdf and <path>.result.json; the input is left as it was", async () => {
@@ -132,16 +152,17 @@ describe("incoming/<path>.json", () => {
 });
 
 describe("incoming/<batch>.jsonl", () => {
-  it("renders every good line to <batch>/<n>.pdf and accounts for every line in <batch>.summary.json", async () => {
+  it("renders every good line to batches/<batch>/<n>.pdf and accounts for every line in <batch>.summary.json", async () => {
     const second = example();
     second.data.agency = "第二个单位";
     const bad = example();
     bad.data.year = "not a year";
     const lines = [JSON.stringify(example()), JSON.stringify(bad), "", JSON.stringify(second), "{ broken"];
-    await upload("incoming/batches/b1.jsonl", `${lines.join("\n")}\n`);
+    await upload("incoming/q3/b1.jsonl", `${lines.join("\n")}\n`);
 
-    expect(await outputKeys("batches/")).toEqual(["batches/b1.summary.json", "batches/b1/1.pdf", "batches/b1/4.pdf"]);
-    const summary = await readJson<BatchSummary>("batches/b1.summary.json");
+    expect(await outputKeys("q3/")).toEqual(["q3/b1.summary.json"]);
+    expect(await outputKeys("batches/q3/")).toEqual(["batches/q3/b1/1.pdf", "batches/q3/b1/4.pdf"]);
+    const summary = await readJson<BatchSummary>("q3/b1.summary.json");
     expect(summary).toMatchObject({ lines: 5, rendered: 2, failed: 2, skipped: 1 });
     expect(summary.items.map((i) => [i.line, i.status])).toEqual([
       [1, "done"],
@@ -153,9 +174,161 @@ describe("incoming/<batch>.jsonl", () => {
     expect(summary.items[1]).toMatchObject({ error: "invalid_data", errors: [expect.objectContaining({ path: "/year" })] });
     expect(summary.items[4]).toMatchObject({ error: "invalid_json" });
 
-    const fourth = new Uint8Array(await readOutput("batches/b1/4.pdf"));
+    const fourth = new Uint8Array(await readOutput("batches/q3/b1/4.pdf"));
     expect(squash((await pageTexts(fourth)).join(""))).toContain("第二个单位");
-    expect(summary.items[3]).toMatchObject({ key: "batches/b1/4.pdf", bytes: fourth.byteLength });
+    expect(summary.items[3]).toMatchObject({ key: "batches/q3/b1/4.pdf", bytes: fourth.byteLength });
+  });
+
+  it("refuses lines past MAX_BATCH_LINES and a file past MAX_UPLOAD_BYTES with the endpoint's limit errors", async () => {
+    // The same buckets, handled with lower limits: the queue renders the file first, then it is
+    // handled again (its summary removed, so it is not "already answered").
+    const limited = createUploadHandler(createService({ ...service.config, maxBatchLines: 1, maxUploadBytes: 1000 }, createLogger("silent")));
+    const handleLimited = async (key: string, body: string, summaryKey: string) => {
+      await upload(key, body);
+      await service.storage.delete(outputBucket, summaryKey);
+      expect(await limited(sqsEvent(key, "ObjectCreated:Put"))).toEqual({ batchItemFailures: [] });
+      return readJson<BatchSummary>(summaryKey);
+    };
+    const lines = await handleLimited("incoming/limits/lines.jsonl", `${small("一")}\n${small("二")}\n`, "limits/lines.summary.json");
+    expect(lines.items[1]).toEqual({
+      line: 2,
+      status: "failed",
+      error: "body_too_large",
+      message: "a batch renders at most 1 lines",
+      errors: [{ rule: "limit.batchLines", path: "", message: "a batch renders at most 1 lines" }],
+    });
+    expect(await outputKeys("batches/limits/lines/")).toEqual(["batches/limits/lines/1.pdf"]);
+
+    const big = await handleLimited("incoming/limits/big.jsonl", `${small("一".repeat(400))}\n`, "limits/big.summary.json");
+    expect(big).toMatchObject({ lines: 0, items: [], error: { error: "body_too_large", errors: [{ rule: "limit.bodySize" }] } });
+    expect(await outputKeys("batches/limits/big/")).toEqual([]);
+  });
+});
+
+describe("no upload corrupts another's outputs", () => {
+  it("a batch writes its line PDFs under batches/, never over single uploads of the same name", async () => {
+    await upload("incoming/a/1.json", small("单个一"));
+    await upload("incoming/a/3.json", small("单个三"));
+    const singles = ["a/1.pdf", "a/1.result.json", "a/3.pdf", "a/3.result.json"];
+    const before = await digests(singles);
+    expect(Object.values(before).every(Boolean)).toBe(true);
+
+    await upload("incoming/a.jsonl", `${small("批量一")}\n${small("批量二")}\n`);
+    expect(await digests(singles)).toEqual(before);
+    expect(await outputKeys("batches/a/")).toEqual(["batches/a/1.pdf", "batches/a/2.pdf"]);
+    const summary = await readJson<BatchSummary>("a.summary.json");
+    expect(summary.items.map((i) => [i.line, i.status, "key" in i && i.key])).toEqual([
+      [1, "done", "batches/a/1.pdf"],
+      [2, "done", "batches/a/2.pdf"],
+    ]);
+    expect(await textOf("batches/a/2.pdf")).toContain("批量二");
+    expect(await textOf("a/1.pdf")).toContain("单个一");
+
+    // A shorter version of the batch: its stale line PDF goes, the single uploads' PDFs stay.
+    await upload("incoming/a.jsonl", `${small("批量一")}\n`);
+    expect(await outputKeys("batches/a/")).toEqual(["batches/a/1.pdf"]);
+    expect(await digests(singles)).toEqual(before);
+    expect((await readJson<BatchSummary>("a.summary.json")).items).toHaveLength(1);
+    expect((await readJson<ReportResultFile>("a/3.result.json")).source.key).toBe("incoming/a/3.json");
+  });
+});
+
+describe("the latest version of an input wins", () => {
+  it("a slow older version finishing last does not overwrite the newer version's PDF", async () => {
+    const slow = JSON.stringify(longTableEnvelope(3000));
+    await service.storage.put(inputBucket, "incoming/race.json", slow, { contentType: "application/json" });
+    await new Promise((r) => setTimeout(r, 300));
+    await service.storage.put(inputBucket, "incoming/race.json", small("第二版"), { contentType: "application/json" });
+    await service.uploadsIdle();
+
+    const input = await service.storage.head(inputBucket, "incoming/race.json");
+    const result = await readJson<ReportResultFile>("race.result.json");
+    expect(result.source.eTag).toBe(input?.eTag);
+    const pdf = await readOutput("race.pdf");
+    expect(createHash("sha256").update(pdf).digest("hex")).toBe(result.sha256);
+    expect(await textOf("race.pdf")).toContain("第二版");
+    expect(await outputKeys("race")).toEqual(["race.pdf", "race.result.json"]);
+    // The slow render did finish, found a newer version and stood down.
+    expect(service.logs.find((l) => l.msg === "upload.superseded" && l.key === "incoming/race.json")).toMatchObject({
+      latestETag: input?.eTag,
+      when: "before writing",
+    });
+  });
+});
+
+describe("the last attempt always leaves an answer", () => {
+  /** The service over the same buckets, with puts of the keys `fails` picks failing. */
+  function failingPuts(fails: (key: string) => boolean): Service {
+    const base = createService(service.config, createLogger("silent"));
+    const storage = {
+      ...base.storage,
+      put: async (...args: Parameters<Service["storage"]["put"]>) => {
+        if (fails(args[1])) throw new Error(`put ${args[1]} refused`);
+        return base.storage.put(...args);
+      },
+    };
+    return { ...base, storage };
+  }
+  const lastAttempt = (key: string) => sqsS3Event(inputBucket, key, { receiveCount: service.config.maxReceiveCount });
+  const notLast = (key: string) => sqsS3Event(inputBucket, key, { receiveCount: service.config.maxReceiveCount - 1 });
+
+  it("a report whose PDF cannot be stored gets <path>.error.json with an internal error, and no PDF", async () => {
+    await upload("incoming/last/report.json", small("最后一次"));
+    await service.storage.delete(outputBucket, "last/report.result.json");
+    const handler = createUploadHandler(failingPuts((key) => key.endsWith(".pdf")));
+
+    const retried = notLast("incoming/last/report.json");
+    expect(await handler(retried)).toEqual({ batchItemFailures: [{ itemIdentifier: retried.Records[0]?.messageId }] });
+    expect(await outputKeys("last/report")).toEqual(["last/report.pdf"]);
+
+    expect(await handler(lastAttempt("incoming/last/report.json"))).toEqual({ batchItemFailures: [] });
+    expect(await outputKeys("last/report")).toEqual(["last/report.error.json"]);
+    const input = await service.storage.head(inputBucket, "incoming/last/report.json");
+    expect(await readJson<ReportErrorFile>("last/report.error.json")).toEqual({
+      source: { bucket: inputBucket, key: "incoming/last/report.json", eTag: input?.eTag },
+      error: "internal",
+      message: expect.stringContaining("error in the service"),
+      errors: [],
+    });
+  });
+
+  it("a job whose PDF cannot be stored, or whose state cannot be read, ends failed, never rendering", async () => {
+    const jobId = randomUUID();
+    const requestKey = `jobs/${jobId}.json`;
+    const stateKey = `jobs/${jobId}/status.json`;
+    await upload(requestKey, small("任务"));
+    expect((await readJson<JobState>(stateKey)).status).toBe("done");
+    const request = await service.storage.head(inputBucket, requestKey);
+
+    await service.storage.delete(outputBucket, stateKey);
+    const handler = createUploadHandler(failingPuts((key) => key.startsWith(`jobs/${jobId}/`) && key.endsWith(".pdf")));
+    expect(await handler(lastAttempt(requestKey))).toEqual({ batchItemFailures: [] });
+    expect(await readJson<JobState>(stateKey)).toMatchObject({ status: "failed", error: "internal", sourceETag: request?.eTag });
+
+    // A state that is not JSON: retried, then answered.
+    await service.storage.put(outputBucket, stateKey, "{ not json", { contentType: "application/json" });
+    const fine = createUploadHandler(failingPuts(() => false));
+    const retried = notLast(requestKey);
+    expect(await fine(retried)).toEqual({ batchItemFailures: [{ itemIdentifier: retried.Records[0]?.messageId }] });
+    expect((await readOutput(stateKey)).toString("utf8")).toBe("{ not json");
+    expect(await fine(lastAttempt(requestKey))).toEqual({ batchItemFailures: [] });
+    expect(await readJson<JobState>(stateKey)).toMatchObject({ status: "failed", error: "internal", sourceETag: request?.eTag });
+  });
+
+  it("a batch whose line PDF cannot be stored gets a summary with the internal error and no line PDFs", async () => {
+    await upload("incoming/last/batch.jsonl", `${small("一")}\n${small("二")}\n`);
+    expect(await outputKeys("batches/last/batch/")).toEqual(["batches/last/batch/1.pdf", "batches/last/batch/2.pdf"]);
+    await service.storage.delete(outputBucket, "last/batch.summary.json");
+
+    const handler = createUploadHandler(failingPuts((key) => key === "batches/last/batch/2.pdf"));
+    expect(await handler(lastAttempt("incoming/last/batch.jsonl"))).toEqual({ batchItemFailures: [] });
+    expect(await outputKeys("batches/last/batch/")).toEqual([]);
+    expect(await readJson<BatchSummary>("last/batch.summary.json")).toMatchObject({
+      source: { key: "incoming/last/batch.jsonl" },
+      lines: 0,
+      items: [],
+      error: { error: "internal" },
+    });
   });
 });
 
@@ -163,10 +336,33 @@ describe("what the upload handler leaves alone", () => {
   it("ignores other files and keys whose outputs would overwrite the service's own", async () => {
     await upload("incoming/notes.txt", "hello");
     await upload("incoming/jobs/evil.json", exampleText);
+    await upload("incoming/batches/evil.json", exampleText);
     await upload("elsewhere/x.json", exampleText);
     expect(await outputKeys("notes")).toEqual([]);
     expect(await outputKeys("jobs/evil")).toEqual([]);
+    expect(await outputKeys("batches/evil")).toEqual([]);
     expect(await outputKeys("elsewhere")).toEqual([]);
+    expect(service.logs.find((l) => l.msg === "upload.ignored" && l.key === "incoming/batches/evil.json")).toMatchObject({
+      reason: "its outputs would be under the service's own batches/",
+    });
+  });
+
+  it("ignores keys with . or .. segments, empty segments or control characters, with the reason logged", async () => {
+    const logs: Record<string, unknown>[] = [];
+    const log = createLogger("debug", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+    const handler = createUploadHandler(createService(service.config, log));
+    for (const key of ["incoming/x/../y.json", "incoming/./y.json", "incoming//y.json", "incoming/y\u0007.json"]) {
+      expect(await handler(sqsEvent(key, "ObjectCreated:Put")), key).toEqual({ batchItemFailures: [] });
+    }
+    expect(await outputKeys("y")).toEqual([]);
+    expect(await outputKeys("x")).toEqual([]);
+    expect(logs.filter((l) => l.msg === "upload.ignored").map((l) => [l.key, l.reason])).toEqual([
+      ["incoming/x/../y.json", 'the key has a ".." path segment'],
+      ["incoming/./y.json", 'the key has a "." path segment'],
+      ["incoming//y.json", "the key has an empty path segment (// or a leading or trailing /)"],
+      ["incoming/y\u0007.json", "the key contains the control character U+0007"],
+    ]);
+    // (s3rver refuses such keys itself; S3 stores them as they are, so the handler must refuse them.)
   });
 });
 
