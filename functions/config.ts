@@ -58,33 +58,84 @@ export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
 const MB = 1024 * 1024;
 
+/**
+ * Every environment variable the functions read, by setting. The stack (infra/) sets the functions'
+ * environment with these same names, so a rename cannot leave the two out of step.
+ */
+export const ENV = {
+  inputBucket: "INPUT_BUCKET",
+  outputBucket: "OUTPUT_BUCKET",
+  s3Endpoint: "S3_ENDPOINT",
+  s3ForcePathStyle: "S3_FORCE_PATH_STYLE",
+  s3AccessKeyId: "S3_ACCESS_KEY_ID",
+  s3SecretAccessKey: "S3_SECRET_ACCESS_KEY",
+  presignTtlSeconds: "PRESIGN_TTL_SECONDS",
+  maxBodyBytes: "MAX_BODY_BYTES",
+  maxUploadBytes: "MAX_UPLOAD_BYTES",
+  maxBatchLines: "MAX_BATCH_LINES",
+  maxPages: "MAX_PAGES",
+  maxJsonDepth: "MAX_JSON_DEPTH",
+  maxJsonValues: "MAX_JSON_VALUES",
+  renderConcurrency: "RENDER_CONCURRENCY",
+  renderTimeoutMs: "RENDER_TIMEOUT_MS",
+  syncRenderTimeoutMs: "SYNC_RENDER_TIMEOUT_MS",
+  maxResponseBytes: "MAX_RESPONSE_BYTES",
+  maxReceiveCount: "MAX_RECEIVE_COUNT",
+  logLevel: "LOG_LEVEL",
+  /** Where templates/ and the fonts are (a Lambda bundle sets it); default: the source tree. */
+  runtimeRoot: "REPORT_RENDER_ROOT",
+} as const;
+
+/** The default of each numeric setting (the stack derives its limits from the same numbers). */
+export const DEFAULTS = {
+  presignTtlSeconds: 900,
+  maxBodyBytes: 5 * MB,
+  maxUploadBytes: 50 * MB,
+  maxBatchLines: 1000,
+  maxPages: 500,
+  maxJsonDepth: 64,
+  maxJsonValues: 100_000,
+  renderConcurrency: 4,
+  renderTimeoutMs: 50_000,
+  syncRenderTimeoutMs: 28_000,
+  maxResponseBytes: 6 * MB,
+  maxReceiveCount: 3,
+} as const;
+
+/**
+ * The settings from `env`, each checked: a value that is not what its setting takes (e.g.
+ * RENDER_CONCURRENCY=abc) throws at start-up with the variable's name, rather than lifting a limit
+ * or hanging renders later.
+ */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
-  const accessKeyId = env.S3_ACCESS_KEY_ID;
-  const secretAccessKey = env.S3_SECRET_ACCESS_KEY;
-  const endpoint = env.S3_ENDPOINT || undefined;
+  const accessKeyId = env[ENV.s3AccessKeyId];
+  const secretAccessKey = env[ENV.s3SecretAccessKey];
+  const endpoint = env[ENV.s3Endpoint] || undefined;
+  const count = (key: keyof typeof DEFAULTS) => whole(env, ENV[key], DEFAULTS[key]);
+  const amount = (key: keyof typeof DEFAULTS) => positive(env, ENV[key], DEFAULTS[key]);
   return {
-    inputBucket: env.INPUT_BUCKET || "report-render-input",
-    outputBucket: env.OUTPUT_BUCKET || "report-render-output",
+    inputBucket: env[ENV.inputBucket] || "report-render-input",
+    outputBucket: env[ENV.outputBucket] || "report-render-output",
     s3: {
       region: env.AWS_REGION || env.AWS_DEFAULT_REGION || "us-east-1",
       endpoint,
       // S3-compatible servers on an IP address or localhost cannot serve bucket subdomains.
-      forcePathStyle: flag(env, "S3_FORCE_PATH_STYLE", endpoint !== undefined),
+      forcePathStyle: flag(env, ENV.s3ForcePathStyle, endpoint !== undefined),
       credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
     },
-    presignTtlSeconds: positive(env, "PRESIGN_TTL_SECONDS", 900),
-    maxBodyBytes: positive(env, "MAX_BODY_BYTES", 5 * MB),
-    maxUploadBytes: positive(env, "MAX_UPLOAD_BYTES", 50 * MB),
-    maxBatchLines: whole(env, "MAX_BATCH_LINES", 1000),
-    maxPages: whole(env, "MAX_PAGES", 500),
-    maxJsonDepth: whole(env, "MAX_JSON_DEPTH", 64),
-    maxJsonValues: whole(env, "MAX_JSON_VALUES", 100_000),
-    renderConcurrency: whole(env, "RENDER_CONCURRENCY", 4),
-    renderTimeoutMs: positive(env, "RENDER_TIMEOUT_MS", 50_000),
-    syncRenderTimeoutMs: positive(env, "SYNC_RENDER_TIMEOUT_MS", 28_000),
-    maxResponseBytes: positive(env, "MAX_RESPONSE_BYTES", 6 * MB),
-    maxReceiveCount: whole(env, "MAX_RECEIVE_COUNT", 3),
-    logLevel: logLevel(env.LOG_LEVEL),
+    presignTtlSeconds: count("presignTtlSeconds"),
+    maxBodyBytes: count("maxBodyBytes"),
+    maxUploadBytes: count("maxUploadBytes"),
+    maxBatchLines: count("maxBatchLines"),
+    maxPages: count("maxPages"),
+    maxJsonDepth: count("maxJsonDepth"),
+    maxJsonValues: count("maxJsonValues"),
+    renderConcurrency: count("renderConcurrency"),
+    renderTimeoutMs: amount("renderTimeoutMs"),
+    syncRenderTimeoutMs: amount("syncRenderTimeoutMs"),
+    maxResponseBytes: count("maxResponseBytes"),
+    maxReceiveCount: count("maxReceiveCount"),
+    logLevel: logLevel(env[ENV.logLevel]),
   };
 }
 
@@ -125,6 +176,6 @@ const LEVELS: LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 function logLevel(raw: string | undefined): LogLevel {
   if (raw === undefined || raw === "") return "info";
   const level = LEVELS.find((l) => l === raw.toLowerCase());
-  if (!level) throw new Error(`LOG_LEVEL must be one of ${LEVELS.join(", ")}, not "${raw}"`);
+  if (!level) throw new Error(`${ENV.logLevel} must be one of ${LEVELS.join(", ")}, not "${raw}"`);
   return level;
 }

@@ -1,3 +1,4 @@
+import { imageSize } from "image-size";
 import type { Issue } from "../../functions/core/types.ts";
 import type { Cell, ReportData } from "./data.ts";
 import { asCellObject, layoutSection, MAX_COLUMNS, tableWidth, type GridProblem } from "./grid.ts";
@@ -107,8 +108,16 @@ export function isImageDataUrl(src: string): boolean {
   return /^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(src.slice(m[0].length));
 }
 
+/**
+ * Pixels an image may decode to. Chromium holds a decoded image as 4 bytes a pixel: a few hundred
+ * bytes of PNG can declare 100,000 × 100,000 pixels (40 GB). A4 at 600 dpi is about 35 million.
+ */
+export const MAX_IMAGE_PIXELS = 40_000_000;
+export const MAX_IMAGE_SIDE = 20_000;
+
 function imageRules(image: Record<string, unknown>, path: string): Issue[] {
-  if (typeof image.src !== "string" || isImageDataUrl(image.src)) return [];
+  if (typeof image.src !== "string") return [];
+  if (isImageDataUrl(image.src)) return imageSizeRules(image.src, `${path}/src`);
   const src = image.src;
   return [
     {
@@ -121,6 +130,46 @@ function imageRules(image: Record<string, unknown>, path: string): Issue[] {
       actual: src.length > 80 ? `${src.slice(0, 80)}…` : src,
     },
   ];
+}
+
+/** The image's own size, read from its header (and that of every image an SVG embeds). */
+function imageSizeRules(src: string, path: string, depth = 0): Issue[] {
+  const comma = src.indexOf(",");
+  const meta = src.slice(0, comma);
+  const body = src.slice(comma + 1);
+  let bytes: Uint8Array;
+  try {
+    bytes = /;base64$/i.test(meta) ? Buffer.from(body, "base64") : Buffer.from(decodeURIComponent(body), "utf8");
+  } catch {
+    return [{ rule: "image-src", path, message: "the data: URL's percent-encoding is broken", expected: "data:image/…" }];
+  }
+  const isSvg = /^data:image\/svg\+xml/i.test(meta);
+  let size: { width?: number; height?: number };
+  try {
+    size = imageSize(bytes);
+  } catch {
+    if (isSvg) size = {}; // an SVG without a size of its own takes the size it is given
+    else return [{ rule: "image-format", path, message: `the image data is not a readable ${meta.slice(5).split(";")[0]} image` }];
+  }
+  const issues: Issue[] = [];
+  const { width = 0, height = 0 } = size;
+  if (!isSvg && (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width * height > MAX_IMAGE_PIXELS)) {
+    issues.push({
+      rule: "image-pixels",
+      path,
+      message: `the image is ${width} × ${height} pixels; at most ${MAX_IMAGE_SIDE} a side and ${MAX_IMAGE_PIXELS / 1e6} million in all (A4 at 600 dpi is about 35 million)`,
+      expected: `≤ ${MAX_IMAGE_SIDE} × ${MAX_IMAGE_SIDE}, ≤ ${MAX_IMAGE_PIXELS} pixels`,
+      actual: `${width} × ${height}`,
+    });
+  }
+  // An SVG drawn as an image may still decode the raster images it embeds as data: URLs.
+  if (isSvg && depth < 2) {
+    const text = Buffer.from(bytes).toString("utf8");
+    for (const m of text.matchAll(/data:image\/[a-z0-9.+-]+(?:;[a-z0-9-]+=[^;,"')\s]*)*(?:;base64)?,[^"')\s]*/gi)) {
+      issues.push(...imageSizeRules(m[0], path, depth + 1));
+    }
+  }
+  return issues;
 }
 
 // ── charts ───────────────────────────────────────────────────────────────────────────────
