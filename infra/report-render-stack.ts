@@ -1,24 +1,34 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import { DEFAULTS, ENV } from "../functions/config.ts";
 import { grantHttpAccess, grantUploadAccess } from "./constructs/access.ts";
 import { ServiceAlarms } from "./constructs/alarms.ts";
 import { ReportBuckets } from "./constructs/buckets.ts";
 import { HttpEndpoint } from "./constructs/http-endpoint.ts";
-import { RenderFunction } from "./constructs/render-function.ts";
+import { RenderFunction, type FunctionEnvironment } from "./constructs/render-function.ts";
 import { UploadPipeline } from "./constructs/upload-pipeline.ts";
 import { addNagSuppressions } from "./nag-suppressions.ts";
 import { settingsFromContext, type ReportRenderSettings } from "./settings.ts";
 
+/** The properties of a {@link ReportRenderStack}: a CDK stack's own, and its settings. */
 export interface ReportRenderStackProps extends StackProps {
-  /** Settings given here win over CDK context; any setting in neither takes its default (infra/settings.ts). */
-  settings?: Partial<ReportRenderSettings>;
+  /**
+   * Settings of the deployment. Each one given here wins over the same setting in CDK context
+   * (`-c name=value`, cdk.json), which wins over its default (infra/settings.ts `DEFAULT_SETTINGS`).
+   *
+   * @default - every setting from CDK context, or its default
+   */
+  readonly settings?: Partial<ReportRenderSettings>;
 }
 
-/** The synchronous render limit: API Gateway gives up at 30 s, the function answers before it. */
-export const MAX_SYNC_RENDER_MS = 28_000;
-/** The render limit of an upload or job (functions/config.ts default). */
-export const MAX_BACKGROUND_RENDER_MS = 50_000;
+/**
+ * The synchronous render limit, ms: API Gateway gives up at 30 s, the function answers before it.
+ * The functions' own default (functions/config.ts `DEFAULTS.syncRenderTimeoutMs`).
+ */
+export const MAX_SYNC_RENDER_MS: number = DEFAULTS.syncRenderTimeoutMs;
+/** The render limit of an upload or job, ms (functions/config.ts `DEFAULTS.renderTimeoutMs`). */
+export const MAX_BACKGROUND_RENDER_MS: number = DEFAULTS.renderTimeoutMs;
 
 /**
  * The whole service: the buckets, the two render functions, the HTTP API in front of one and the
@@ -26,12 +36,19 @@ export const MAX_BACKGROUND_RENDER_MS = 50_000;
  * Environment-agnostic (no account or region lookups), so it synthesizes offline.
  */
 export class ReportRenderStack extends Stack {
+  /** The settings in effect: props over CDK context over the defaults, each checked. */
   readonly settings: ReportRenderSettings;
+  /** The input, output and access-log buckets. */
   readonly buckets: ReportBuckets;
+  /** The function behind the HTTP API. */
   readonly httpFunction: RenderFunction;
+  /** The function the upload queue invokes. */
   readonly uploadFunction: RenderFunction;
+  /** The HTTP API, its stage, authorizer and access log. */
   readonly endpoint: HttpEndpoint;
+  /** The S3 → SQS path of uploads and job requests, with its dead-letter queue. */
   readonly uploads: UploadPipeline;
+  /** The alarms and the topic they notify. */
   readonly alarms: ServiceAlarms;
 
   constructor(scope: Construct, id: string, props: ReportRenderStackProps = {}) {
@@ -50,15 +67,15 @@ export class ReportRenderStack extends Stack {
     });
     const { input, output } = this.buckets;
 
-    // The settings of functions/config.ts; the rest keep their defaults.
-    const common = {
-      INPUT_BUCKET: input.bucketName,
-      OUTPUT_BUCKET: output.bucketName,
-      MAX_RECEIVE_COUNT: String(s.maxReceiveCount),
+    // The settings of functions/config.ts, by the names it reads them by; the rest keep their defaults.
+    const common: FunctionEnvironment = {
+      [ENV.inputBucket]: input.bucketName,
+      [ENV.outputBucket]: output.bucketName,
+      [ENV.maxReceiveCount]: String(s.maxReceiveCount),
       // The render limit of uploads and jobs, within the upload function's timeout; the HTTP
       // function names it when it sends a long report to POST /v1/jobs.
-      RENDER_TIMEOUT_MS: String(Math.min(MAX_BACKGROUND_RENDER_MS, (s.uploadTimeoutSeconds - 10) * 1000)),
-      LOG_LEVEL: s.logLevel,
+      [ENV.renderTimeoutMs]: String(Math.min(MAX_BACKGROUND_RENDER_MS, (s.uploadTimeoutSeconds - 10) * 1000)),
+      [ENV.logLevel]: s.logLevel,
     };
     const functionProps = {
       memorySizeMb: s.memorySizeMb,
@@ -75,7 +92,7 @@ export class ReportRenderStack extends Stack {
       environment: {
         ...common,
         // 2 s for the response and the upload of a stored PDF, within the function's timeout.
-        SYNC_RENDER_TIMEOUT_MS: String(Math.min(MAX_SYNC_RENDER_MS, (s.httpTimeoutSeconds - 2) * 1000)),
+        [ENV.syncRenderTimeoutMs]: String(Math.min(MAX_SYNC_RENDER_MS, (s.httpTimeoutSeconds - 2) * 1000)),
       },
     });
     this.uploadFunction = new RenderFunction(this, "UploadFunction", {

@@ -1,4 +1,5 @@
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import { DEFAULTS, type LogLevel } from "../functions/config.ts";
 
 /**
  * What a deployment can change, each with a default. Set them as stack props, or as CDK context
@@ -6,60 +7,142 @@ import { RetentionDays } from "aws-cdk-lib/aws-logs";
  * "context" of cdk.json): `settingsFromContext` reads every key below by its own name.
  */
 export interface ReportRenderSettings {
-  /** Memory of each render function, MB; Lambda gives CPU in proportion (default 2048). */
-  memorySizeMb: number;
   /**
-   * Timeout of the HTTP function, s (default 30, at most 30: API Gateway answers 504 after 30 s
-   * anyway). Its synchronous render limit (SYNC_RENDER_TIMEOUT_MS) is 2 s less, at most 28 s.
+   * Memory of each render function, MB (1024–10240); Lambda gives CPU in proportion.
+   *
+   * @default 2048
    */
-  httpTimeoutSeconds: number;
-  /** Timeout of the upload function, s (default 900: a JSONL batch renders up to 1000 reports). */
-  uploadTimeoutSeconds: number;
-  /** /tmp of each function, MB (default 1024): Chromium inflates itself there (~200 MB). */
-  ephemeralStorageMb: number;
-  /** Reserved concurrency of the HTTP function (default none: the account's unreserved pool). */
-  httpReservedConcurrency?: number;
-  /** Reserved concurrency of the upload function (default none). */
-  uploadReservedConcurrency?: number;
+  readonly memorySizeMb: number;
   /**
-   * Upload function invocations the queue starts at once (default 10; SQS event source
-   * maxConcurrency, 2–1000). Caps the burst of a mass upload without Lambda throttling, which would
-   * count as failed receives and send good messages to the dead-letter queue.
+   * Timeout of the HTTP function, s (10–30: API Gateway answers 504 after 30 s anyway). Its
+   * synchronous render limit (`ENV.syncRenderTimeoutMs`) is 2 s less, at most the functions' default
+   * (`DEFAULTS.syncRenderTimeoutMs`, 28 s).
+   *
+   * @default 30
    */
-  uploadMaxConcurrency: number;
-  /** SQS attempts before a message goes to the dead-letter queue (default 3; MAX_RECEIVE_COUNT). */
-  maxReceiveCount: number;
-  /** Outputs (PDFs, result files, job state) are deleted this many days after they are written; 0 keeps them (default 30). */
-  outputExpirationDays: number;
-  /** Earlier versions of overwritten or deleted inputs are kept this many days (default 30). */
-  inputVersionExpirationDays: number;
-  /** S3 server access logs are kept this many days (default 90). */
-  accessLogExpirationDays: number;
-  /** CloudWatch Logs retention of the functions and the API access log, days (default 30). */
-  logRetentionDays: number;
-  /** Origins allowed by CORS on the API and on presigned downloads (default none: no CORS at all). */
-  corsAllowedOrigins: string[];
-  /** JWT authorizer instead of IAM: the issuer URL (with `jwtAudience`; default IAM auth). */
-  jwtIssuer?: string;
-  /** JWT authorizer: accepted audiences (client ids). */
-  jwtAudience?: string[];
-  /** API steady-state requests per second (default 10). */
-  throttlingRateLimit: number;
-  /** API burst (default 20). */
-  throttlingBurstLimit: number;
-  /** An address that is subscribed to the alarm topic (default none: subscribe yourself). */
-  alarmEmail?: string;
-  /** LOG_LEVEL of the functions (default info). */
-  logLevel: "debug" | "info" | "warn" | "error";
+  readonly httpTimeoutSeconds: number;
+  /**
+   * Timeout of the upload function, s (60–900): a JSONL batch renders up to `DEFAULTS.maxBatchLines`
+   * reports. Its render limit per report (`ENV.renderTimeoutMs`) is 10 s less, at most the functions'
+   * default (`DEFAULTS.renderTimeoutMs`, 50 s).
+   *
+   * @default 900
+   */
+  readonly uploadTimeoutSeconds: number;
+  /**
+   * /tmp of each function, MB (512–10240): Chromium inflates itself there (~200 MB).
+   *
+   * @default 1024
+   */
+  readonly ephemeralStorageMb: number;
+  /**
+   * Reserved concurrency of the HTTP function.
+   *
+   * @default - none: the account's unreserved pool
+   */
+  readonly httpReservedConcurrency?: number;
+  /**
+   * Reserved concurrency of the upload function; at least `uploadMaxConcurrency`.
+   *
+   * @default - none: the account's unreserved pool
+   */
+  readonly uploadReservedConcurrency?: number;
+  /**
+   * Upload function invocations the queue starts at once (SQS event source maxConcurrency, 2–1000).
+   * Caps the burst of a mass upload without Lambda throttling, which would count as failed receives
+   * and send good messages to the dead-letter queue.
+   *
+   * @default 10
+   */
+  readonly uploadMaxConcurrency: number;
+  /**
+   * SQS attempts before a message goes to the dead-letter queue (1–1000); the upload function is
+   * told it too (`ENV.maxReceiveCount`), so it writes the error on the last attempt.
+   *
+   * @default - the functions' default, `DEFAULTS.maxReceiveCount` (3)
+   */
+  readonly maxReceiveCount: number;
+  /**
+   * Outputs (PDFs, result files, job state), and job requests, are deleted this many days after
+   * they are written; 0 keeps them.
+   *
+   * @default 30
+   */
+  readonly outputExpirationDays: number;
+  /**
+   * Earlier versions of overwritten or deleted inputs are kept this many days.
+   *
+   * @default 30
+   */
+  readonly inputVersionExpirationDays: number;
+  /**
+   * S3 server access logs are kept this many days.
+   *
+   * @default 90
+   */
+  readonly accessLogExpirationDays: number;
+  /**
+   * CloudWatch Logs retention of the functions and the API access log, days (one of CloudWatch's
+   * retention periods).
+   *
+   * @default 30
+   */
+  readonly logRetentionDays: number;
+  /**
+   * Origins (`https://host[:port]`) allowed by CORS on the API and on presigned downloads.
+   *
+   * @default [] - no CORS at all
+   */
+  readonly corsAllowedOrigins: string[];
+  /**
+   * The issuer URL (`https://…`) of a JWT authorizer instead of IAM auth; set with `jwtAudience`.
+   *
+   * @default - none: IAM (SigV4) auth
+   */
+  readonly jwtIssuer?: string;
+  /**
+   * The audiences (client ids) the JWT authorizer accepts; set with `jwtIssuer`.
+   *
+   * @default - none: IAM (SigV4) auth
+   */
+  readonly jwtAudience?: string[];
+  /**
+   * API steady-state requests per second.
+   *
+   * @default 10
+   */
+  readonly throttlingRateLimit: number;
+  /**
+   * API burst; at least `throttlingRateLimit`.
+   *
+   * @default 20
+   */
+  readonly throttlingBurstLimit: number;
+  /**
+   * An e-mail address subscribed to the alarm topic.
+   *
+   * @default - none: subscribe to the topic (output AlarmTopicArn) yourself
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Log level of the functions (`ENV.logLevel`).
+   *
+   * @default "info" - the functions' own default
+   */
+  readonly logLevel: DeployedLogLevel;
 }
 
+/** The functions' log levels a deployment may choose ("silent" is for tests). */
+export type DeployedLogLevel = Exclude<LogLevel, "silent">;
+
+/** Every setting's default. */
 export const DEFAULT_SETTINGS: ReportRenderSettings = {
   memorySizeMb: 2048,
   httpTimeoutSeconds: 30,
   uploadTimeoutSeconds: 900,
   ephemeralStorageMb: 1024,
   uploadMaxConcurrency: 10,
-  maxReceiveCount: 3,
+  maxReceiveCount: DEFAULTS.maxReceiveCount,
   outputExpirationDays: 30,
   inputVersionExpirationDays: 30,
   accessLogExpirationDays: 90,
@@ -95,13 +178,14 @@ const BOUNDS: Record<NumberKey, [number, number]> = {
   throttlingBurstLimit: [1, 100000],
 };
 
-const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+const LOG_LEVELS: readonly DeployedLogLevel[] = ["debug", "info", "warn", "error"];
 
 /** The context keys this app reads (each a key of ReportRenderSettings). */
 export const SETTING_KEYS = [...Object.keys(BOUNDS), "corsAllowedOrigins", "jwtIssuer", "jwtAudience", "alarmEmail", "logLevel"];
 
 /** Anything that answers `tryGetContext` (a construct's node). */
 export interface ContextSource {
+  /** The context value of `key`, or undefined when it has none. */
   tryGetContext(key: string): unknown;
 }
 

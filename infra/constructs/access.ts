@@ -2,6 +2,22 @@ import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import { INCOMING_PREFIX, JOBS_PREFIX, RENDERS_PREFIX } from "../../functions/storage/keys.ts";
 
+/** The service's two buckets, as the grants below need them. */
+export interface ServiceBuckets {
+  /**
+   * The input bucket (uploads and job requests).
+   *
+   * Required.
+   */
+  readonly input: IBucket;
+  /**
+   * The output bucket (PDFs, result files, job state).
+   *
+   * Required.
+   */
+  readonly output: IBucket;
+}
+
 /**
  * Each function's bucket access: only the actions its code calls (functions/storage/s3.ts), on the
  * prefixes it reads and writes (functions/storage/keys.ts). No s3:* and no bucket-wide write for the
@@ -11,7 +27,7 @@ import { INCOMING_PREFIX, JOBS_PREFIX, RENDERS_PREFIX } from "../../functions/st
  * exist, an upload deleted before its event arrived, a result file not yet written): without it S3
  * answers 403 instead of 404 and the service would report an internal error instead of "not found".
  */
-export function grantHttpAccess(grantee: IGrantable, buckets: { input: IBucket; output: IBucket }): void {
+export function grantHttpAccess(grantee: IGrantable, buckets: ServiceBuckets): void {
   const { input, output } = buckets;
   const add = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
   // POST /v1/jobs: the request into the input bucket, where it starts the upload function.
@@ -28,7 +44,8 @@ export function grantHttpAccess(grantee: IGrantable, buckets: { input: IBucket; 
   add(new PolicyStatement({ sid: "NotFoundForMissingJobs", actions: ["s3:ListBucket"], resources: [output.bucketArn] }));
 }
 
-export function grantUploadAccess(grantee: IGrantable, buckets: { input: IBucket; output: IBucket }): void {
+/** The upload function's bucket access (see above): read the work, write the outputs. */
+export function grantUploadAccess(grantee: IGrantable, buckets: ServiceBuckets): void {
   const { input, output } = buckets;
   const add = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
   // Uploads and job requests are read, never changed.
@@ -40,7 +57,7 @@ export function grantUploadAccess(grantee: IGrantable, buckets: { input: IBucket
     }),
   );
   add(new PolicyStatement({ sid: "NotFoundForGoneUploads", actions: ["s3:ListBucket"], resources: [input.bucketArn] }));
-  // Outputs land at keys named after the upload (<path>.pdf, <batch>/<n>.pdf, jobs/<id>/…): the
+  // Outputs land at keys named after the upload (<path>.pdf, batches/<batch>/<n>.pdf, jobs/<id>/…): the
   // whole output bucket is the function's to write; stale line PDFs and result files are deleted.
   add(
     new PolicyStatement({

@@ -7,10 +7,42 @@ import { EmailSubscription } from "aws-cdk-lib/aws-sns-subscriptions";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
+/** A function whose errors raise an alarm. */
+export interface AlarmedFunction {
+  /**
+   * A short name, part of the alarm's construct id and description (e.g. `Http`).
+   *
+   * Required.
+   */
+  readonly name: string;
+  /**
+   * The function whose Errors metric is watched.
+   *
+   * Required.
+   */
+  readonly function: IFunction;
+}
+
+/** The properties of {@link ServiceAlarms}. */
 export interface ServiceAlarmsProps {
-  deadLetterQueue: IQueue;
-  functions: { name: string; function: IFunction }[];
-  alarmEmail?: string;
+  /**
+   * The queue whose visible messages (failed every attempt) raise an alarm.
+   *
+   * Required.
+   */
+  readonly deadLetterQueue: IQueue;
+  /**
+   * The functions whose errors (crashes, timeouts) raise an alarm, one alarm each.
+   *
+   * @default [] - no function alarms
+   */
+  readonly functions?: AlarmedFunction[];
+  /**
+   * An e-mail address subscribed to the alarm topic.
+   *
+   * @default - none: nobody is subscribed; subscribe to `topic` yourself
+   */
+  readonly alarmEmail?: string;
 }
 
 /**
@@ -19,8 +51,11 @@ export interface ServiceAlarmsProps {
  * They notify one topic, the stack's output names it; `alarmEmail` subscribes an address to it.
  */
 export class ServiceAlarms extends Construct {
+  /** The SNS topic every alarm notifies, on alarm and on OK (TLS-only). */
   readonly topic: Topic;
+  /** The alarm on the dead-letter queue's depth. */
   readonly deadLetters: Alarm;
+  /** One alarm per function of `functions`, in their order. */
   readonly functionErrors: Alarm[];
 
   constructor(scope: Construct, id: string, props: ServiceAlarmsProps) {
@@ -43,7 +78,7 @@ export class ServiceAlarms extends Construct {
     this.deadLetters.addAlarmAction(action);
     this.deadLetters.addOkAction(action);
 
-    this.functionErrors = props.functions.map(({ name, function: fn }) => {
+    this.functionErrors = (props.functions ?? []).map(({ name, function: fn }) => {
       const alarm = new Alarm(this, `${name}Errors`, {
         alarmDescription: `The ${name} function failed (crash or timeout)`,
         metric: fn.metricErrors({ period: Duration.minutes(5), statistic: "Sum" }),

@@ -10,12 +10,34 @@ import {
 import { Construct } from "constructs";
 import { JOBS_PREFIX } from "../../functions/storage/keys.ts";
 
+/** The properties of {@link ReportBuckets}. */
 export interface ReportBucketsProps {
-  outputExpirationDays: number;
-  inputVersionExpirationDays: number;
-  accessLogExpirationDays: number;
-  /** Origins whose pages may download presigned PDFs (the API's CORS origins). */
-  corsAllowedOrigins: string[];
+  /**
+   * Days after which an object of the output bucket, and a job request (`jobs/…`) of the input
+   * bucket, expires; 0: they never expire. The stack passes the `outputExpirationDays` setting.
+   *
+   * Required.
+   */
+  readonly outputExpirationDays: number;
+  /**
+   * Days an earlier (noncurrent) version of an input object is kept. The stack passes the
+   * `inputVersionExpirationDays` setting.
+   *
+   * Required.
+   */
+  readonly inputVersionExpirationDays: number;
+  /**
+   * Days an S3 server access log is kept. The stack passes the `accessLogExpirationDays` setting.
+   *
+   * Required.
+   */
+  readonly accessLogExpirationDays: number;
+  /**
+   * Origins whose pages may download presigned PDFs from the output bucket (the API's CORS origins).
+   *
+   * @default [] - no CORS configuration on the output bucket
+   */
+  readonly corsAllowedOrigins?: string[];
 }
 
 /**
@@ -25,12 +47,16 @@ export interface ReportBucketsProps {
  * is deleted: they hold the users' reports.
  */
 export class ReportBuckets extends Construct {
+  /** Uploads (`incoming/…`) and job requests (`jobs/…`): versioned; notifies the upload queue. */
   readonly input: Bucket;
+  /** PDFs, result files and job state; expires after `outputExpirationDays`. */
   readonly output: Bucket;
+  /** The server access logs of the other two. */
   readonly accessLogs: Bucket;
 
   constructor(scope: Construct, id: string, props: ReportBucketsProps) {
     super(scope, id);
+    const corsAllowedOrigins = props.corsAllowedOrigins ?? [];
     const common = {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       encryption: BucketEncryption.S3_MANAGED,
@@ -78,10 +104,10 @@ export class ReportBuckets extends Construct {
       ],
       // A portal's page fetches a PDF too large to return inline from its presigned URL.
       cors:
-        props.corsAllowedOrigins.length > 0
+        corsAllowedOrigins.length > 0
           ? [
               {
-                allowedOrigins: props.corsAllowedOrigins,
+                allowedOrigins: corsAllowedOrigins,
                 allowedMethods: [HttpMethods.GET, HttpMethods.HEAD],
                 allowedHeaders: ["*"],
                 exposedHeaders: ["content-disposition", "content-length", "etag"],

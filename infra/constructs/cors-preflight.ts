@@ -10,6 +10,16 @@ import { Construct } from "constructs";
  */
 export const PREFLIGHT_HANDLER = `exports.handler = async () => ({ statusCode: 204 });`;
 
+/** The properties of {@link CorsPreflight}. */
+export interface CorsPreflightProps {
+  /**
+   * How long the function's own log group keeps its logs.
+   *
+   * Required.
+   */
+  readonly logRetention: RetentionDays;
+}
+
 /**
  * A tiny function that answers CORS preflight requests. With an authorizer on the `$default` route,
  * API Gateway sends OPTIONS requests to that route too, where they fail authorization (browsers
@@ -17,9 +27,10 @@ export const PREFLIGHT_HANDLER = `exports.handler = async () => ({ statusCode: 2
  * authorization and with an integration: this is that integration. It reads and returns nothing.
  */
 export class CorsPreflight extends Construct {
+  /** The function (inline code, 128 MB, 3 s), with its own role and log group. */
   readonly function: Function;
 
-  constructor(scope: Construct, id: string, props: { logRetention: RetentionDays }) {
+  constructor(scope: Construct, id: string, props: CorsPreflightProps) {
     super(scope, id);
     const logGroup = new LogGroup(this, "Logs", { retention: props.logRetention });
     const role = new Role(this, "Role", {

@@ -17,15 +17,51 @@ import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { CorsPreflight } from "./cors-preflight.ts";
 
+/** The properties of {@link HttpEndpoint}. */
 export interface HttpEndpointProps {
-  handler: IFunction;
-  /** With both, a JWT authorizer (portals that log their users in); otherwise IAM (SigV4) auth. */
-  jwtIssuer?: string;
-  jwtAudience?: string[];
-  corsAllowedOrigins: string[];
-  throttlingRateLimit: number;
-  throttlingBurstLimit: number;
-  logRetention: RetentionDays;
+  /**
+   * The function behind the `$default` route (payload format 2.0); it matches the paths itself.
+   *
+   * Required.
+   */
+  readonly handler: IFunction;
+  /**
+   * The issuer URL of a JWT authorizer (portals that log their users in); with `jwtAudience`.
+   *
+   * @default - none: IAM (SigV4) auth, and a managed policy that lets a principal call the API
+   */
+  readonly jwtIssuer?: string;
+  /**
+   * The audiences (client ids) the JWT authorizer accepts; with `jwtIssuer`.
+   *
+   * @default - none: IAM (SigV4) auth
+   */
+  readonly jwtAudience?: string[];
+  /**
+   * Origins allowed by CORS. With any, API Gateway answers preflights for them, through an
+   * unauthenticated `OPTIONS /{proxy+}` route to a function that answers 204.
+   *
+   * @default [] - no CORS configuration and no OPTIONS route
+   */
+  readonly corsAllowedOrigins?: string[];
+  /**
+   * Steady-state requests per second of the `$default` stage.
+   *
+   * Required.
+   */
+  readonly throttlingRateLimit: number;
+  /**
+   * Burst of the `$default` stage; at least `throttlingRateLimit`.
+   *
+   * Required.
+   */
+  readonly throttlingBurstLimit: number;
+  /**
+   * How long the access log (and the preflight function's log) keeps its entries.
+   *
+   * Required.
+   */
+  readonly logRetention: RetentionDays;
 }
 
 /**
@@ -36,9 +72,13 @@ export interface HttpEndpointProps {
  * answered 204 by a function that does nothing else. The stage is throttled and logs every request.
  */
 export class HttpEndpoint extends Construct {
+  /** The HTTP API, with its one `$default` route (and, with CORS origins, `OPTIONS /{proxy+}`). */
   readonly api: HttpApi;
+  /** The `$default` stage: auto-deployed, throttled, logging every request. */
   readonly stage: HttpStage;
+  /** The stage's access log. */
   readonly accessLogs: LogGroup;
+  /** How the `$default` route authorizes a request: IAM (SigV4) or JWT. */
   readonly authorizationType: "AWS_IAM" | "JWT";
   /** With IAM auth: execute-api:Invoke on this API, to attach to the clients' roles or users. */
   readonly invokePolicy?: ManagedPolicy;
@@ -47,6 +87,7 @@ export class HttpEndpoint extends Construct {
 
   constructor(scope: Construct, id: string, props: HttpEndpointProps) {
     super(scope, id);
+    const corsAllowedOrigins = props.corsAllowedOrigins ?? [];
     let authorizer: IHttpRouteAuthorizer;
     if (props.jwtIssuer && props.jwtAudience?.length) {
       authorizer = new HttpJwtAuthorizer("Jwt", props.jwtIssuer, { jwtAudience: props.jwtAudience });
@@ -64,9 +105,9 @@ export class HttpEndpoint extends Construct {
       createDefaultStage: false,
       // API Gateway answers CORS preflights itself, only for these origins; none: no CORS headers.
       corsPreflight:
-        props.corsAllowedOrigins.length > 0
+        corsAllowedOrigins.length > 0
           ? {
-              allowOrigins: props.corsAllowedOrigins,
+              allowOrigins: corsAllowedOrigins,
               allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.HEAD],
               allowHeaders: [
                 "content-type",
@@ -90,7 +131,7 @@ export class HttpEndpoint extends Construct {
           : undefined,
     });
 
-    if (props.corsAllowedOrigins.length > 0) {
+    if (corsAllowedOrigins.length > 0) {
       // OPTIONS /{proxy+} outranks $default, so preflights skip its authorizer (and nothing else does).
       this.preflight = new CorsPreflight(this, "Preflight", { logRetention: props.logRetention });
       this.api.addRoutes({

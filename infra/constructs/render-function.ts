@@ -5,6 +5,7 @@ import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { join } from "node:path";
+import { ENV } from "../../functions/config.ts";
 import { copyCommands, LAMBDA_TASK_ROOT, RUNTIME_DIR, runtimeFiles } from "./runtime-files.ts";
 
 /** The repository root: the entry points, package-lock.json and the runtime files are found from it. */
@@ -19,16 +20,65 @@ export const CHROMIUM_PACKAGE = "@sparticuz/chromium";
  */
 const REQUIRE_SHIM = "import { createRequire as __reportRenderRequire } from 'node:module'; const require = __reportRenderRequire(import.meta.url);";
 
+/** The name of an environment variable the functions read (functions/config.ts `ENV`). */
+export type FunctionEnvName = (typeof ENV)[keyof typeof ENV];
+
+/** Environment variables of a render function, by the names the functions read them by. */
+export type FunctionEnvironment = { readonly [name in FunctionEnvName]?: string };
+
+/** The properties of a {@link RenderFunction}. */
 export interface RenderFunctionProps {
-  /** The handler module, relative to the project root (it exports `handler`). */
-  entry: string;
-  description: string;
-  memorySizeMb: number;
-  timeoutSeconds: number;
-  ephemeralStorageMb: number;
-  reservedConcurrency?: number;
-  logRetention: RetentionDays;
-  environment: Record<string, string>;
+  /**
+   * The handler module, relative to the project root; it exports `handler`
+   * (e.g. `functions/http/handler.ts`).
+   *
+   * Required.
+   */
+  readonly entry: string;
+  /**
+   * The function's description, as the Lambda console shows it.
+   *
+   * Required.
+   */
+  readonly description: string;
+  /**
+   * Memory of the function, MB; Lambda gives CPU in proportion. The stack passes the
+   * `memorySizeMb` setting.
+   *
+   * Required.
+   */
+  readonly memorySizeMb: number;
+  /**
+   * Timeout of one invocation, seconds. The stack passes `httpTimeoutSeconds` or `uploadTimeoutSeconds`.
+   *
+   * Required.
+   */
+  readonly timeoutSeconds: number;
+  /**
+   * Size of /tmp, MB: Chromium inflates itself there (~200 MB). The stack passes `ephemeralStorageMb`.
+   *
+   * Required.
+   */
+  readonly ephemeralStorageMb: number;
+  /**
+   * Reserved concurrent executions of the function.
+   *
+   * @default - none: the function draws on the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
+  /**
+   * How long the function's own log group keeps its logs.
+   *
+   * Required.
+   */
+  readonly logRetention: RetentionDays;
+  /**
+   * Settings of the functions, by the names in functions/config.ts `ENV` (the type admits no
+   * other name). `ENV.runtimeRoot` and `NODE_OPTIONS` are set by the construct itself.
+   *
+   * @default - none besides those two: every setting of functions/config.ts keeps its default
+   */
+  readonly environment?: FunctionEnvironment;
 }
 
 /**
@@ -38,8 +88,11 @@ export interface RenderFunctionProps {
  * grants it the bucket actions it uses.
  */
 export class RenderFunction extends Construct {
+  /** The Lambda function (esbuild bundle, Chromium beside it, runtime files in `runtime/`). */
   readonly function: NodejsFunction;
+  /** The function's own log group, with the retention of `logRetention`. */
   readonly logGroup: LogGroup;
+  /** The function's own role: its log group only, until the stack grants bucket access. */
   readonly role: Role;
 
   constructor(scope: Construct, id: string, props: RenderFunctionProps) {
@@ -73,9 +126,9 @@ export class RenderFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: {
-        REPORT_RENDER_ROOT: `${LAMBDA_TASK_ROOT}/${RUNTIME_DIR}`,
+        [ENV.runtimeRoot]: `${LAMBDA_TASK_ROOT}/${RUNTIME_DIR}`,
         NODE_OPTIONS: "--enable-source-maps",
-        ...props.environment,
+        ...definedValues(props.environment ?? {}),
       },
       bundling: {
         format: OutputFormat.ESM,
@@ -110,4 +163,9 @@ export class RenderFunction extends Construct {
       },
     });
   }
+}
+
+/** The variables that have a value (an optional key left undefined sets nothing). */
+function definedValues(environment: FunctionEnvironment): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }

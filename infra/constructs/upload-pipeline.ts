@@ -5,15 +5,43 @@ import { EventType, type Bucket } from "aws-cdk-lib/aws-s3";
 import { SqsDestination } from "aws-cdk-lib/aws-s3-notifications";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import { DEFAULTS } from "../../functions/config.ts";
 import { INCOMING_PREFIX, JOBS_PREFIX } from "../../functions/storage/keys.ts";
 
+/** The properties of {@link UploadPipeline}. */
 export interface UploadPipelineProps {
-  input: Bucket;
-  handler: IFunction;
-  /** The upload function's timeout; a message stays invisible longer than that. */
-  handlerTimeoutSeconds: number;
-  maxReceiveCount: number;
-  maxConcurrency: number;
+  /**
+   * The bucket whose new uploads and job requests (`UPLOAD_FILTERS`) are sent to the queue.
+   *
+   * Required.
+   */
+  readonly input: Bucket;
+  /**
+   * The upload function: the queue's consumer, one message per invocation.
+   *
+   * Required.
+   */
+  readonly handler: IFunction;
+  /**
+   * The upload function's timeout, s; a received message stays invisible `VISIBILITY_MARGIN_SECONDS`
+   * longer than that.
+   *
+   * Required.
+   */
+  readonly handlerTimeoutSeconds: number;
+  /**
+   * Receives of a message before it goes to the dead-letter queue. Give the function the same
+   * number (`ENV.maxReceiveCount`), so it knows its last attempt.
+   *
+   * @default - the functions' default, `DEFAULTS.maxReceiveCount` (3)
+   */
+  readonly maxReceiveCount?: number;
+  /**
+   * Invocations the event source starts at once (SQS maxConcurrency, 2–1000).
+   *
+   * @default - none: as many as Lambda's concurrency allows
+   */
+  readonly maxConcurrency?: number;
 }
 
 /**
@@ -36,7 +64,9 @@ export const VISIBILITY_MARGIN_SECONDS = 60;
  * `maxReceiveCount` receives it goes to the dead-letter queue, kept 14 days for inspection and redrive.
  */
 export class UploadPipeline extends Construct {
+  /** The queue of S3 notifications (SQS-managed encryption, TLS only). */
   readonly queue: Queue;
+  /** Messages that failed every receive, kept 14 days. */
   readonly deadLetterQueue: Queue;
 
   constructor(scope: Construct, id: string, props: UploadPipelineProps) {
@@ -51,7 +81,7 @@ export class UploadPipeline extends Construct {
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(props.handlerTimeoutSeconds + VISIBILITY_MARGIN_SECONDS),
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount },
     });
 
     const destination = new SqsDestination(this.queue);

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ENV } from "../../functions/config.ts";
 import type { HttpResult, SqsBatchResponse } from "../../functions/events.ts";
 import { startLocalS3, S3RVER_CREDENTIALS, type LocalS3 } from "../../functions/local/s3-server.ts";
 import { createStorage, type Storage } from "../../functions/storage/s3.ts";
@@ -149,10 +150,10 @@ async function start(asset: FunctionAsset): Promise<LambdaProcess> {
       LAMBDA_TASK_ROOT: asset.assetDir,
       AWS_REGION: "us-east-1",
       ...asset.env,
-      S3_ENDPOINT: s3.endpoint,
-      S3_FORCE_PATH_STYLE: "true",
-      S3_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
-      S3_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      [ENV.s3Endpoint]: s3.endpoint,
+      [ENV.s3ForcePathStyle]: "true",
+      [ENV.s3AccessKeyId]: S3RVER_CREDENTIALS.accessKeyId,
+      [ENV.s3SecretAccessKey]: S3RVER_CREDENTIALS.secretAccessKey,
     },
   });
 }
@@ -208,7 +209,7 @@ describe("the synthesized function assets", () => {
       has("runtime/node_modules/hanamin/HanaMin.css");
       has("runtime/functions/local/public/index.html");
       has("runtime/node_modules/pdfjs-dist/legacy/build/pdf.worker.min.mjs");
-      expect(asset.env.REPORT_RENDER_ROOT).toBe(join(asset.assetDir, "runtime"));
+      expect(asset.env[ENV.runtimeRoot]).toBe(join(asset.assetDir, "runtime"));
       // Chromium is installed, not bundled: the bundle imports it by name.
       expect(readFileSync(join(asset.assetDir, "index.mjs"), "utf8")).toMatch(/from\s*"@sparticuz\/chromium"/);
       // Every woff2 file a copied stylesheet names is there (a missing slice would only show when a
@@ -226,6 +227,15 @@ describe("the synthesized function assets", () => {
       const woff = readdirSync(join(asset.assetDir, "runtime/node_modules/@fontsource/noto-serif-sc/files"));
       expect(woff.every((f) => f.endsWith(".woff2"))).toBe(true);
       expect(existsSync(join(asset.assetDir, "package-lock.json"))).toBe(false);
+    }
+  });
+
+  it("bundle the functions' code only: nothing of infra/ or the CDK (the stack imports functions/config.ts, not the reverse)", () => {
+    for (const asset of Object.values(assets)) {
+      const map = JSON.parse(readFileSync(join(asset.assetDir, "index.mjs.map"), "utf8")) as { sources: string[] };
+      expect(map.sources.some((source) => source.endsWith("functions/config.ts")), asset.name).toBe(true);
+      const foreign = map.sources.filter((source) => /(^|\/)infra\/|(^|\/)node_modules\/(aws-cdk-lib|constructs|cdk-nag)\//.test(source));
+      expect(foreign, asset.name).toEqual([]);
     }
   });
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { DEFAULTS } from "../../functions/config.ts";
+import { MAX_BACKGROUND_RENDER_MS, MAX_SYNC_RENDER_MS } from "../../infra/report-render-stack.ts";
 import { DEFAULT_SETTINGS, resolveSettings, settingsFromContext } from "../../infra/settings.ts";
 
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
@@ -17,6 +19,12 @@ describe("settings", () => {
     });
     expect(DEFAULT_SETTINGS.jwtIssuer).toBeUndefined();
     expect(DEFAULT_SETTINGS.httpReservedConcurrency).toBeUndefined();
+  });
+
+  it("the stack's limits that are the functions' own defaults are those defaults (functions/config.ts DEFAULTS)", () => {
+    expect(DEFAULT_SETTINGS.maxReceiveCount).toBe(DEFAULTS.maxReceiveCount);
+    expect(MAX_SYNC_RENDER_MS).toBe(DEFAULTS.syncRenderTimeoutMs);
+    expect(MAX_BACKGROUND_RENDER_MS).toBe(DEFAULTS.renderTimeoutMs);
   });
 
   it("reads -c strings and cdk.json values; lists as JSON or comma-separated", () => {

@@ -1,6 +1,8 @@
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULTS, ENV, loadConfig } from "../../functions/config.ts";
 import { PREFLIGHT_HANDLER } from "../../infra/constructs/cors-preflight.ts";
+import type { FunctionEnvironment } from "../../infra/constructs/render-function.ts";
 import { ReportRenderStack } from "../../infra/report-render-stack.ts";
 import { removeAssemblies, resourceAt, resourcesOf, synthesize, testApp, type Synthesized } from "./synth.ts";
 
@@ -165,18 +167,18 @@ describe("render functions", () => {
     }
   });
 
-  it("the environment of functions/config.ts, and REPORT_RENDER_ROOT where the bundle put the runtime files", () => {
+  it("the environment of functions/config.ts, and its runtime root where the bundle put the runtime files", () => {
     const env = (id: string) => base.template.toJSON().Resources[id].Properties.Environment.Variables;
     const common = {
-      INPUT_BUCKET: { Ref: ids.input },
-      OUTPUT_BUCKET: { Ref: ids.output },
-      MAX_RECEIVE_COUNT: "3",
-      RENDER_TIMEOUT_MS: "50000",
-      LOG_LEVEL: "info",
-      REPORT_RENDER_ROOT: "/var/task/runtime",
+      [ENV.inputBucket]: { Ref: ids.input },
+      [ENV.outputBucket]: { Ref: ids.output },
+      [ENV.maxReceiveCount]: "3",
+      [ENV.renderTimeoutMs]: "50000",
+      [ENV.logLevel]: "info",
+      [ENV.runtimeRoot]: "/var/task/runtime",
       NODE_OPTIONS: "--enable-source-maps",
     };
-    expect(env(ids.http)).toEqual({ ...common, SYNC_RENDER_TIMEOUT_MS: "28000" });
+    expect(env(ids.http)).toEqual({ ...common, [ENV.syncRenderTimeoutMs]: "28000" });
     expect(env(ids.upload)).toEqual(common);
   });
 
@@ -195,7 +197,7 @@ describe("render functions", () => {
     expect(http).toMatchObject({ MemorySize: 3008, Timeout: 20, EphemeralStorage: { Size: 2048 }, ReservedConcurrentExecutions: 5 });
     expect(upload).toMatchObject({ MemorySize: 3008, Timeout: 300, EphemeralStorage: { Size: 2048 }, ReservedConcurrentExecutions: 20 });
     // The synchronous render limit follows the HTTP timeout; the queue's visibility the upload timeout.
-    expect((http.Environment as { Variables: Record<string, string> }).Variables.SYNC_RENDER_TIMEOUT_MS).toBe("18000");
+    expect((http.Environment as { Variables: Record<string, string> }).Variables[ENV.syncRenderTimeoutMs]).toBe("18000");
     s.template.hasResourceProperties("AWS::SQS::Queue", { VisibilityTimeout: 360 });
     s.template.hasResourceProperties("AWS::Lambda::EventSourceMapping", { ScalingConfig: { MaximumConcurrency: 20 } });
   });
@@ -225,6 +227,89 @@ describe("render functions", () => {
     }
     const s = synthesize({ logRetentionDays: "90" });
     for (const group of Object.values(resourcesOf(s.template, "AWS::Logs::LogGroup"))) expect(group.RetentionInDays).toBe(90);
+  });
+});
+
+/**
+ * Variables a function's environment may hold that are not the service's settings: Node's own, and
+ * those Lambda reserves (it refuses them in a function's configuration, but none may slip through).
+ */
+const NOT_SETTINGS = new Set(["NODE_OPTIONS", "_HANDLER", "_X_AMZN_TRACE_ID", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"]);
+const isReserved = (name: string) => NOT_SETTINGS.has(name) || name.startsWith("AWS_");
+
+/** Every function of a template with an environment: construct path → its variables. */
+function environments(s: Synthesized): Record<string, Record<string, unknown>> {
+  const resources = s.template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }>;
+  return Object.fromEntries(
+    Object.entries(resources)
+      .filter(([, r]) => r.Type === "AWS::Lambda::Function" && r.Properties.Environment)
+      .map(([id, r]) => [
+        r.Metadata?.["aws:cdk:path"] ?? id,
+        (r.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+      ]),
+  );
+}
+
+describe("environment variable names: the stack and the functions share functions/config.ts ENV", () => {
+  const names: ReadonlySet<string> = new Set(Object.values(ENV));
+
+  it("ENV names each setting by a distinct variable", () => {
+    expect(names.size).toBe(Object.keys(ENV).length);
+  });
+
+  it("every variable the stack sets on a function is one the functions read (a name of ENV), in every configuration", () => {
+    const configurations = [
+      base,
+      synthesize({
+        corsAllowedOrigins: "https://portal.example.org",
+        jwtIssuer: "https://login.example.org/realms/portal",
+        jwtAudience: "portal-web",
+        httpTimeoutSeconds: 20,
+        uploadTimeoutSeconds: 300,
+        maxReceiveCount: 5,
+        logLevel: "debug",
+        alarmEmail: "ops@example.org",
+      }),
+    ];
+    for (const s of configurations) {
+      const byPath = environments(s);
+      // Both render functions have an environment (the CORS preflight function has none).
+      expect(Object.keys(byPath).filter((p) => /\/(Http|Upload)Function\//.test(p))).toHaveLength(2);
+      for (const [path, variables] of Object.entries(byPath)) {
+        const unknown = Object.keys(variables).filter((name) => !names.has(name) && !isReserved(name));
+        expect(unknown, `${path}: variables functions/config.ts ENV does not name`).toEqual([]);
+        // No setting hides behind a reserved name: the only non-ENV variable is Node's own.
+        expect(Object.keys(variables).filter((name) => !names.has(name)), path).toEqual(["NODE_OPTIONS"]);
+      }
+    }
+  });
+
+  it("the functions read what the stack sets: loadConfig of each environment gives the stack's buckets and limits", () => {
+    const buckets: Record<string, string> = { [ids.input]: "the-input-bucket", [ids.output]: "the-output-bucket" };
+    const resolve = (variables: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.entries(variables).map(([k, v]) => [k, typeof v === "string" ? v : buckets[(v as { Ref: string }).Ref] ?? "?"]),
+      );
+    const variablesOf = (id: string) => base.template.toJSON().Resources[id].Properties.Environment.Variables as Record<string, unknown>;
+    const expected = {
+      inputBucket: "the-input-bucket",
+      outputBucket: "the-output-bucket",
+      // The stack's limits are the functions' own defaults, from the one source (DEFAULTS).
+      maxReceiveCount: DEFAULTS.maxReceiveCount,
+      renderTimeoutMs: DEFAULTS.renderTimeoutMs,
+      syncRenderTimeoutMs: DEFAULTS.syncRenderTimeoutMs,
+      logLevel: "info",
+    };
+    expect(loadConfig(resolve(variablesOf(ids.http)))).toMatchObject(expected);
+    expect(loadConfig(resolve(variablesOf(ids.upload)))).toMatchObject(expected);
+    expect(variablesOf(ids.http)[ENV.runtimeRoot]).toBe("/var/task/runtime");
+  });
+
+  it("a render function's environment type admits only the names of ENV", () => {
+    const ok: FunctionEnvironment = { [ENV.logLevel]: "debug" };
+    // @ts-expect-error: LOG_LEVELS is not a name of functions/config.ts ENV (`npx tsc` fails if it were accepted)
+    const misspelt: FunctionEnvironment = { LOG_LEVELS: "debug" };
+    expect([ok, misspelt]).toHaveLength(2);
   });
 });
 
@@ -378,12 +463,12 @@ describe("upload path", () => {
     });
   });
 
-  it("maxReceiveCount sets both the redrive policy and MAX_RECEIVE_COUNT", () => {
+  it("maxReceiveCount sets both the redrive policy and the function's ENV.maxReceiveCount", () => {
     const s = synthesize({ maxReceiveCount: "5" });
     const [, queue] = resourceAt(s.template, "AWS::SQS::Queue", "/Uploads/Uploads/");
     const [, upload] = resourceAt(s.template, "AWS::Lambda::Function", "/UploadFunction/");
     expect((queue.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount).toBe(5);
-    expect((upload.Environment as { Variables: Record<string, string> }).Variables.MAX_RECEIVE_COUNT).toBe("5");
+    expect((upload.Environment as { Variables: Record<string, string> }).Variables[ENV.maxReceiveCount]).toBe("5");
   });
 });
 
