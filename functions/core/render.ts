@@ -103,7 +103,7 @@ export async function renderReport(
     headingTexts(doc.body),
   );
   if (pages > limits.maxPages) {
-    throw new LimitError("pages", `the report has more than ${limits.maxPages} pages, the limit`);
+    throw new LimitError("pages", `the report has more than ${limits.maxPages} pages; the limit is ${limits.maxPages}`);
   }
   const finished = performance.now();
 

@@ -2,6 +2,29 @@ import type { HttpEvent } from "../events.ts";
 import { bodyTooLarge } from "../failure.ts";
 
 /**
+ * `application/json` or a `+json` type (`application/vnd.x+json`), with parameters; a charset, if
+ * given, must be UTF-8 (RFC 8259 §8.1: JSON between systems is UTF-8; the body is read as UTF-8).
+ */
+const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9!#$&^_.+-]*\+)?json$/;
+const UTF8 = /^"?(?:utf-?8|us-ascii)"?$/;
+
+/**
+ * Whether a Content-Type names JSON. A missing one does not: a cross-site HTML form can only send
+ * text/plain, application/x-www-form-urlencoded or multipart/form-data without a CORS preflight,
+ * so refusing everything but JSON keeps other web sites from posting to the API.
+ */
+export function isJsonContentType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const [type = "", ...params] = contentType.split(";");
+  if (!JSON_MEDIA_TYPE.test(type.trim().toLowerCase())) return false;
+  for (const param of params) {
+    const [name = "", value = ""] = param.split("=");
+    if (name.trim().toLowerCase() === "charset" && !UTF8.test(value.trim().toLowerCase())) return false;
+  }
+  return true;
+}
+
+/**
  * The request body as text, refused (LimitError bodySize → 413) when larger than `maxBytes`.
  * API Gateway base64-encodes bodies it does not consider text; both arrive here the same way.
  */

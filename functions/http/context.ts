@@ -10,6 +10,8 @@ export interface RequestContext {
   log: Logger;
   /** Fields a route adds to the one log line written for the request (template, pages, durations…). */
   logFields: LogFields;
+  /** Aborted when the caller has gone (the local server's client disconnected); never on Lambda. */
+  signal?: AbortSignal;
 }
 
 /** The URL clients reached the API at, for links in responses (statusUrl). */

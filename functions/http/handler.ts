@@ -2,32 +2,49 @@ import type { HttpEvent, HttpResult } from "../events.ts";
 import { describeFailure, internalFailure } from "../failure.ts";
 import { since } from "../log.ts";
 import { createService, type Service } from "../service.ts";
+import { isJsonContentType } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { health } from "./health-route.ts";
 import { getJob, postJob } from "./jobs-route.ts";
 import { postRender } from "./render-route.ts";
-import { failureResponse, methodNotAllowed, notFound } from "./responses.ts";
+import { failureResponse, json, methodNotAllowed, notFound, unsupportedMediaType } from "./responses.ts";
 import { listTemplates, templateExample } from "./templates-route.ts";
 import { isWebPagePath, webPageAsset } from "./web-page-route.ts";
+
+/** How one request is handled: `signal` aborts it when the caller has gone (the local server's client disconnected). */
+export interface HandleOptions {
+  signal?: AbortSignal;
+}
+
+export type HttpHandler = (event: HttpEvent, options?: HandleOptions) => Promise<HttpResult>;
+
+/**
+ * The status logged for a request whose caller went away before the answer (nginx's "client closed
+ * request"); nobody receives the response.
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * The HTTP door: an API Gateway HTTP API (payload 2.0) event → the render core → a response.
  * One `$default` route sends every request here; the paths are matched below.
  */
-export function createHttpHandler(service: Service): (event: HttpEvent) => Promise<HttpResult> {
-  return async (event) => {
+export function createHttpHandler(service: Service): HttpHandler {
+  return async (event, options = {}) => {
     const started = performance.now();
     const requestId = event.requestContext.requestId;
     const method = event.requestContext.http.method.toUpperCase();
     const path = event.rawPath;
-    const ctx: RequestContext = { service, event, requestId, log: service.log.child({ requestId }), logFields: {} };
+    const { signal } = options;
+    const ctx: RequestContext = { service, event, requestId, log: service.log.child({ requestId }), logFields: {}, signal };
 
     let result: HttpResult;
     try {
       result = await route(ctx, method, path);
     } catch (e) {
       const failure = describeFailure(e);
-      if (failure) {
+      if (signal?.aborted) {
+        result = clientClosed(); // whatever the work threw once its caller had gone
+      } else if (failure) {
         ctx.logFields.error = failure.body.error;
         result = failureResponse(failure);
       } else {
@@ -35,6 +52,9 @@ export function createHttpHandler(service: Service): (event: HttpEvent) => Promi
         result = failureResponse(internalFailure(requestId));
       }
     }
+    // Whatever was made, the caller is not there to take it.
+    if (signal?.aborted && result.statusCode !== CLIENT_CLOSED_REQUEST) result = clientClosed();
+    if (result.statusCode === CLIENT_CLOSED_REQUEST) ctx.logFields.aborted = true;
     result.headers = { ...result.headers, "x-request-id": requestId };
 
     const { durations, ...fields } = ctx.logFields;
@@ -49,12 +69,16 @@ export function createHttpHandler(service: Service): (event: HttpEvent) => Promi
   };
 }
 
+function clientClosed(): HttpResult {
+  return json(CLIENT_CLOSED_REQUEST, { error: "client_closed_request", message: "the client went away", errors: [] });
+}
+
 async function route(ctx: RequestContext, method: string, path: string): Promise<HttpResult> {
   const only = (allowed: string, run: () => Promise<HttpResult> | HttpResult) =>
     method === allowed || (allowed === "GET" && method === "HEAD") ? run() : methodNotAllowed([allowed]);
 
-  if (path === "/v1/render") return only("POST", () => postRender(ctx));
-  if (path === "/v1/jobs") return only("POST", () => postJob(ctx));
+  if (path === "/v1/render") return only("POST", () => withJsonBody(ctx, () => postRender(ctx)));
+  if (path === "/v1/jobs") return only("POST", () => withJsonBody(ctx, () => postJob(ctx)));
   if (path === "/v1/templates") return only("GET", () => listTemplates());
   if (path === "/health") return only("GET", () => health(ctx.service));
   if (isWebPagePath(path)) return only("GET", () => webPageAsset(path));
@@ -66,6 +90,14 @@ async function route(ctx: RequestContext, method: string, path: string): Promise
   return notFound(`no route ${method} ${path}`);
 }
 
+/** 415 before the body is looked at, unless it is declared JSON (see isJsonContentType). */
+function withJsonBody(ctx: RequestContext, run: () => Promise<HttpResult>): Promise<HttpResult> | HttpResult {
+  const contentType = ctx.event.headers["content-type"];
+  if (isJsonContentType(contentType)) return run();
+  ctx.logFields.error = "unsupported_media_type";
+  return unsupportedMediaType(contentType);
+}
+
 function decodeSegment(segment: string): string {
   try {
     return decodeURIComponent(segment);
@@ -74,9 +106,12 @@ function decodeSegment(segment: string): string {
   }
 }
 
-let lambdaHandler: ((event: HttpEvent) => Promise<HttpResult>) | undefined;
+let lambdaHandler: HttpHandler | undefined;
 
-/** The Lambda entry point: the service is built from the environment on the first event. */
+/**
+ * The Lambda entry point: the service is built from the environment on the first event. (Lambda
+ * passes its context object second; it is not handed on.)
+ */
 export function handler(event: HttpEvent): Promise<HttpResult> {
   lambdaHandler ??= createHttpHandler(createService());
   return lambdaHandler(event);

@@ -3,10 +3,10 @@ import { LimitError } from "../core/errors.ts";
 import { renderReport } from "../core/render.ts";
 import type { RenderResult } from "../core/types.ts";
 import type { HttpResult } from "../events.ts";
-import { since } from "../log.ts";
 import { renderedFields, templateIdOf } from "../report-log.ts";
 import { requestLimits } from "../service.ts";
 import { renderPdfKey } from "../storage/keys.ts";
+import { storePdf } from "../stored-pdf.ts";
 import { bodyText } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { negotiate } from "./accept.ts";
@@ -30,6 +30,7 @@ export async function postRender(ctx: RequestContext): Promise<HttpResult> {
   ctx.logFields.mode = mode;
 
   const result = await renderWithinRequest(input, ctx);
+  ctx.signal?.throwIfAborted(); // the caller has gone: nothing to store or send
   const reportHeaders = {
     "x-report-pages": String(result.pages),
     "x-report-sha256": result.sha256,
@@ -40,14 +41,13 @@ export async function postRender(ctx: RequestContext): Promise<HttpResult> {
     return pdf(result.pdf, result.filename, reportHeaders);
   }
 
-  const uploadStarted = performance.now();
   const key = renderPdfKey(result.sha256, result.filename);
-  await storage.put(config.outputBucket, key, result.pdf, { contentType: "application/pdf", downloadName: result.filename });
+  const { uploadMs } = await storePdf(ctx.service, key, result);
   const url = await storage.presign(config.outputBucket, key, {
     expiresIn: config.presignTtlSeconds,
     downloadName: result.filename,
   });
-  Object.assign(ctx.logFields, renderedFields(result, { uploadMs: since(uploadStarted) }));
+  Object.assign(ctx.logFields, renderedFields(result, { uploadMs }));
 
   const body = {
     key,
@@ -69,7 +69,7 @@ async function renderWithinRequest(input: unknown, ctx: RequestContext): Promise
   const { config } = ctx.service;
   const limits = requestLimits(config);
   try {
-    return await renderReport(input, limits);
+    return await renderReport(input, limits, { signal: ctx.signal });
   } catch (e) {
     if (e instanceof LimitError && e.limit === "renderTime" && limits.renderTimeoutMs < config.renderTimeoutMs) {
       const allowed = config.renderTimeoutMs / 1000;

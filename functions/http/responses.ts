@@ -5,7 +5,12 @@ import type { Failure } from "../failure.ts";
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return {
     statusCode,
-    headers: { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...headers },
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      ...headers,
+    },
     body: JSON.stringify(body),
   };
 }
@@ -21,6 +26,7 @@ export function pdf(bytes: Uint8Array, filename: string, headers: Record<string,
       "content-type": "application/pdf",
       "content-disposition": contentDisposition("attachment", filename),
       "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
       ...headers,
     },
     body: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64"),
@@ -43,4 +49,14 @@ export function methodNotAllowed(allow: string[]): HttpResult {
     { error: "method_not_allowed", message: `use ${allow.join(" or ")}`, errors: [] },
     { allow: allow.join(", ") },
   );
+}
+
+/** A POST whose body is not declared JSON; answered before the body is read. */
+export function unsupportedMediaType(contentType: string | undefined): HttpResult {
+  const given = contentType ? `Content-Type ${contentType.slice(0, 100)}` : "no Content-Type";
+  return json(415, {
+    error: "unsupported_media_type",
+    message: `the body must be JSON sent as Content-Type: application/json (UTF-8); the request has ${given}`,
+    errors: [],
+  });
 }

@@ -5,17 +5,56 @@ import type { HttpEvent, HttpResult } from "../events.ts";
 /** API Gateway HTTP APIs refuse payloads over 10 MB before the function sees them. */
 export const GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024;
 
+/** What the adapter calls: the HTTP handler, with a signal that aborts when the client has gone. */
+export type EventHandler = (event: HttpEvent, options: { signal: AbortSignal }) => Promise<HttpResult>;
+
+export interface AdapterOptions {
+  maxPayloadBytes?: number;
+  /**
+   * The Host header values served (e.g. `127.0.0.1:3000`); any other gets 421 before the handler
+   * sees the request. A web page cannot choose the Host its browser sends, so a DNS-rebinding page
+   * (evil.example resolving to 127.0.0.1) is told apart by it.
+   */
+  allowedHosts: readonly string[];
+}
+
+/** The names this machine's loopback is reached by, with `port` as a browser writes them in Host. */
+export function loopbackHosts(port: number): string[] {
+  const names = ["127.0.0.1", "localhost", "[::1]"];
+  return names.flatMap((name) => (port === 80 ? [`${name}:${port}`, name] : [`${name}:${port}`]));
+}
+
+/** The origins a page served from `loopbackHosts(port)` has (what CORS sees). */
+export function loopbackOrigins(port: number): string[] {
+  const suffix = port === 80 ? "" : `:${port}`;
+  return [`http://127.0.0.1${suffix}`, `http://localhost${suffix}`];
+}
+
 /**
  * node:http ↔ API Gateway HTTP API (payload 2.0), as in Hono's Lambda adapter but the other way
  * round: a Node request becomes the event API Gateway would send, and the handler's result is
- * written back. The handler cannot tell it is not on Lambda.
+ * written back. The handler cannot tell it is not on Lambda, except that it is told (by an abort
+ * signal) when the client disconnects before the answer, so that it stops its work.
  */
 export function serveHttpEvents(
-  handler: (event: HttpEvent) => Promise<HttpResult>,
-  options: { maxPayloadBytes?: number } = {},
+  handler: EventHandler,
+  options: AdapterOptions,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const maxPayload = options.maxPayloadBytes ?? GATEWAY_MAX_PAYLOAD;
+  const allowedHosts = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
   return (req, res) => {
+    const host = req.headers.host?.toLowerCase();
+    if (host === undefined || !allowedHosts.has(host)) {
+      // Not reached by this server's own name: refused before the body is read or the handler runs.
+      writeRefusal(res, 421, "misdirected_request", `this server answers to ${[...allowedHosts].join(", ")} only`);
+      return;
+    }
+
+    const gone = new AbortController();
+    res.on("close", () => {
+      if (!res.writableFinished) gone.abort(new Error("the client disconnected"));
+    });
+
     readBody(req, maxPayload)
       .then(async (body) => {
         if (body === undefined) {
@@ -24,15 +63,30 @@ export function serveHttpEvents(
           res.end(JSON.stringify({ message: "Request Entity Too Large" }));
           return;
         }
-        writeResult(res, await handler(toEvent(req, body)));
+        const result = await handler(toEvent(req, body), { signal: gone.signal });
+        if (!gone.signal.aborted && !res.destroyed) writeResult(res, result);
       })
       .catch((e: unknown) => {
         // Only a broken connection gets here; the handler answers every request itself.
+        if (gone.signal.aborted || res.destroyed) return; // the client went away mid-request
         if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
         res.end(JSON.stringify({ message: "Internal Server Error" }));
         process.stderr.write(`local http adapter: ${(e as Error).message}\n`);
       });
   };
+}
+
+function writeRefusal(res: ServerResponse, status: number, error: string, message: string): void {
+  const body = JSON.stringify({ error, message, errors: [] });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": String(Buffer.byteLength(body)),
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    // The request body (if any) is not read: the connection is not kept.
+    connection: "close",
+  });
+  res.end(body);
 }
 
 function toEvent(req: IncomingMessage, body: Buffer): HttpEvent {
@@ -100,5 +154,8 @@ function readBody(req: IncomingMessage, max: number): Promise<Buffer | undefined
     });
     req.on("end", () => resolve(over ? undefined : Buffer.concat(chunks)));
     req.on("error", reject);
+    req.on("close", () => {
+      if (!req.complete) reject(new Error("the request was cut off"));
+    });
   });
 }

@@ -14,8 +14,37 @@ declare module "s3rver" {
     configureBuckets?: { name: string; configs?: (string | Buffer)[] }[];
   }
 
+  /** The part of Koa's context (s3rver is a Koa app) a middleware of ours uses. */
+  export interface KoaContext {
+    method: string;
+    /** The URL's path, still %-encoded. */
+    path: string;
+    query: Record<string, string | string[] | undefined>;
+    status: number;
+    type: string;
+    body: unknown;
+    response: { get(name: string): string };
+    get(name: string): string;
+    set(name: string, value: string): void;
+    remove(name: string): void;
+    vary(name: string): void;
+  }
+
+  export type KoaMiddleware = (ctx: KoaContext, next: () => Promise<void>) => Promise<void> | void;
+
+  /** s3rver's FilesystemStore: buckets are folders of `rootDirectory`, keys paths below them. */
+  export interface FilesystemStore {
+    rootDirectory: string;
+    getBucketPath(bucket: string): string;
+    getResourcePath(bucket: string, key?: string, resource?: string): string;
+    deleteSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<void>;
+  }
+
   class S3rver extends EventEmitter {
     constructor(options?: S3rverOptions);
+    /** Koa's middleware list; composed when the server starts (run). */
+    middleware: KoaMiddleware[];
+    store: FilesystemStore;
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
   }

@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,8 +9,8 @@ import { createLogger, type Logger } from "../log.ts";
 import { createService } from "../service.ts";
 import type { Storage } from "../storage/s3.ts";
 import { createUploadHandler } from "../upload/handler.ts";
-import { serveHttpEvents } from "./http-adapter.ts";
-import { S3RVER_CREDENTIALS, startLocalS3 } from "./s3-server.ts";
+import { loopbackHosts, loopbackOrigins, serveHttpEvents } from "./http-adapter.ts";
+import { type LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from "./s3-server.ts";
 import { createUploadQueue } from "./upload-queue.ts";
 
 /**
@@ -18,6 +18,9 @@ import { createUploadQueue } from "./upload-queue.ts";
  * - the HTTP handler behind node:http (http://127.0.0.1:3000), through the API Gateway event adapter;
  * - s3rver on loopback (port 4569) with the input and output buckets, data under ./.data;
  * - s3rver's ObjectCreated events → an in-process queue → the upload handler, as S3 → SQS → Lambda.
+ * No web page the user visits can drive it: both servers answer only to their loopback Host (DNS
+ * rebinding), the API takes only JSON bodies (a cross-site form cannot send one), s3rver lets web
+ * pages only read, and only the service's own page may read outputs cross-origin (CORS).
  */
 export interface LocalOptions {
   /** HTTP port; 0 picks a free one. Default: PORT or 3000. */
@@ -48,53 +51,68 @@ const HOST = "127.0.0.1";
 export async function startLocal(options: LocalOptions = {}): Promise<LocalService> {
   const env = process.env;
   const base = loadConfig(env);
-  const s3 = await startLocalS3({
-    host: HOST,
-    port: options.s3Port ?? numberFrom(env.S3_PORT, 4569),
-    directory: resolve(options.dataDir ?? env.DATA_DIR ?? ".data"),
-    inputBucket: options.config?.inputBucket ?? base.inputBucket,
-    outputBucket: options.config?.outputBucket ?? base.outputBucket,
-  });
 
-  const config = withOverrides(base, {
-    ...options.config,
-    s3: { endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, ...options.config?.s3 },
-  });
-  const service = createService(config, options.log ?? createLogger(config.logLevel));
+  // The HTTP server listens first: its port (0 picks one) names the web page's origin, the only
+  // one the output bucket lets read cross-origin. Until the rest is up it answers 503.
+  let serve: RequestListener = (_req, res) => {
+    res.writeHead(503, { "content-type": "application/json; charset=utf-8", "retry-after": "1", connection: "close" });
+    res.end(JSON.stringify({ error: "starting", message: "the service is starting", errors: [] }));
+  };
+  const http = createServer((req, res) => serve(req, res));
+  const address = await listen(http, options.port ?? numberFrom(env.PORT, 3000));
+  const closeHttp = () =>
+    new Promise<void>((done) => {
+      http.close(() => done());
+      http.closeAllConnections();
+    });
 
-  const uploads = createUploadQueue({
-    inputBucket: config.inputBucket,
-    handler: createUploadHandler(service),
-    maxReceiveCount: config.maxReceiveCount,
-    log: service.log,
-  });
-  s3.onEvent((event) => uploads.accept(event));
-
-  const http = createServer(serveHttpEvents(createHttpHandler(service)));
-  let address: AddressInfo;
+  let s3: LocalS3 | undefined;
   try {
-    address = await listen(http, options.port ?? numberFrom(env.PORT, 3000));
+    s3 = await startLocalS3({
+      host: HOST,
+      port: options.s3Port ?? numberFrom(env.S3_PORT, 4569),
+      directory: resolve(options.dataDir ?? env.DATA_DIR ?? ".data"),
+      inputBucket: options.config?.inputBucket ?? base.inputBucket,
+      outputBucket: options.config?.outputBucket ?? base.outputBucket,
+      corsOrigins: loopbackOrigins(address.port),
+    });
+    const store = s3;
+
+    const config = withOverrides(base, {
+      ...options.config,
+      s3: { endpoint: store.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, ...options.config?.s3 },
+    });
+    const service = createService(config, options.log ?? createLogger(config.logLevel));
+
+    const uploads = createUploadQueue({
+      inputBucket: config.inputBucket,
+      handler: createUploadHandler(service),
+      maxReceiveCount: config.maxReceiveCount,
+      log: service.log,
+    });
+    store.onEvent((event) => uploads.accept(event));
+
+    // Only requests that name this server by its loopback address reach the handler (DNS rebinding).
+    serve = serveHttpEvents(createHttpHandler(service), { allowedHosts: loopbackHosts(address.port) });
+
+    return {
+      url: `http://${HOST}:${address.port}`,
+      s3Endpoint: store.endpoint,
+      config,
+      storage: service.storage,
+      uploadsIdle: () => uploads.idle(),
+      async close() {
+        await closeHttp();
+        await uploads.close();
+        await store.close();
+        await closeBrowser();
+      },
+    };
   } catch (e) {
-    await s3.close();
+    await s3?.close();
+    await closeHttp();
     throw e;
   }
-
-  return {
-    url: `http://${HOST}:${address.port}`,
-    s3Endpoint: s3.endpoint,
-    config,
-    storage: service.storage,
-    uploadsIdle: () => uploads.idle(),
-    async close() {
-      await new Promise<void>((done) => {
-        http.close(() => done());
-        http.closeAllConnections();
-      });
-      await uploads.close();
-      await s3.close();
-      await closeBrowser();
-    },
-  };
 }
 
 function listen(server: Server, port: number): Promise<AddressInfo> {

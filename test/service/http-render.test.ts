@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { bytesOf, example, EXAMPLE_AGENCY, exampleText, postJson, startTestService, type TestService } from "./local-service.ts";
+import { bytesOf, example, EXAMPLE_AGENCY, exampleText, postJson, startTestService, type TestService, waitFor } from "./local-service.ts";
 
 // POST /v1/render by real requests to the local server (npm start), real Chromium, real s3rver.
 let service: TestService;
@@ -26,6 +26,7 @@ describe("POST /v1/render, Accept: application/pdf", () => {
     expect(disposition).toMatch(/^attachment; /);
     expect(disposition).toContain(`filename*=UTF-8''${encodeURIComponent("湛河区 2020 年报.pdf")}`);
     expect(response.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.headers.get("x-content-type-options")).toBe("nosniff");
 
     const pdf = await bytesOf(response);
     expect(isPdf(pdf)).toBe(true);
@@ -143,6 +144,79 @@ describe("refusals: never a 500, never a stack trace", () => {
   });
 });
 
+describe("only JSON bodies: 415 before the body is read", () => {
+  const post = (body: string | Uint8Array<ArrayBuffer>, contentType?: string) =>
+    fetch(render, { method: "POST", headers: contentType ? { "content-type": contentType } : {}, body });
+
+  it("refuses other media types, a missing one and a charset other than UTF-8", async () => {
+    const refused: [string | undefined, string | Uint8Array<ArrayBuffer>][] = [
+      ["text/plain", exampleText],
+      ["text/plain;charset=UTF-8", exampleText],
+      ["application/x-www-form-urlencoded", exampleText],
+      ["multipart/form-data; boundary=x", exampleText],
+      ["application/jsonx", exampleText],
+      ["text/json", exampleText],
+      ["application/json; charset=iso-8859-1", exampleText],
+      ["application/json, text/plain", exampleText], // a repeated header, joined
+      [undefined, new TextEncoder().encode(exampleText)],
+      ["text/plain", "{ not even json"], // 415, not 400: the body is never parsed
+      ["text/plain", "x".repeat(6 * 1024 * 1024)], // 415, not 413
+    ];
+    for (const [contentType, body] of refused) {
+      const response = await post(body, contentType);
+      expect(response.status, String(contentType)).toBe(415);
+      expect(response.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(response.headers.get("x-content-type-options")).toBe("nosniff");
+      const answer = (await response.json()) as { error: string; message: string; errors: unknown[] };
+      expect(answer).toEqual({ error: "unsupported_media_type", message: expect.stringContaining("application/json"), errors: [] });
+    }
+    const line = service.logs.findLast((l) => l.msg === "http.request" && l.path === "/v1/render");
+    expect(line).toMatchObject({ status: 415, error: "unsupported_media_type" });
+    expect((await fetch(`${service.url}/health`)).status).toBe(200);
+  });
+
+  it("takes application/json with parameters and +json types", async () => {
+    // A body that is not an envelope: 400 shows the media type was accepted, without rendering.
+    for (const contentType of [
+      "application/json",
+      "Application/JSON",
+      "application/json; charset=utf-8",
+      'application/json;charset="UTF-8"',
+      "application/vnd.report+json",
+      "application/merge-patch+json; charset=utf-8",
+    ]) {
+      const response = await post('{"data":{}}', contentType);
+      expect(response.status, contentType).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toBe("invalid_envelope");
+    }
+  });
+});
+
+describe("a client that goes away", () => {
+  it("stops its render: the request is logged 499, not 200, and the service carries on", async () => {
+    const before = service.logs.length;
+    // Two of the same render: one to completion (Accept: application/json), one whose client hangs up.
+    const completed = postJson(render, exampleText, { accept: "application/json" });
+    const gone = new AbortController();
+    const aborted = fetch(render, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/pdf" },
+      body: exampleText,
+      signal: gone.signal,
+    }).catch((e: unknown) => e);
+    setTimeout(() => gone.abort(), 100);
+    expect(await aborted).toBeInstanceOf(Error);
+    expect((await completed).status).toBe(200);
+
+    const line = await waitFor(async () =>
+      service.logs.slice(before).find((l) => l.msg === "http.request" && l.path === "/v1/render" && l.mode === "application/pdf"),
+    );
+    expect(line).toMatchObject({ status: 499, aborted: true });
+    expect(service.logs.slice(before).filter((l) => l.level === "error")).toEqual([]);
+    expect((await fetch(`${service.url}/health`)).status).toBe(200);
+  });
+});
+
 describe("logs", () => {
   it("writes one structured line per request with the request id, template, size and step durations", async () => {
     const response = await postJson(render, exampleText, { accept: "application/json" });
@@ -201,7 +275,7 @@ describe("limits on pages and render time", () => {
     expect(response.status).toBe(422);
     const body = (await response.json()) as { error: string; message: string; errors: { rule: string }[] };
     expect(body.error).toBe("page_limit");
-    expect(body.message).toMatch(/limit is 2\b/);
+    expect(body.message).toMatch(/\b2\b.*limit|limit.*\b2\b/); // names the limit (the core words it)
     expect(body.errors[0]?.rule).toBe("limit.pages");
   });
 

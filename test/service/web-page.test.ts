@@ -18,7 +18,8 @@ beforeAll(async () => {
   downloads = join(service.dir, "downloads");
   browser = await puppeteer.launch({
     executablePath: await chromium.executablePath(),
-    args: chromium.args,
+    // As a user's browser: @sparticuz/chromium's args turn the same-origin policy off (CORS unchecked).
+    args: chromium.args.filter((arg) => arg !== "--disable-web-security"),
     headless: "shell",
   });
   const session = await browser.target().createCDPSession();
@@ -120,6 +121,56 @@ describe("the web page", () => {
     await page.waitForFunction(() => document.querySelector("#status")?.textContent?.includes("not JSON"));
     const item = await page.$eval("#error-list li", (li) => li.textContent ?? "");
     expect(item).toMatch(/line 3/);
+  });
+
+  it("says how many more errors there are when the service lists only the first ones", async () => {
+    // The service stops the list at 100 and counts the rest in `truncated`; answered here by hand.
+    const errors = Array.from({ length: 100 }, (_, i) => ({ rule: "schema", path: `/rows/${i}/value`, message: "must be number" }));
+    const other = await browser.newPage();
+    try {
+      await other.setRequestInterception(true);
+      other.on("request", (request) => {
+        if (request.method() === "POST" && new URL(request.url()).pathname === "/v1/render") {
+          void request.respond({
+            status: 422,
+            contentType: "application/json; charset=utf-8",
+            body: JSON.stringify({ error: "invalid_data", message: "the data does not fit the template (250 errors)", errors, truncated: 150 }),
+          });
+        } else void request.continue();
+      });
+      await other.goto(`${service.url}/`, { waitUntil: "networkidle0" });
+      const file = join(service.dir, "many-errors.json");
+      await writeFile(file, JSON.stringify(example(), null, 2));
+      const input = await other.$("input#file-input");
+      await input?.uploadFile(file);
+      await other.waitForSelector("#errors:not([hidden])");
+      expect(await other.$$eval("#error-list .error-path", (els) => els.length)).toBe(100);
+      expect(await other.$eval("#error-list li:last-child", (li) => li.textContent)).toBe("… and 150 more");
+      expect(await other.$eval("#errors-heading", (h) => h.textContent)).toBe("250 errors");
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("shows a PDF too large to return inline, fetched from storage by the page's origin (CORS)", async () => {
+    const big = await startTestService({ maxResponseBytes: 100_000 });
+    const other = await browser.newPage();
+    try {
+      const failed: string[] = [];
+      other.on("requestfailed", (r) => failed.push(`${r.url()} ${r.failure()?.errorText}`));
+      await other.goto(`${big.url}/`, { waitUntil: "networkidle0" });
+      const input = await other.$("input#file-input");
+      await input?.uploadFile(examplePath);
+      await other.waitForSelector("#pages[data-done='true'], #status.error", { timeout: 30_000 });
+      expect(failed).toEqual([]);
+      // The name comes from the storage answer's Content-Disposition, which CORS lets the page read.
+      expect(await other.$eval("#status", (s) => s.textContent)).toMatch(/^Done: 湛河区交通运输局-2020-政府信息公开工作年度报告\.pdf/);
+      expect(await other.$eval("#download-link", (a) => (a as HTMLAnchorElement).href)).toMatch(new RegExp(`^${big.s3Endpoint}/`));
+      expect(await other.$$eval("#pages canvas", (c) => c.length)).toBe(7);
+    } finally {
+      await other.close();
+      await big.stop();
+    }
   });
 
   it("loads a bundled example and renders it", async () => {

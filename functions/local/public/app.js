@@ -170,6 +170,8 @@ async function showFailure(response) {
     body = { message: `HTTP ${response.status}`, errors: [] };
   }
   const errors = Array.isArray(body.errors) ? body.errors : [];
+  // The service lists the first errors only and counts the rest in `truncated`.
+  const more = Number.isInteger(body.truncated) && body.truncated > 0 ? body.truncated : 0;
   pdfBox.hidden = true;
   errorsBox.hidden = false;
   // A JSON syntax error has no path, only a position in the text. The paths of data errors are
@@ -179,12 +181,18 @@ async function showFailure(response) {
       ? { offset: jsonPosition(e.message) }
       : { pointer: body.error === "invalid_data" ? `/data${e.path ?? ""}` : e.path ?? "" };
   errorList.replaceChildren(...errors.map((e) => errorItem(e, place(e))));
+  if (more) {
+    const li = document.createElement("li");
+    li.className = "error-more";
+    li.textContent = `… and ${more} more`;
+    errorList.append(li);
+  }
   if (Array.isArray(body.templates)) {
     const li = document.createElement("li");
     li.textContent = `Known templates: ${body.templates.join(", ")}`;
     errorList.append(li);
   }
-  const n = errors.length;
+  const n = errors.length + more;
   $("errors-heading").textContent = n > 1 ? `${n} errors` : "Error";
   setStatus(`Not rendered: ${body.message ?? `HTTP ${response.status}`}`, "error");
   $("errors-heading").focus();

@@ -1,0 +1,92 @@
+import { once } from "node:events";
+import { connect } from "node:net";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import type { RenderLimits, RenderRun } from "../../functions/core/render.ts";
+import { startTestService, type TestService, waitFor } from "./local-service.ts";
+
+// A client that hangs up: the node:http adapter aborts the request's signal, and the handler hands it
+// to renderReport. renderReport is replaced here for envelopes marked { hold } by one that waits for
+// that signal, so what is tested is the plumbing, whatever the core then does with it.
+const held = vi.hoisted(() => ({ runs: [] as { signal?: AbortSignal; outcome?: "aborted" | "no signal" | "timed out" }[] }));
+
+vi.mock("../../functions/core/render.ts", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../../functions/core/render.ts")>();
+  return {
+    ...real,
+    renderReport(input: unknown, limits?: RenderLimits, run: RenderRun = {}) {
+      if (!(typeof input === "object" && input !== null && "hold" in input)) return real.renderReport(input, limits, run);
+      const entry: (typeof held.runs)[number] = { signal: run.signal };
+      held.runs.push(entry);
+      return new Promise((_resolve, reject) => {
+        const { signal } = run;
+        if (!signal) {
+          entry.outcome = "no signal";
+          return reject(new Error("renderReport got no signal"));
+        }
+        const timer = setTimeout(() => {
+          entry.outcome = "timed out";
+          reject(new Error("the signal never aborted"));
+        }, 20_000);
+        signal.addEventListener(
+          "abort",
+          () => {
+            clearTimeout(timer);
+            entry.outcome = "aborted";
+            reject(signal.reason);
+          },
+          { once: true },
+        );
+      });
+    },
+  };
+});
+
+let service: TestService;
+beforeAll(async () => {
+  service = await startTestService();
+});
+afterAll(() => service?.stop());
+
+it("a client that hangs up mid-render aborts the signal renderReport was given; logged 499", async () => {
+  const before = service.logs.length;
+  const gone = new AbortController();
+  const request = fetch(`${service.url}/v1/render`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/pdf" },
+    body: JSON.stringify({ hold: true }),
+    signal: gone.signal,
+  });
+  request.catch(() => undefined);
+  const run = await waitFor(async () => held.runs[0], 10_000);
+  expect(run.signal).toBeInstanceOf(AbortSignal);
+  expect(run.signal?.aborted).toBe(false);
+
+  gone.abort();
+  await expect(request).rejects.toThrow();
+  await waitFor(async () => run.outcome, 10_000);
+  expect(run.outcome).toBe("aborted");
+
+  const line = await waitFor(async () => service.logs.slice(before).find((l) => l.msg === "http.request"), 10_000);
+  expect(line).toMatchObject({ path: "/v1/render", status: 499, aborted: true });
+  expect(service.logs.slice(before).filter((l) => l.level === "error")).toEqual([]);
+  expect((await fetch(`${service.url}/health`)).status).toBe(200);
+});
+
+it("a request cut off while its body is being sent never reaches the handler and breaks nothing", async () => {
+  const before = service.logs.length;
+  const stderr = vi.spyOn(process.stderr, "write");
+  const { hostname, port } = new URL(service.url);
+  const head = ["POST /v1/render HTTP/1.1", `Host: 127.0.0.1:${port}`, "Content-Type: application/json", "Content-Length: 100000", "", '{"template": "gov-'];
+  const socket = connect(Number(port), hostname);
+  await once(socket, "connect");
+  socket.write(head.join("\r\n"));
+  await new Promise((r) => setTimeout(r, 200));
+  socket.destroy();
+  await once(socket, "close");
+  await new Promise((r) => setTimeout(r, 200));
+
+  expect((await fetch(`${service.url}/health`)).status).toBe(200);
+  expect(service.logs.slice(before).filter((l) => l.msg === "http.request" && l.path === "/v1/render")).toEqual([]);
+  expect(stderr.mock.calls.filter(([text]) => String(text).includes("local http adapter"))).toEqual([]);
+  stderr.mockRestore();
+});
