@@ -5,7 +5,7 @@ import type { Envelope, Issue } from "./types.ts";
 
 const cssLength = { type: "string", pattern: "^\\s*(0|\\d+(\\.\\d+)?\\s*(mm|cm|in|pt|px|pc))\\s*$" };
 
-/** `options`, the same for every template (shared/contracts/report.md). */
+/** `options`, the same for every template (docs/contracts/report.md). */
 export const optionsSchema = {
   type: "object",
   additionalProperties: false,

@@ -1,4 +1,4 @@
-/** The request every entry point hands to the render core (see shared/contracts). */
+/** The request every entry point hands to the render core (see docs/contracts). */
 export interface Envelope {
   template: string;
   data: unknown;

@@ -1,4 +1,4 @@
-/** The `data` of a 政府信息公开工作年度报告, as fixed by shared/contracts/gov-disclosure-annual-report.md. */
+/** The `data` of a 政府信息公开工作年度报告, as fixed by docs/contracts/gov-disclosure-annual-report.md. */
 
 export const APPLICANT_COLUMNS = [
   "naturalPerson",

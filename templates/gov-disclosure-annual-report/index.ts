@@ -3,7 +3,7 @@ import type { GovReportData } from "./data.ts";
 import { govReportRules } from "./rules.ts";
 import { defaultTitle, govReportView } from "./view.ts";
 
-/** 政府信息公开工作年度报告 (shared/contracts/gov-disclosure-annual-report.md), set after GB/T 9704-2012. */
+/** 政府信息公开工作年度报告 (docs/contracts/gov-disclosure-annual-report.md), set after GB/T 9704-2012. */
 export default defineTemplate<GovReportData>({
   id: "gov-disclosure-annual-report",
   title: "政府信息公开工作年度报告",

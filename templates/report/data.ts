@@ -1,4 +1,4 @@
-/** The data of the general `report` template (shared/contracts/report.md), as schema.json allows it. */
+/** The data of the general `report` template (docs/contracts/report.md), as schema.json allows it. */
 export interface ReportData {
   title: string;
   subtitle?: string;

@@ -5,7 +5,7 @@ import { reportRules } from "./rules.ts";
 import { PAGE_DEFAULTS, reportView } from "./view.ts";
 
 /**
- * The general report (shared/contracts/report.md): any document described as JSON blocks —
+ * The general report (docs/contracts/report.md): any document described as JSON blocks —
  * headings, paragraphs, lists, key–value lists, tables, images, charts, page breaks — set as a
  * print document with a running header, page X of Y, and an optional table of contents.
  */
