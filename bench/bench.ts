@@ -13,9 +13,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { browserProcessId, closeBrowser, withDocument } from "../functions/core/browser.ts";
 import { buildDocument } from "../functions/core/html.ts";
-import { renderReport } from "../functions/core/render.ts";
-import { getTemplate } from "../functions/core/templates.ts";
+import { builtInRenderer } from "../functions/service/service.ts";
 import type { RenderOptions } from "../functions/core/types.ts";
+
+const renderer = builtInRenderer();
+const renderReport = (input: unknown) => renderer.render(input);
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
 const examplePath = "examples/zhanhe-transport-2020.json";
@@ -39,7 +41,7 @@ for (let i = 0; i < 5; i++) await renderReport(text);
 
 // Interleave whole-path and floor samples so both see the same machine load.
 const envelope = JSON.parse(text) as { template: string; data: unknown; options?: RenderOptions };
-const template = getTemplate(envelope.template);
+const template = renderer.templates.get(envelope.template);
 const meta = template.definition.metadata(envelope.data);
 const doc = buildDocument(template, await template.definition.view(envelope.data, envelope.options ?? {}), envelope.options ?? {}, {
   title: meta.title,

@@ -18,8 +18,11 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { browserProcessId, closeBrowser } from "../functions/core/browser.ts";
-import { renderReport } from "../functions/core/render.ts";
+import { builtInRenderer } from "../functions/service/service.ts";
 import { longTableEnvelope } from "./long-table-data.ts";
+
+const renderer = builtInRenderer();
+const renderReport = (input: unknown) => renderer.render(input);
 
 const RUNS_SMALL = Number(process.env.LONG_TABLE_RUNS_SMALL ?? 5);
 const RUNS_LARGE = Number(process.env.LONG_TABLE_RUNS_LARGE ?? 3);

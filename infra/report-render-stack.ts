@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
-import { DEFAULTS, ENV } from "../functions/config.ts";
+import { DEFAULTS, ENV } from "../functions/service/settings.ts";
 import { grantHttpAccess, grantUploadAccess } from "./constructs/access.ts";
 import { ServiceAlarms } from "./constructs/alarms.ts";
 import { ReportBuckets } from "./constructs/buckets.ts";
@@ -24,10 +24,10 @@ export interface ReportRenderStackProps extends StackProps {
 
 /**
  * The synchronous render limit, ms: API Gateway gives up at 30 s, the function answers before it.
- * The functions' own default (functions/config.ts `DEFAULTS.syncRenderTimeoutMs`).
+ * The functions' own default (functions/service/settings.ts `DEFAULTS.syncRenderTimeoutMs`).
  */
 export const MAX_SYNC_RENDER_MS: number = DEFAULTS.syncRenderTimeoutMs;
-/** The render limit of an upload or job, ms (functions/config.ts `DEFAULTS.renderTimeoutMs`). */
+/** The render limit of an upload or job, ms (functions/service/settings.ts `DEFAULTS.renderTimeoutMs`). */
 export const MAX_BACKGROUND_RENDER_MS: number = DEFAULTS.renderTimeoutMs;
 
 /**
@@ -67,7 +67,7 @@ export class ReportRenderStack extends Stack {
     });
     const { input, output } = this.buckets;
 
-    // The settings of functions/config.ts, by the names it reads them by; the rest keep their defaults.
+    // The settings of functions/service/settings.ts, by the names it reads them by; the rest keep their defaults.
     const common: FunctionEnvironment = {
       [ENV.inputBucket]: input.bucketName,
       [ENV.outputBucket]: output.bucketName,

@@ -1,5 +1,5 @@
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
-import { DEFAULTS, type LogLevel } from "../functions/config.ts";
+import { DEFAULTS, type LogLevel } from "../functions/service/settings.ts";
 
 /**
  * What a deployment can change, each with a default. Set them as stack props, or as CDK context

@@ -1,9 +1,16 @@
-import type { TemplateDefinition } from "../functions/core/template-definition.ts";
+import { join } from "node:path";
+import type { TemplateSource } from "../functions/core/templates.ts";
 import govDisclosureAnnualReport from "./gov-disclosure-annual-report/index.ts";
 import report from "./report/index.ts";
+import type { TemplateDefinition } from "../functions/core/kit.ts";
 
-/** Every template the service knows; the folder of each holds its files (hbs, css, schema, example). */
-export const templateDefinitions: TemplateDefinition[] = [
-  govDisclosureAnnualReport as TemplateDefinition,
-  report as TemplateDefinition,
-];
+/**
+ * The templates that ship with the service, for the doors to register with the core. `root` is the
+ * folder that holds templates/ (the repository, or a Lambda bundle's runtime folder).
+ */
+export function builtInTemplates(root: string): TemplateSource[] {
+  return [govDisclosureAnnualReport as TemplateDefinition, report as TemplateDefinition].map((definition) => ({
+    definition,
+    dir: join(root, "templates", definition.id),
+  }));
+}

@@ -1,5 +1,6 @@
+import { writeFileSync } from "node:fs"; // TEMP
 import { countPages, outlineTitleEdits } from "./outline.ts";
-import { RawPdf, pdfTextString, ref, type Edit } from "./pdf-bytes.ts";
+import { PdfLayoutError, RawPdf, isWhite, pdfTextString, ref, type Edit } from "./pdf-bytes.ts";
 import type { PdfMetadata } from "./types.ts";
 
 export interface FinalMetadata extends PdfMetadata {
@@ -25,22 +26,70 @@ export function finalizePdf(
   meta: FinalMetadata,
   headings: string[],
 ): { pdf: Uint8Array; pages: number } {
+  if (!/^[0-9A-Fa-f]{32,}$/.test(meta.documentId)) {
+    throw new TypeError("documentId must be at least 32 hex digits (e.g. a sha256)");
+  }
+  if (process.env.DEBUG_RAW_DUMP) (globalThis as any).__n = ((globalThis as any).__n ?? 0) + 1, writeFileSync(`${process.env.DEBUG_RAW_DUMP}${(globalThis as any).__n}.pdf`, raw); // TEMP
   const reader = new RawPdf(raw);
   const infoNumber = ref(reader.trailer, "Info");
-  if (infoNumber === undefined) throw new Error("unexpected PDF layout from Chromium: no /Info");
+  if (infoNumber === undefined) throw new PdfLayoutError("no /Info in the trailer");
   const infoAt = reader.bodyOffset(infoNumber);
-  const infoEnd = infoAt + reader.dict(infoNumber).lastIndexOf(">>") + 2;
+  const infoEnd = infoAt + reader.dict(infoNumber).length;
   const edits: Edit[] = [{ at: infoAt, end: infoEnd, text: `\n${infoDictionary(meta)}` }, ...outlineTitleEdits(reader, headings)];
+  edits.push(...structureIdEdits(reader, edits));
   const id = `<${meta.documentId.slice(0, 32).toUpperCase()}>`;
-  const out = renumberStructureIds(reader.splice(edits, `/ID [${id} ${id}]`));
+  const out = reader.splice(edits, `/ID [${id} ${id}]`);
   return { pdf: new Uint8Array(Buffer.from(out, "latin1")), pages: countPages(reader) };
 }
 
-/** Chromium tags structure elements with "(node00000123)" from DOM node ids; rank them instead (same length). */
-function renumberStructureIds(text: string): string {
-  const ids = [...new Set(text.match(/\(node\d{8}\)/g) ?? [])].sort();
-  const rank = new Map(ids.map((id, i) => [id, `(node${String(i + 1).padStart(8, "0")})`]));
-  return ids.length === 0 ? text : text.replace(/\(node\d{8}\)/g, (id) => rank.get(id) ?? id);
+/**
+ * Chromium tags structure elements with "/ID (node00000123)" from DOM node ids (Skia's "node%08d"),
+ * which differ per render and grow through a browser's life; number them 1, 2, 3… in the same order
+ * instead, always 8 digits (ids past 99999999 have 9, and would sort wrongly as text). Renumbered
+ * are the ids some element declares with /ID, wherever they occur as a string (/ID, /Headers, the
+ * IDTree's /Names and /Limits); other text such as a bookmark titled "node12345678", an escaped
+ * "\(node…)" or anything inside another edit (a title being replaced) is left alone.
+ */
+function structureIdEdits(reader: RawPdf, taken: Edit[]): Edit[] {
+  const text = reader.text;
+  const declared = new Set<string>();
+  const at: number[] = [];
+  const digits: string[] = [];
+  const busy = [...taken].sort((a, b) => a.at - b.at);
+  let next = 0;
+  // A plain search: a long table has tens of thousands of these, in /Headers.
+  for (let i = text.indexOf("(node"); i >= 0 && i < reader.xrefAt; i = text.indexOf("(node", i + 5)) {
+    let end = i + 5;
+    while (isDigit(text.charCodeAt(end))) end++;
+    if (end - i - 5 < 8 || text.charCodeAt(end) !== 0x29 /* ) */ || text.charCodeAt(i - 1) === 0x5c /* \ */) continue;
+    while (next < busy.length && (busy[next] as Edit).end <= i) next++;
+    if (next < busy.length && (busy[next] as Edit).at <= i) continue;
+    const id = text.slice(i + 5, end);
+    let before = i - 1;
+    while (isWhite(text.charCodeAt(before))) before--;
+    if (text.startsWith("/ID", before - 2)) declared.add(id);
+    at.push(i);
+    digits.push(id);
+  }
+  // Numeric order: by length, then as text. Only ids whose number changes need an edit.
+  const ids = [...declared].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+  const renumbered = new Map<string, string>();
+  ids.forEach((id, i) => {
+    const replacement = String(i + 1).padStart(8, "0");
+    if (replacement !== id) renumbered.set(id, `(node${replacement})`);
+  });
+  const edits: Edit[] = [];
+  for (let k = 0; k < digits.length; k++) {
+    const id = digits[k] as string;
+    const replacement = renumbered.get(id);
+    const from = at[k] as number;
+    if (replacement !== undefined) edits.push({ at: from, end: from + id.length + 6, text: replacement });
+  }
+  return edits;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
 }
 
 function infoDictionary(meta: FinalMetadata): string {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { packageDir } from "./paths.ts";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 
 /**
  * The bundled fonts, served to the page from memory under ASSET_ORIGIN/assets/fonts/.
@@ -35,13 +35,26 @@ export interface FontAssets {
 }
 
 let cached: FontAssets | undefined;
+let packagesRoot: string | undefined;
+
+/**
+ * Where the font packages are installed: a folder whose node_modules holds them (the repository, or
+ * a Lambda bundle's runtime folder). Set once by createRenderer, before the first render.
+ */
+export function useFontPackages(root: string): void {
+  if (packagesRoot !== root) cached = undefined;
+  packagesRoot = root;
+}
 
 export function fontAssets(): FontAssets {
-  cached ??= buildFontAssets();
+  if (!packagesRoot) throw new Error("the font packages' folder is not set: create a renderer first");
+  cached ??= buildFontAssets(packagesRoot);
   return cached;
 }
 
-function buildFontAssets(): FontAssets {
+function buildFontAssets(root: string): FontAssets {
+  const requireFromRoot = createRequire(join(root, "package.json"));
+  const packageDir = (name: string) => dirname(requireFromRoot.resolve(`${name}/package.json`));
   const files = new Map<string, string>();
   const rules: string[] = [];
   for (const source of SOURCES) {

@@ -7,7 +7,7 @@
  * needed (catalog, page tree, outline items) are read straight from the bytes through the xref: no
  * PDF library, no full parse, a few milliseconds even for a long report.
  */
-import { RawPdf, pdfTextString, ref, type Edit } from "./pdf-bytes.ts";
+import { PdfLayoutError, RawPdf, dictEntries, pdfTextString, ref, refValue, textString, type DictEntry, type Edit } from "./pdf-bytes.ts";
 
 export interface OutlineEntry {
   /** The heading's text as the bookmark shows it (white space collapsed by Chromium). */
@@ -30,16 +30,18 @@ export function readOutline(pdf: Uint8Array): PdfOutline {
   const pageNumbers = pageTree(reader, catalog);
   const entries: OutlineEntry[] = [];
   for (const item of outlineItems(reader, catalog)) {
-    const target = /\/Dest\s*\[\s*(\d+)\s+\d+\s+R/.exec(item.dict)?.[1];
+    // Skia's destination is explicit: [pageRef /XYZ left top zoom].
+    const target = /^\[[\0\t\n\f\r ]*(\d+)[\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+R/.exec(item.entries.get("Dest")?.value ?? "")?.[1];
     const page = target === undefined ? undefined : pageNumbers.get(Number(target));
-    if (page !== undefined) entries.push({ title: titleOf(item.dict), level: item.level, page });
+    if (page !== undefined) entries.push({ title: titleSpan(item.entries)?.title ?? "", level: item.level, page });
   }
   return { pages: pageNumbers.size, entries };
 }
 
 interface OutlineItem {
   num: number;
-  dict: string;
+  /** The item's dictionary entries, positions relative to reader.bodyOffset(num). */
+  entries: Map<string, DictEntry>;
   level: number;
 }
 
@@ -52,10 +54,10 @@ function outlineItems(reader: RawPdf, catalog: string): OutlineItem[] {
   const visit = (first: number | undefined, level: number) => {
     for (let num = first; num !== undefined && !seen.has(num); ) {
       seen.add(num);
-      const dict = reader.dict(num);
-      items.push({ num, dict, level });
-      visit(ref(dict, "First"), level + 1);
-      num = ref(dict, "Next");
+      const entries = dictEntries(reader.dict(num));
+      items.push({ num, entries, level });
+      visit(refValue(entries.get("First")?.value), level + 1);
+      num = refValue(entries.get("Next")?.value);
     }
   };
   visit(ref(reader.dict(outlinesRef), "First"), 1);
@@ -76,7 +78,7 @@ export function outlineTitleEdits(reader: RawPdf, headings: string[]): Edit[] {
   const edits: Edit[] = [];
   items.forEach((item, i) => {
     const want = headings[i] ?? "";
-    const found = titleSpan(item.dict);
+    const found = titleSpan(item.entries);
     if (!found || !isCorruptionOf(found.title, want)) return;
     const base = reader.bodyOffset(item.num);
     edits.push({ at: base + found.start, end: base + found.end, text: `/Title ${pdfTextString(want)}` });
@@ -101,9 +103,13 @@ function isCorruptionOf(title: string, heading: string): boolean {
  */
 export function headingTexts(html: string): string[] {
   const out: string[] = [];
-  for (const m of html.matchAll(/<h([1-6])\b[^>]*>([\s\S]*?)<\/h\1\s*>/gi)) {
+  // Attribute values may hold ">" (quoted); comments are not text.
+  const tag = String.raw`(?:[^>"']|"[^"]*"|'[^']*')*`;
+  const heading = new RegExp(String.raw`<h([1-6])\b${tag}>([\s\S]*?)<\/h\1\s*>`, "gi");
+  const markup = new RegExp(String.raw`<\/?[A-Za-z]${tag}>`, "g");
+  for (const m of html.replace(/<!--[\s\S]*?-->/g, "").matchAll(heading)) {
     // HTML white space (not U+3000 and the like, which are text) collapses to one space.
-    out.push(decodeEntities((m[2] ?? "").replace(/<[^>]*>/g, "")).replace(/[ \t\n\f\r]+/g, " ").replace(/^ | $/g, ""));
+    out.push(decodeEntities((m[2] ?? "").replace(markup, "")).replace(/[ \t\n\f\r]+/g, " ").replace(/^ | $/g, ""));
   }
   return out;
 }
@@ -131,7 +137,7 @@ export function countPages(reader: RawPdf): number {
 /** Page object number → 1-based page number. */
 function pageTree(reader: RawPdf, catalog: string): Map<number, number> {
   const pagesRef = ref(catalog, "Pages");
-  if (pagesRef === undefined) throw new Error("unexpected PDF layout from Chromium: no page tree");
+  if (pagesRef === undefined) throw new PdfLayoutError("no page tree");
   const pageNumbers = new Map<number, number>();
   collectPages(reader, pagesRef, pageNumbers, 0);
   return pageNumbers;
@@ -139,70 +145,23 @@ function pageTree(reader: RawPdf, catalog: string): Map<number, number> {
 
 /** Walk the page tree (Skia may nest /Pages nodes) and number the leaves in order. */
 function collectPages(reader: RawPdf, node: number, out: Map<number, number>, depth: number): void {
-  if (depth > 32) throw new Error("unexpected PDF layout from Chromium: page tree too deep");
-  const dict = reader.dict(node);
-  if (!/\/Type\s*\/Pages\b/.test(dict)) {
+  if (depth > 32) throw new PdfLayoutError("page tree too deep");
+  const entries = dictEntries(reader.dict(node));
+  const type = entries.get("Type")?.value;
+  if (type === "/Page") {
+    if (out.has(node)) throw new PdfLayoutError(`page ${node} twice in the page tree`);
     out.set(node, out.size + 1);
     return;
   }
-  const kids = /\/Kids\s*\[([^\]]*)\]/.exec(dict)?.[1] ?? "";
-  for (const kid of kids.matchAll(/(\d+)\s+\d+\s+R/g)) collectPages(reader, Number(kid[1]), out, depth + 1);
+  if (type !== "/Pages") throw new PdfLayoutError(`object ${node} in the page tree is neither /Page nor /Pages`);
+  const kids = entries.get("Kids")?.value ?? "";
+  if (!kids.startsWith("[")) throw new PdfLayoutError(`page tree node ${node} has no /Kids array`);
+  for (const kid of kids.matchAll(/(\d+)[\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+R/g)) collectPages(reader, Number(kid[1]), out, depth + 1);
 }
 
-/** /Title as a hex string (<FEFF…> UTF-16BE, as Skia writes non-ASCII) or a literal string (ASCII). */
-function titleOf(dict: string): string {
-  return titleSpan(dict)?.title ?? "";
-}
-
-/** The title and where its `/Title …` entry starts and ends in `dict`. */
-function titleSpan(dict: string): { title: string; start: number; end: number } | undefined {
-  const hex = /\/Title\s*<([0-9A-Fa-f\s]*)>/.exec(dict);
-  if (hex) {
-    const title = decodeBytes(Buffer.from((hex[1] ?? "").replace(/\s+/g, ""), "hex"));
-    return { title, start: hex.index, end: hex.index + hex[0].length };
-  }
-  const start = dict.search(/\/Title\s*\(/);
-  if (start < 0) return undefined;
-  const literal = literalString(dict, dict.indexOf("(", start) + 1);
-  return { title: decodeBytes(Buffer.from(literal.value, "latin1")), start, end: literal.end };
-}
-
-function decodeBytes(bytes: Buffer): string {
-  if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) {
-    return Buffer.from(bytes.subarray(2)).swap16().toString("utf16le");
-  }
-  return bytes.toString("latin1"); // PDFDocEncoding agrees with Latin-1 for printable text
-}
-
-const ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f" };
-
-/** The bytes of a PDF literal string starting after its "(" (balanced parentheses, escapes), and where it ends. */
-function literalString(text: string, from: number): { value: string; end: number } {
-  let out = "";
-  let depth = 0;
-  for (let i = from; i < text.length; i++) {
-    const c = text[i] as string;
-    if (c === "\\") {
-      const next = text[++i] ?? "";
-      const octal = /^[0-7]{1,3}/.exec(text.slice(i, i + 3))?.[0];
-      if (octal) {
-        out += String.fromCharCode(parseInt(octal, 8) & 0xff);
-        i += octal.length - 1;
-      } else if (next === "\r" || next === "\n") {
-        if (next === "\r" && text[i + 1] === "\n") i++;
-      } else {
-        out += ESCAPES[next] ?? next;
-      }
-    } else if (c === "(") {
-      depth++;
-      out += c;
-    } else if (c === ")") {
-      if (depth === 0) return { value: out, end: i + 1 };
-      depth--;
-      out += c;
-    } else {
-      out += c;
-    }
-  }
-  return { value: out, end: text.length };
+/** The /Title text (<FEFF…> UTF-16BE as Skia writes non-ASCII, a literal string for ASCII) and where its `/Title …` entry is. */
+function titleSpan(entries: Map<string, DictEntry>): { title: string; start: number; end: number } | undefined {
+  const entry = entries.get("Title");
+  const title = entry === undefined ? undefined : textString(entry.value);
+  return entry === undefined || title === undefined ? undefined : { title, start: entry.keyAt, end: entry.end };
 }

@@ -3,85 +3,221 @@
  * keep that layout. Skia writes one xref table, no object streams and uncompressed dictionaries, so
  * reading the few objects we need (catalog, page tree, outline, info) and splicing a few of them is
  * a matter of milliseconds, where a general PDF library re-serialises the whole file (120–270 ms).
+ *
+ * That layout is checked, not assumed: a file that is not one classic xref table and trailer at its
+ * end (a cross-reference stream as PDF 1.5 object streams need, a hybrid or incrementally updated
+ * file, an encrypted one), or whose xref does not point at the objects read, throws PdfLayoutError,
+ * so a change in Chromium's output fails the render loudly instead of producing a corrupt file.
+ * Dictionaries are read token by token (strings, nested dictionaries and arrays skipped whole), so
+ * text inside a string — a heading "endobj >> /Next 3 0 R" — is never mistaken for structure.
  */
 
-/** Object access through the (last) classic xref table. */
+/** Chromium's PDF is not laid out the way this module reads and edits it. */
+export class PdfLayoutError extends Error {
+  constructor(detail: string) {
+    super(`unexpected PDF layout from Chromium: ${detail}`);
+    this.name = "PdfLayoutError";
+  }
+}
+
+/** Object access through the file's one classic xref table. */
 export class RawPdf {
-  private readonly text: string;
+  /** The file as latin1 text: one char per byte, so string offsets are byte offsets. */
+  readonly text: string;
   private readonly offsets = new Map<number, number>();
-  private readonly xrefAt: number;
+  /** Where each in-use entry's 10-digit offset is in the file, and that offset, in file order. */
+  private readonly entryAt: number[] = [];
+  private readonly entryOffset: number[] = [];
+  /** Where the xref table starts: every object lies before it. */
+  readonly xrefAt: number;
+  /** Where the `trailer` keyword is. */
+  private readonly trailerAt: number;
   /** The trailer dictionary's text, `<<` to `>>`. */
   readonly trailer: string;
 
   constructor(pdf: Uint8Array) {
     // latin1 maps bytes 1:1 to UTF-16 code units, so string offsets are byte offsets.
-    this.text = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength).toString("latin1");
-    const trailerAt = this.text.lastIndexOf("\ntrailer");
-    const start = /startxref\s+(\d+)/.exec(this.text.slice(trailerAt))?.[1];
-    if (trailerAt < 0 || start === undefined) throw new Error("unexpected PDF layout from Chromium: no trailer");
-    this.trailer = this.text.slice(this.text.indexOf("<<", trailerAt), this.text.indexOf(">>", trailerAt) + 2);
-    this.xrefAt = Number(start);
-    const xref = /^xref\s*\n/.exec(this.text.slice(this.xrefAt, this.xrefAt + 8));
-    if (!xref) throw new Error("unexpected PDF layout from Chromium: no classic xref table");
-    let at = Number(start) + xref[0].length;
-    // Subsections: "first count\n" then `count` entries of 20 bytes ("oooooooooo ggggg n\r\n" or " \n").
-    const section = /(\d+) (\d+)[ \t]*\r?\n/y;
+    const text = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength).toString("latin1");
+    this.text = text;
+    if (!text.startsWith("%PDF-")) throw new PdfLayoutError("no %PDF- header");
+
+    // The end of the file: startxref, the xref table's offset, %%EOF (and nothing else).
+    const startxrefAt = text.lastIndexOf("startxref");
+    const tail = /startxref[\0\t\n\f\r ]+(\d+)[\0\t\n\f\r ]+%%EOF[\0\t\n\f\r ]*$/y;
+    tail.lastIndex = startxrefAt;
+    const start = startxrefAt < 0 ? undefined : tail.exec(text)?.[1];
+    if (start === undefined) throw new PdfLayoutError("the file does not end with startxref, an offset and %%EOF");
+    const xrefAt = Number(start);
+    this.xrefAt = xrefAt;
+    if (xrefAt >= startxrefAt) throw new PdfLayoutError(`startxref ${xrefAt} points past the end of the file`);
+    const objectHeader = /\d+[\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+obj\b/y;
+    objectHeader.lastIndex = xrefAt;
+    if (objectHeader.test(text)) {
+      throw new PdfLayoutError(
+        `startxref ${xrefAt} points at an object (a cross-reference stream, as PDF 1.5 object streams need), not a classic xref table`,
+      );
+    }
+    const keyword = /xref[\t ]*(?:\r\n|\r|\n)/y;
+    keyword.lastIndex = xrefAt;
+    if (!keyword.test(text)) throw new PdfLayoutError(`startxref ${xrefAt} does not point at an xref table`);
+
+    // Subsections: "first count" then `count` entries of 20 bytes: "oooooooooo ggggg n" and " \n", " \r" or "\r\n".
+    let at = keyword.lastIndex;
+    const section = /(\d+) (\d+)[\t ]*(?:\r\n|\r|\n)/y;
     for (;;) {
       section.lastIndex = at;
-      const head = section.exec(this.text);
+      const head = section.exec(text);
       if (!head) break;
       const first = Number(head[1]);
       const count = Number(head[2]);
       at = section.lastIndex;
+      if (at + count * 20 > startxrefAt) throw new PdfLayoutError(`xref subsection "${first} ${count}" runs past the table`);
       for (let i = 0; i < count; i++, at += 20) {
-        if (this.text.charCodeAt(at + 17) === 110 /* n */) this.offsets.set(first + i, Number(this.text.slice(at, at + 10)));
+        const offset = xrefEntry(text, at);
+        if (offset === undefined) {
+          throw new PdfLayoutError(`malformed xref entry for object ${first + i} at byte ${at}: ${JSON.stringify(text.slice(at, at + 20))}`);
+        }
+        if (offset >= 0) {
+          this.offsets.set(first + i, offset);
+          this.entryAt.push(at);
+          this.entryOffset.push(offset);
+        }
       }
     }
+    const trailerKeyword = /[\0\t\n\f\r ]*trailer[\0\t\n\f\r ]*/y;
+    trailerKeyword.lastIndex = at;
+    if (!trailerKeyword.test(text) || !text.startsWith("<<", trailerKeyword.lastIndex)) {
+      throw new PdfLayoutError(`no trailer dictionary after the xref table (byte ${at})`);
+    }
+    this.trailerAt = text.indexOf("trailer", at);
+    const dictAt = trailerKeyword.lastIndex;
+    const dictEnd = skipValue(text, dictAt);
+    if (!/^[\0\t\n\f\r ]*$/.test(text.slice(dictEnd, startxrefAt))) {
+      throw new PdfLayoutError("more than the trailer between the xref table and startxref");
+    }
+    this.trailer = text.slice(dictAt, dictEnd);
+    const keys = dictEntries(this.trailer);
+    if (keys.has("Prev")) throw new PdfLayoutError("an incremental update (the trailer has /Prev)");
+    if (keys.has("XRefStm")) throw new PdfLayoutError("a hybrid file (the trailer has /XRefStm: objects in object streams)");
+    if (keys.has("Encrypt")) throw new PdfLayoutError("an encrypted file (the trailer has /Encrypt)");
   }
 
   rootRef(): number {
     const root = ref(this.trailer, "Root");
-    if (root === undefined) throw new Error("unexpected PDF layout from Chromium: no /Root");
+    if (root === undefined) throw new PdfLayoutError("no /Root");
     return root;
   }
 
-  /** The dictionary text of object `num` (objects read here carry no stream). */
+  /**
+   * The dictionary of object `num`: the text from after "obj" to its closing ">>" (leading white
+   * space included, any stream after it not). Throws if the object is not a dictionary.
+   */
   dict(num: number): string {
     const begin = this.bodyOffset(num);
-    const end = this.text.indexOf("endobj", begin);
-    return this.text.slice(begin, end < 0 ? undefined : end);
+    const at = skipSpace(this.text, begin);
+    if (!this.text.startsWith("<<", at)) throw new PdfLayoutError(`object ${num} is not a dictionary`);
+    return this.text.slice(begin, skipValue(this.text, at));
   }
 
-  /** Where the text returned by dict(num) starts in the file. */
+  /** Where the text returned by dict(num) starts in the file: just after `num 0 obj`. */
   bodyOffset(num: number): number {
     const offset = this.offsets.get(num);
-    if (offset === undefined) throw new Error(`unexpected PDF layout from Chromium: object ${num} missing`);
-    return this.text.indexOf("obj", offset) + 3;
+    if (offset === undefined) throw new PdfLayoutError(`object ${num} missing from the xref table`);
+    const header = /(\d+)[\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+obj/y;
+    header.lastIndex = offset;
+    const found = header.exec(this.text);
+    if (!found || Number(found[1]) !== num || /\d/.test(this.text[offset - 1] ?? "")) {
+      throw new PdfLayoutError(`the xref offset ${offset} of object ${num} does not point at "${num} 0 obj"`);
+    }
+    return header.lastIndex;
   }
 
   /**
    * Replace byte ranges inside objects (before the xref), shift the xref and startxref to match,
-   * and add `trailerEntries` to the trailer dictionary. Returns the file as a latin1 string.
+   * and add `trailerEntries` to the trailer dictionary (replacing entries of the same keys). Edits
+   * must not overlap, nor cover the start of an object. Returns the file as a latin1 string.
    */
   splice(edits: Edit[], trailerEntries = ""): string {
-    const sorted = [...edits].sort((a, b) => a.at - b.at);
-    const shift = (offset: number) =>
-      sorted.reduce((d, e) => (e.end <= offset ? d + e.text.length - (e.end - e.at) : d), 0);
-    const trailerAt = this.text.lastIndexOf("\ntrailer") + 1;
-    let out = "";
+    const text = this.text;
+    const sorted = [...edits].sort((a, b) => a.at - b.at || a.end - b.end);
+    const ends: number[] = [];
+    const shifts: number[] = [];
+    let total = 0;
+    let previousEnd = 0;
+    for (const e of sorted) {
+      if (!Number.isInteger(e.at) || !Number.isInteger(e.end) || e.at < 0 || e.end < e.at || e.end > this.xrefAt) {
+        throw new RangeError(`edit [${e.at}, ${e.end}) is not inside the file's objects`);
+      }
+      if (e.at < previousEnd) throw new RangeError(`edits overlap at byte ${e.at}`);
+      if (/[^\0-\xff]/.test(e.text)) throw new RangeError(`edit at byte ${e.at} is not latin1 text`);
+      previousEnd = e.end;
+      total += e.text.length - (e.end - e.at);
+      ends.push(e.end);
+      shifts.push(total);
+    }
+    /** Where the byte at `offset` (outside every edit) lands. */
+    const moved = (offset: number): number => {
+      let lo = 0;
+      let hi = ends.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((ends[mid] as number) <= offset) lo = mid + 1;
+        else hi = mid;
+      }
+      const next = sorted[lo];
+      if (next && next.at <= offset && offset < next.end) {
+        throw new RangeError(`edit [${next.at}, ${next.end}) covers the start of an object at byte ${offset}`);
+      }
+      return offset + (lo === 0 ? 0 : (shifts[lo - 1] as number));
+    };
+
+    const out: string[] = [];
     let from = 0;
     for (const e of sorted) {
-      out += this.text.slice(from, e.at) + e.text;
+      out.push(text.slice(from, e.at), e.text);
       from = e.end;
     }
-    const xref = this.text
-      .slice(this.xrefAt, trailerAt)
-      .replace(/^(\d{10})( \d{5} n)/gm, (_, offset: string, rest: string) =>
-        `${String(Number(offset) + shift(Number(offset))).padStart(10, "0")}${rest}`,
-      );
-    const dict = this.trailer.slice(0, -2) + (trailerEntries ? `\n${trailerEntries}` : "") + ">>";
-    return `${out}${this.text.slice(from, this.xrefAt)}${xref}trailer\n${dict}\nstartxref\n${this.xrefAt + shift(this.xrefAt)}\n%%EOF\n`;
+    out.push(text.slice(from, this.xrefAt));
+    from = this.xrefAt;
+    this.entryAt.forEach((at, i) => {
+      const offset = moved(this.entryOffset[i] as number);
+      if (offset > 9_999_999_999) throw new RangeError("the file outgrew 10-digit xref offsets");
+      out.push(text.slice(from, at), String(offset).padStart(10, "0"));
+      from = at + 10;
+    });
+    out.push(text.slice(from, this.trailerAt));
+
+    // The trailer: entries being replaced removed, the new ones added.
+    const added = dictEntries(`<<${trailerEntries}>>`);
+    let dict = this.trailer;
+    const replaced = [...dictEntries(dict).values()].filter((e) => added.has(e.key)).sort((a, b) => b.keyAt - a.keyAt);
+    for (const e of replaced) dict = dict.slice(0, e.keyAt) + dict.slice(e.end);
+    dict = dict.slice(0, -2) + (trailerEntries ? `\n${trailerEntries}` : "") + ">>";
+    out.push(`trailer\n${dict}\nstartxref\n${moved(this.xrefAt)}\n%%EOF\n`);
+    return out.join("");
   }
+}
+
+/**
+ * The offset an xref entry at `at` gives: -1 for a free entry, undefined if the 20 bytes there are
+ * not an entry. (Checked byte by byte: Number() would accept spaces and signs.)
+ */
+function xrefEntry(text: string, at: number): number | undefined {
+  let offset = 0;
+  for (let i = 0; i < 10; i++) {
+    const d = text.charCodeAt(at + i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    offset = offset * 10 + d;
+  }
+  if (text.charCodeAt(at + 10) !== 32 || text.charCodeAt(at + 16) !== 32) return undefined;
+  for (let i = 11; i < 16; i++) {
+    const d = text.charCodeAt(at + i) - 48;
+    if (d < 0 || d > 9) return undefined;
+  }
+  const kind = text[at + 17];
+  const eol = text.slice(at + 18, at + 20);
+  if ((kind !== "n" && kind !== "f") || (eol !== " \n" && eol !== " \r" && eol !== "\r\n")) return undefined;
+  return kind === "n" ? offset : -1;
 }
 
 /** A replacement of the bytes [at, end) of the file. */
@@ -91,10 +227,203 @@ export interface Edit {
   text: string;
 }
 
+/** The indirect object `/key` refers to in a dictionary (top-level entries only), if it is a reference. */
 export function ref(dict: string, key: string): number | undefined {
-  const m = new RegExp(`/${key}\\s+(\\d+)\\s+\\d+\\s+R`).exec(dict);
+  return refValue(dictEntries(dict).get(key)?.value);
+}
+
+/** The object number of a reference value "12 0 R". */
+export function refValue(value: string | undefined): number | undefined {
+  const m = value === undefined ? undefined : /^(\d+)[\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+R$/.exec(value);
   return m ? Number(m[1]) : undefined;
 }
+
+/** One entry of a dictionary: `/key` starts at keyAt, its value is text [at, end). */
+export interface DictEntry {
+  key: string;
+  keyAt: number;
+  at: number;
+  end: number;
+  value: string;
+}
+
+/**
+ * The top-level entries of a dictionary's text (`<<` … `>>`, leading white space allowed), with
+ * where each is: values are skipped whole (strings, arrays, nested dictionaries), so nothing inside
+ * a string or a nested dictionary is taken for an entry. A later duplicate key wins, as in pdf.js.
+ */
+export function dictEntries(dict: string): Map<string, DictEntry> {
+  let i = skipSpace(dict, 0);
+  if (!dict.startsWith("<<", i)) throw new PdfLayoutError(`expected a dictionary, found ${JSON.stringify(dict.slice(i, i + 20))}`);
+  i += 2;
+  const out = new Map<string, DictEntry>();
+  for (;;) {
+    i = skipSpace(dict, i);
+    if (dict.startsWith(">>", i)) return out;
+    if (dict.charCodeAt(i) !== 0x2f /* / */) {
+      throw new PdfLayoutError(`expected a name in a dictionary, found ${JSON.stringify(dict.slice(i, i + 20))}`);
+    }
+    const keyAt = i;
+    const keyEnd = skipValue(dict, i);
+    const at = skipSpace(dict, keyEnd);
+    const end = skipValue(dict, at);
+    const key = dict.slice(keyAt + 1, keyEnd);
+    out.set(key, { key, keyAt, at, end, value: dict.slice(at, end) });
+    i = end;
+  }
+}
+
+/** PDF white space: NUL, tab, line feed, form feed, carriage return, space. */
+export function isWhite(c: number): boolean {
+  return c === 32 || c === 10 || c === 13 || c === 9 || c === 12 || c === 0;
+}
+
+/** 1 for white space and delimiters, the bytes that end a name, number or keyword. */
+const ENDS_TOKEN = new Uint8Array(256);
+for (const c of [0, 9, 10, 12, 13, 32, ...[..."()<>[]{}/%"].map((ch) => ch.charCodeAt(0))]) ENDS_TOKEN[c] = 1;
+
+/** Past white space and comments. */
+export function skipSpace(text: string, at: number): number {
+  let i = at;
+  for (;;) {
+    const c = text.charCodeAt(i);
+    if (isWhite(c)) i++;
+    else if (c === 0x25 /* % */) {
+      while (i < text.length && text[i] !== "\n" && text[i] !== "\r") i++;
+    } else return i;
+  }
+}
+
+/**
+ * Where the PDF object starting at `at` ends: a dictionary, array, string, name, number, reference
+ * ("12 0 R" as one value), boolean or null. Throws on anything else, or text that ends first.
+ */
+export function skipValue(text: string, at: number): number {
+  const c = text.charCodeAt(at);
+  if (c === 0x3c /* < */) {
+    if (text.charCodeAt(at + 1) === 0x3c) {
+      let i = at + 2;
+      for (;;) {
+        i = skipSpace(text, i);
+        if (i >= text.length) throw new PdfLayoutError(`unterminated dictionary at byte ${at}`);
+        if (text.startsWith(">>", i)) return i + 2;
+        i = skipValue(text, i);
+      }
+    }
+    const end = text.indexOf(">", at);
+    if (end < 0) throw new PdfLayoutError(`unterminated hex string at byte ${at}`);
+    return end + 1;
+  }
+  if (c === 0x28 /* ( */) return skipLiteral(text, at + 1);
+  if (c === 0x5b /* [ */) {
+    let i = at + 1;
+    for (;;) {
+      i = skipSpace(text, i);
+      if (i >= text.length) throw new PdfLayoutError(`unterminated array at byte ${at}`);
+      if (text.charCodeAt(i) === 0x5d /* ] */) return i + 1;
+      i = skipValue(text, i);
+    }
+  }
+  let i = at + (c === 0x2f /* / */ ? 1 : 0);
+  while (i < text.length && ENDS_TOKEN[text.charCodeAt(i) & 0xff] === 0) i++;
+  const token = text.slice(at, i);
+  if (c === 0x2f || token === "true" || token === "false" || token === "null") return i;
+  if (!NUMBER.test(token)) throw new PdfLayoutError(`unexpected ${JSON.stringify(text.slice(at, at + 20))} at byte ${at}`);
+  // "12 0 R" is one value.
+  if (!INTEGER.test(token)) return i;
+  REFERENCE_TAIL.lastIndex = i;
+  return REFERENCE_TAIL.test(text) ? REFERENCE_TAIL.lastIndex : i;
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+const INTEGER = /^\d+$/;
+/** What follows the object number of a reference: " 0 R" and a delimiter or the end. */
+const REFERENCE_TAIL = /[\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+R(?![^\0\t\n\f\r ()<>[\]{}/%])/y;
+
+/** Where a literal string that starts after its "(" ends (after its ")"). */
+function skipLiteral(text: string, from: number): number {
+  let depth = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c /* \\ */) i++;
+    else if (c === 0x28 /* ( */) depth++;
+    else if (c === 0x29 /* ) */ && depth-- === 0) return i + 1;
+  }
+  throw new PdfLayoutError(`unterminated string at byte ${from - 1}`);
+}
+
+const ESCAPES: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f" };
+
+/**
+ * The bytes of a PDF literal string starting after its "(" (balanced parentheses, escapes, line
+ * continuations; an unescaped end of line is one "\n"), and where it ends (after its ")").
+ */
+export function literalString(text: string, from: number): { value: string; end: number } {
+  let out = "";
+  let depth = 0;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === "\\") {
+      const next = text[++i] ?? "";
+      const octal = /^[0-7]{1,3}/.exec(text.slice(i, i + 3))?.[0];
+      if (octal) {
+        out += String.fromCharCode(parseInt(octal, 8) & 0xff);
+        i += octal.length - 1;
+      } else if (next === "\r" || next === "\n") {
+        if (next === "\r" && text[i + 1] === "\n") i++;
+      } else {
+        out += ESCAPES[next] ?? next;
+      }
+    } else if (c === "\r") {
+      if (text[i + 1] === "\n") i++;
+      out += "\n";
+    } else if (c === "(") {
+      depth++;
+      out += c;
+    } else if (c === ")") {
+      if (depth === 0) return { value: out, end: i + 1 };
+      depth--;
+      out += c;
+    } else {
+      out += c;
+    }
+  }
+  throw new PdfLayoutError(`unterminated string at byte ${from - 1}`);
+}
+
+/** The bytes of a hex string's digits (white space ignored, an odd last digit followed by 0). */
+export function hexBytes(digits: string): Buffer {
+  const hex = digits.replace(/[\0\t\n\f\r ]+/g, "");
+  if (!/^[0-9A-Fa-f]*$/.test(hex)) throw new PdfLayoutError(`bad hex string <${digits.slice(0, 20)}>`);
+  return Buffer.from(hex.length % 2 ? `${hex}0` : hex, "hex");
+}
+
+/**
+ * A string value as written in a dictionary — `(literal)` or `<hex>` — as text: UTF-16BE after a
+ * FE FF byte order mark, UTF-8 after EF BB BF, PDFDocEncoding otherwise. Undefined for other values.
+ */
+export function textString(value: string): string | undefined {
+  let bytes: Buffer;
+  if (value.startsWith("(")) bytes = Buffer.from(literalString(value, 1).value, "latin1");
+  else if (value.startsWith("<") && !value.startsWith("<<")) bytes = hexBytes(value.slice(1, value.indexOf(">")));
+  else return undefined;
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    return Buffer.from(bytes.subarray(2, bytes.length & ~1)).swap16().toString("utf16le");
+  }
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return bytes.subarray(3).toString("utf8");
+  let out = "";
+  for (const b of bytes) out += String.fromCharCode(PDF_DOC_ENCODING[b] ?? b);
+  return out;
+}
+
+/** Where PDFDocEncoding differs from Latin-1 (PDF 32000-1, annex D.2). */
+const PDF_DOC_ENCODING: Record<number, number> = {
+  0x18: 0x2d8, 0x19: 0x2c7, 0x1a: 0x2c6, 0x1b: 0x2d9, 0x1c: 0x2dd, 0x1d: 0x2db, 0x1e: 0x2da, 0x1f: 0x2dc,
+  0x80: 0x2022, 0x81: 0x2020, 0x82: 0x2021, 0x83: 0x2026, 0x84: 0x2014, 0x85: 0x2013, 0x86: 0x192, 0x87: 0x2044,
+  0x88: 0x2039, 0x89: 0x203a, 0x8a: 0x2212, 0x8b: 0x2030, 0x8c: 0x201e, 0x8d: 0x201c, 0x8e: 0x201d, 0x8f: 0x2018,
+  0x90: 0x2019, 0x91: 0x201a, 0x92: 0x2122, 0x93: 0xfb01, 0x94: 0xfb02, 0x95: 0x141, 0x96: 0x152, 0x97: 0x160,
+  0x98: 0x178, 0x99: 0x17d, 0x9a: 0x131, 0x9b: 0x142, 0x9c: 0x153, 0x9d: 0x161, 0x9e: 0x17e, 0xa0: 0x20ac,
+};
 
 /** A PDF text string as UTF-16BE hex with a byte order mark: any script, no escaping needed. */
 export function pdfTextString(value: string): string {

@@ -8,16 +8,60 @@ import { finalizePdf } from "./finalize.ts";
 import { buildDocument, toHtml, type DocumentParts } from "./html.ts";
 import { headingTexts, readOutline, type PdfOutline } from "./outline.ts";
 import { printPdf } from "./print.ts";
-import { getTemplate, type LoadedTemplate } from "./templates.ts";
+import { configureBrowser } from "./browser.ts";
+import { useFontPackages } from "./fonts.ts";
+import { createTemplateRegistry, type LoadedTemplate, type TemplateRegistry, type TemplateSource } from "./templates.ts";
 import type { Envelope, Issue, RenderResult } from "./types.ts";
 import { checkSchema } from "./validate.ts";
 import { producer } from "./version.ts";
 
 export { defaultLimits, type RenderLimits } from "./limits.ts";
 
-/** How one render is run: `signal` aborts it (the caller has gone); the work stops and frees its page. */
+/** How one render is run. */
 export interface RenderRun {
+  /** What it may cost (default: defaultLimits). */
+  limits?: RenderLimits;
+  /** Aborts it (the caller has gone): the work stops and frees its page. */
   signal?: AbortSignal;
+}
+
+export interface RendererOptions {
+  /** The templates it renders: built-in ones and published packages alike. */
+  templates: readonly TemplateSource[];
+  /** A folder whose node_modules holds the bundled font packages. */
+  packagesRoot: string;
+  /** Renders printing at once in this process (default 4); later ones wait their turn. */
+  concurrency?: number;
+}
+
+/**
+ * The render core, as every door uses it (CLI, HTTP, upload, local server): JSON in, PDF out.
+ * It knows nothing of HTTP, S3, the environment or which templates exist: all of that is handed in.
+ */
+export interface Renderer {
+  readonly templates: TemplateRegistry;
+  /** Envelope → PDF (see renderReport). */
+  render(input: unknown, run?: RenderRun): Promise<RenderResult>;
+  /** Everything render checks before it renders (see validateReport). */
+  validate(input: unknown, limits?: RenderLimits): Validated;
+}
+
+export function createRenderer(options: RendererOptions): Renderer {
+  const templates = createTemplateRegistry(options.templates);
+  useFontPackages(options.packagesRoot);
+  configureBrowser({ concurrency: options.concurrency ?? 4 });
+  return {
+    templates,
+    render: (input, run = {}) => renderReport(templates, input, run),
+    validate: (input, limits = defaultLimits) => validateReport(templates, input, limits),
+  };
+}
+
+export interface Validated {
+  envelope: Envelope;
+  template: LoadedTemplate;
+  /** What rendering would carry as warnings: rule failures options.validation = "warn" lets through, text repairs. */
+  warnings: Issue[];
 }
 
 /**
@@ -26,12 +70,9 @@ export interface RenderRun {
  * returns the warnings that rendering would carry (rule failures that options.validation = "warn"
  * lets through, text repairs). POST /v1/jobs refuses bad input with it at once.
  */
-export function validateReport(
-  input: unknown,
-  limits: RenderLimits = defaultLimits,
-): { envelope: Envelope; template: LoadedTemplate; warnings: Issue[] } {
+function validateReport(templates: TemplateRegistry, input: unknown, limits: RenderLimits): Validated {
   const { envelope, warnings: repairs } = parseEnvelope(input, limits);
-  const template = getTemplate(envelope.template);
+  const template = templates.get(envelope.template);
   const pageIssues = pageBoxIssues(template.definition.page, envelope.options.page);
   if (pageIssues.length > 0) throw new InputError("invalid_options", pageIssues);
   // Structural (schema) failures always refuse: the template cannot lay out data of the wrong shape.
@@ -45,22 +86,18 @@ export function validateReport(
 }
 
 /**
- * The render core: envelope `{ template, data, options }` → PDF. Every entry point (CLI, HTTP,
- * upload, local server) calls this and nothing below it.
+ * Envelope `{ template, data, options }` → PDF.
  *
  * JSON → validate → template → HTML → Chromium → PDF (+ metadata) → result
  *
  * One deadline (`limits.renderTimeoutMs`) covers all of it, waiting for a page included; past it,
  * or when `run.signal` aborts, the render stops where it is and frees its page.
  */
-export async function renderReport(
-  input: unknown,
-  limits: RenderLimits = defaultLimits,
-  run: RenderRun = {},
-): Promise<RenderResult> {
+async function renderReport(templates: TemplateRegistry, input: unknown, run: RenderRun): Promise<RenderResult> {
   const started = performance.now();
+  const limits = run.limits ?? defaultLimits;
   const deadline = deadlineSignal(limits.renderTimeoutMs, run.signal);
-  const { envelope, template, warnings } = validateReport(input, limits);
+  const { envelope, template, warnings } = validateReport(templates, input, limits);
   const { data, options } = envelope;
   const definition = template.definition;
   const validated = performance.now();

@@ -1,10 +1,18 @@
 import Handlebars from "handlebars";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { templateDefinitions } from "../../templates/index.ts";
 import { InputError } from "./errors.ts";
-import { templatesDir } from "./paths.ts";
 import type { TemplateDefinition } from "./template-definition.ts";
+
+/**
+ * A template handed to the core: its code (the definition) and the folder of its files
+ * (template.hbs, partials/, style.css, schema.json, example.json). The core knows no template of
+ * its own: built-in templates and published ones alike register through this.
+ */
+export interface TemplateSource {
+  definition: TemplateDefinition;
+  dir: string;
+}
 
 /** A template with its files loaded and its Handlebars compiled: built once per process. */
 export interface LoadedTemplate {
@@ -15,34 +23,47 @@ export interface LoadedTemplate {
   render(view: object): string;
 }
 
-const loaded = new Map<string, LoadedTemplate>();
-
-export function templateIds(): string[] {
-  return templateDefinitions.map((t) => t.id);
+/** The templates a renderer knows, by id. */
+export interface TemplateRegistry {
+  ids(): string[];
+  /** The template, loaded on first use; an unknown id is an InputError("unknown_template"). */
+  get(id: string): LoadedTemplate;
 }
 
-export function getTemplate(id: string): LoadedTemplate {
-  const cached = loaded.get(id);
-  if (cached) return cached;
-  const definition = templateDefinitions.find((t) => t.id === id);
-  if (!definition) {
-    throw new InputError("unknown_template", [
-      {
-        rule: "template",
-        path: "/template",
-        message: `unknown template "${id}"; known templates: ${templateIds().join(", ")}`,
-        expected: templateIds(),
-        actual: id,
-      },
-    ]);
+export function createTemplateRegistry(sources: readonly TemplateSource[]): TemplateRegistry {
+  const byId = new Map<string, TemplateSource>();
+  for (const source of sources) {
+    if (byId.has(source.definition.id)) throw new Error(`two templates have the id "${source.definition.id}"`);
+    byId.set(source.definition.id, source);
   }
-  const template = load(definition);
-  loaded.set(id, template);
-  return template;
+  const loaded = new Map<string, LoadedTemplate>();
+  const ids = () => [...byId.keys()];
+  return {
+    ids,
+    get(id) {
+      const cached = loaded.get(id);
+      if (cached) return cached;
+      // A Map, so that "__proto__" or "constructor" are only unknown ids.
+      const source = byId.get(id);
+      if (!source) {
+        throw new InputError("unknown_template", [
+          {
+            rule: "template",
+            path: "/template",
+            message: `unknown template "${id}"; known templates: ${ids().join(", ")}`,
+            expected: ids(),
+            actual: id,
+          },
+        ]);
+      }
+      const template = load(source);
+      loaded.set(id, template);
+      return template;
+    },
+  };
 }
 
-function load(definition: TemplateDefinition): LoadedTemplate {
-  const dir = join(templatesDir, definition.id);
+function load({ definition, dir }: TemplateSource): LoadedTemplate {
   const read = (file: string) => readFileSync(join(dir, file), "utf8");
   // Each template gets its own Handlebars environment: its helpers and partials cannot collide.
   const hbs = Handlebars.create();

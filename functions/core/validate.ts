@@ -6,7 +6,8 @@ import type { Issue } from "./types.ts";
 const addFormats: FormatsPlugin =
   (addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? (addFormatsModule as unknown as FormatsPlugin);
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+// addUsedSchema off: schemas are cached by object (below), so two registries may load schemas with the same $id.
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, addUsedSchema: false });
 addFormats(ajv);
 
 const compiled = new WeakMap<object, ValidateFunction>();

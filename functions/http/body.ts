@@ -1,5 +1,5 @@
-import type { HttpEvent } from "../events.ts";
-import { bodyTooLarge } from "../failure.ts";
+import type { HttpEvent } from "../service/events.ts";
+import { bodyTooLarge } from "../service/failure.ts";
 
 /**
  * `application/json` or a `+json` type (`application/vnd.x+json`), with parameters; a charset, if

@@ -1,6 +1,6 @@
-import type { HttpEvent } from "../events.ts";
-import type { LogFields, Logger } from "../log.ts";
-import type { Service } from "../service.ts";
+import type { HttpEvent } from "../service/events.ts";
+import type { LogFields, Logger } from "../service/log.ts";
+import type { Service } from "../service/service.ts";
 
 /** One request as the routes see it. */
 export interface RequestContext {

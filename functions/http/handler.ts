@@ -1,7 +1,7 @@
-import type { HttpEvent, HttpResult } from "../events.ts";
-import { describeFailure, internalFailure } from "../failure.ts";
-import { since } from "../log.ts";
-import { createService, type Service } from "../service.ts";
+import type { HttpEvent, HttpResult } from "../service/events.ts";
+import { describeFailure, internalFailure } from "../service/failure.ts";
+import { since } from "../service/log.ts";
+import { createService, type Service } from "../service/service.ts";
 import { isJsonContentType } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { health } from "./health-route.ts";
@@ -79,14 +79,14 @@ async function route(ctx: RequestContext, method: string, path: string): Promise
 
   if (path === "/v1/render") return only("POST", () => withJsonBody(ctx, () => postRender(ctx)));
   if (path === "/v1/jobs") return only("POST", () => withJsonBody(ctx, () => postJob(ctx)));
-  if (path === "/v1/templates") return only("GET", () => listTemplates());
+  if (path === "/v1/templates") return only("GET", () => listTemplates(ctx.service.renderer.templates));
   if (path === "/health") return only("GET", () => health(ctx.service));
-  if (isWebPagePath(path)) return only("GET", () => webPageAsset(path));
+  if (isWebPagePath(path)) return only("GET", () => webPageAsset(ctx.service.config.runtimeRoot, path));
 
   const job = /^\/v1\/jobs\/([^/]+)$/.exec(path)?.[1];
   if (job !== undefined) return only("GET", () => getJob(ctx, decodeSegment(job)));
   const example = /^\/v1\/templates\/([^/]+)\/example$/.exec(path)?.[1];
-  if (example !== undefined) return only("GET", () => templateExample(decodeSegment(example)));
+  if (example !== undefined) return only("GET", () => templateExample(ctx.service.renderer.templates, decodeSegment(example)));
   return notFound(`no route ${method} ${path}`);
 }
 

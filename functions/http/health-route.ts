@@ -1,7 +1,7 @@
 import { browserIsUp } from "../core/browser.ts";
 import { serviceVersion } from "../core/version.ts";
-import type { HttpResult } from "../events.ts";
-import type { Service } from "../service.ts";
+import type { HttpResult } from "../service/events.ts";
+import type { Service } from "../service/service.ts";
 import { json } from "./responses.ts";
 
 /**

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { parseJson } from "../core/envelope.ts";
-import { validateReport } from "../core/render.ts";
-import type { HttpResult } from "../events.ts";
-import { queueJob, readJob } from "../jobs.ts";
-import { isJobId } from "../storage/keys.ts";
+import type { HttpResult } from "../service/events.ts";
+import { queueJob, readJob } from "../service/jobs.ts";
+import { backgroundLimits } from "../service/service.ts";
+import { isJobId } from "../service/storage/keys.ts";
 import { bodyText } from "./body.ts";
 import { baseUrl, type RequestContext } from "./context.ts";
 import { json, notFound } from "./responses.ts";
@@ -15,7 +15,7 @@ import { json, notFound } from "./responses.ts";
  */
 export async function postJob(ctx: RequestContext): Promise<HttpResult> {
   const text = bodyText(ctx.event, ctx.service.config.maxBodyBytes);
-  const { envelope } = validateReport(parseJson(text));
+  const { envelope } = ctx.service.renderer.validate(parseJson(text), backgroundLimits(ctx.service.config));
   ctx.logFields.templateId = envelope.template;
 
   const jobId = randomUUID();

@@ -1,12 +1,11 @@
 import { parseJson } from "../core/envelope.ts";
 import { LimitError } from "../core/errors.ts";
-import { renderReport } from "../core/render.ts";
 import type { RenderResult } from "../core/types.ts";
-import type { HttpResult } from "../events.ts";
-import { renderedFields, templateIdOf } from "../report-log.ts";
-import { requestLimits } from "../service.ts";
-import { renderPdfKey } from "../storage/keys.ts";
-import { storePdf } from "../stored-pdf.ts";
+import type { HttpResult } from "../service/events.ts";
+import { renderedFields, templateIdOf } from "../service/report-log.ts";
+import { requestLimits } from "../service/service.ts";
+import { renderPdfKey } from "../service/storage/keys.ts";
+import { storePdf } from "../service/stored-pdf.ts";
 import { bodyText } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { negotiate } from "./accept.ts";
@@ -69,7 +68,7 @@ async function renderWithinRequest(input: unknown, ctx: RequestContext): Promise
   const { config } = ctx.service;
   const limits = requestLimits(config);
   try {
-    return await renderReport(input, limits, { signal: ctx.signal });
+    return await ctx.service.renderer.render(input, { limits, signal: ctx.signal });
   } catch (e) {
     if (e instanceof LimitError && e.limit === "renderTime" && limits.renderTimeoutMs < config.renderTimeoutMs) {
       const allowed = config.renderTimeoutMs / 1000;

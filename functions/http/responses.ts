@@ -1,6 +1,6 @@
-import { contentDisposition } from "../storage/content-disposition.ts";
-import type { HttpResult } from "../events.ts";
-import type { Failure } from "../failure.ts";
+import { contentDisposition } from "../service/storage/content-disposition.ts";
+import type { HttpResult } from "../service/events.ts";
+import type { Failure } from "../service/failure.ts";
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return {

@@ -1,11 +1,11 @@
-import { getTemplate, templateIds } from "../core/templates.ts";
-import type { HttpResult } from "../events.ts";
+import type { TemplateRegistry } from "../core/templates.ts";
+import type { HttpResult } from "../service/events.ts";
 import { json } from "./responses.ts";
 
 /** GET /v1/templates → every template's id, title and JSON Schema. */
-export function listTemplates(): HttpResult {
-  const templates = templateIds().map((id) => {
-    const template = getTemplate(id);
+export function listTemplates(registry: TemplateRegistry): HttpResult {
+  const templates = registry.ids().map((id) => {
+    const template = registry.get(id);
     return {
       id,
       title: template.definition.title,
@@ -17,6 +17,6 @@ export function listTemplates(): HttpResult {
 }
 
 /** GET /v1/templates/{id}/example → a complete envelope that renders (unknown id → 404 with the known ones). */
-export function templateExample(id: string): HttpResult {
-  return json(200, getTemplate(id).example, { "cache-control": "public, max-age=300" });
+export function templateExample(registry: TemplateRegistry, id: string): HttpResult {
+  return json(200, registry.get(id).example, { "cache-control": "public, max-age=300" });
 }

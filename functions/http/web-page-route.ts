@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
-import { packageDir, projectRoot } from "../core/paths.ts";
-import type { HttpResult } from "../events.ts";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import type { HttpResult } from "../service/events.ts";
 import { notFound } from "./responses.ts";
 
 /**
@@ -9,25 +9,27 @@ import { notFound } from "./responses.ts";
  * is served from the installed pdfjs-dist, never from a CDN. A fixed table, so no request path
  * ever reaches the file system.
  */
-const publicDir = () => join(projectRoot, "functions/local/public");
-const pdfjsDir = () => join(packageDir("pdfjs-dist"), "legacy/build");
+const publicDir = (root: string) => join(root, "functions/web");
+const pdfjsDir = (root: string) =>
+  join(dirname(createRequire(join(root, "package.json")).resolve("pdfjs-dist/package.json")), "legacy/build");
 
-const assets: Record<string, { file: () => string; type: string; cache: string }> = {
-  "/": { file: () => join(publicDir(), "index.html"), type: "text/html; charset=utf-8", cache: "no-cache" },
-  "/assets/app.css": { file: () => join(publicDir(), "app.css"), type: "text/css; charset=utf-8", cache: "no-cache" },
-  "/assets/app.js": { file: () => join(publicDir(), "app.js"), type: "text/javascript; charset=utf-8", cache: "no-cache" },
+/** Each asset's file, from the runtime root (the source tree, or a Lambda bundle's runtime folder). */
+const assets: Record<string, { file: (root: string) => string; type: string; cache: string }> = {
+  "/": { file: (root) => join(publicDir(root), "index.html"), type: "text/html; charset=utf-8", cache: "no-cache" },
+  "/assets/app.css": { file: (root) => join(publicDir(root), "app.css"), type: "text/css; charset=utf-8", cache: "no-cache" },
+  "/assets/app.js": { file: (root) => join(publicDir(root), "app.js"), type: "text/javascript; charset=utf-8", cache: "no-cache" },
   "/assets/json-locate.js": {
-    file: () => join(publicDir(), "json-locate.js"),
+    file: (root) => join(publicDir(root), "json-locate.js"),
     type: "text/javascript; charset=utf-8",
     cache: "no-cache",
   },
   "/assets/pdfjs/pdf.min.mjs": {
-    file: () => join(pdfjsDir(), "pdf.min.mjs"),
+    file: (root) => join(pdfjsDir(root), "pdf.min.mjs"),
     type: "text/javascript; charset=utf-8",
     cache: "public, max-age=86400",
   },
   "/assets/pdfjs/pdf.worker.min.mjs": {
-    file: () => join(pdfjsDir(), "pdf.worker.min.mjs"),
+    file: (root) => join(pdfjsDir(root), "pdf.worker.min.mjs"),
     type: "text/javascript; charset=utf-8",
     cache: "public, max-age=86400",
   },
@@ -57,12 +59,12 @@ export function isWebPagePath(path: string): boolean {
   return path in assets;
 }
 
-export async function webPageAsset(path: string): Promise<HttpResult> {
+export async function webPageAsset(root: string, path: string): Promise<HttpResult> {
   const asset = assets[path];
   if (!asset) return notFound();
   let bytes = cache.get(path);
   if (!bytes) {
-    bytes = await readFile(asset.file()).catch(() => undefined);
+    bytes = await readFile(asset.file(root)).catch(() => undefined);
     if (!bytes) return notFound(`${path} is not part of this deployment`);
     cache.set(path, bytes);
   }

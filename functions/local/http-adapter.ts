@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { HttpEvent, HttpResult } from "../events.ts";
+import type { HttpEvent, HttpResult } from "../service/events.ts";
 
 /** API Gateway HTTP APIs refuse payloads over 10 MB before the function sees them. */
 export const GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024;

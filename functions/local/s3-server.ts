@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, resolve, sep } from "node:path";
 import S3rver, { type KoaContext } from "s3rver";
-import type { S3Notification } from "../events.ts";
+import type { S3Notification } from "../service/events.ts";
 
 /** The credentials s3rver accepts out of the box (its default account). */
 export const S3RVER_CREDENTIALS = { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" };

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
-import type { S3Notification, SqsBatchResponse, SqsEvent, SqsRecord } from "../events.ts";
-import type { Logger } from "../log.ts";
-import { encodeEventKey, INCOMING_PREFIX, JOBS_PREFIX } from "../storage/keys.ts";
+import type { S3Notification, SqsBatchResponse, SqsEvent, SqsRecord } from "../service/events.ts";
+import type { Logger } from "../service/log.ts";
+import { encodeEventKey, INCOMING_PREFIX, JOBS_PREFIX } from "../service/storage/keys.ts";
 
 /**
  * What S3 → SQS → Lambda does on AWS, in process: each ObjectCreated notification for the input

@@ -1,9 +1,9 @@
 import pLimit from "p-limit";
 import { LimitError } from "../core/errors.ts";
-import { bodyTooLarge, describeFailure, type FailureBody } from "../failure.ts";
-import { since } from "../log.ts";
-import { type StoredPdf, storePdf } from "../stored-pdf.ts";
-import { batchLineOf, batchLinePdfKey, batchLinesPrefix, type BatchUpload } from "../storage/keys.ts";
+import { bodyTooLarge, describeFailure, type FailureBody } from "../service/failure.ts";
+import { since } from "../service/log.ts";
+import { type StoredPdf, storePdf } from "../service/stored-pdf.ts";
+import { batchLineOf, batchLinePdfKey, batchLinesPrefix, type BatchUpload } from "../service/storage/keys.ts";
 import type { Source, UploadContext } from "./context.ts";
 import { processLatest, type Round } from "./latest.ts";
 import { readJsonOutput } from "./read-input.ts";

@@ -1,5 +1,5 @@
-import type { Logger } from "../log.ts";
-import type { Service } from "../service.ts";
+import type { Logger } from "../service/log.ts";
+import type { Service } from "../service/service.ts";
 
 /** One created object being processed. */
 export interface UploadContext {

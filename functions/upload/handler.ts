@@ -1,6 +1,6 @@
-import type { SqsBatchResponse, SqsEvent, SqsRecord } from "../events.ts";
-import { createService, type Service } from "../service.ts";
-import { classifyInputKey } from "../storage/keys.ts";
+import type { SqsBatchResponse, SqsEvent, SqsRecord } from "../service/events.ts";
+import { createService, type Service } from "../service/service.ts";
+import { classifyInputKey } from "../service/storage/keys.ts";
 import { processBatch } from "./batch.ts";
 import type { UploadContext } from "./context.ts";
 import { processJob } from "./job.ts";

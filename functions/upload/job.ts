@@ -1,9 +1,9 @@
-import type { Failure } from "../failure.ts";
-import { failedJob, readJob, writeJob } from "../jobs.ts";
-import { since } from "../log.ts";
-import { renderedFields } from "../report-log.ts";
-import { storePdf } from "../stored-pdf.ts";
-import { jobPdfKey, type JobRequest } from "../storage/keys.ts";
+import type { Failure } from "../service/failure.ts";
+import { failedJob, readJob, writeJob } from "../service/jobs.ts";
+import { since } from "../service/log.ts";
+import { renderedFields } from "../service/report-log.ts";
+import { storePdf } from "../service/stored-pdf.ts";
+import { jobPdfKey, type JobRequest } from "../service/storage/keys.ts";
 import type { Source, UploadContext } from "./context.ts";
 import { processLatest, type Round } from "./latest.ts";
 import { renderInput } from "./render-input.ts";

@@ -1,5 +1,5 @@
-import { type Failure, internalFailure } from "../failure.ts";
-import { since } from "../log.ts";
+import { type Failure, internalFailure } from "../service/failure.ts";
+import { since } from "../service/log.ts";
 import type { Source, UploadContext } from "./context.ts";
 import { type Input, readInput } from "./read-input.ts";
 

@@ -1,5 +1,5 @@
-import type { S3Notification, SqsRecord } from "../events.ts";
-import { decodeEventKey } from "../storage/keys.ts";
+import type { S3Notification, SqsRecord } from "../service/events.ts";
+import { decodeEventKey } from "../service/storage/keys.ts";
 
 /** An object S3 said was created. */
 export interface CreatedObject {

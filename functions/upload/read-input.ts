@@ -1,4 +1,4 @@
-import { bodyTooLarge } from "../failure.ts";
+import { bodyTooLarge } from "../service/failure.ts";
 import type { LimitError } from "../core/errors.ts";
 import type { Source, UploadContext } from "./context.ts";
 

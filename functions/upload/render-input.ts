@@ -1,10 +1,9 @@
 import { parseJson } from "../core/envelope.ts";
 import type { LimitError } from "../core/errors.ts";
-import { renderReport } from "../core/render.ts";
 import type { RenderResult } from "../core/types.ts";
-import { describeFailure, type Failure, internalFailure } from "../failure.ts";
-import { templateIdOf } from "../report-log.ts";
-import { backgroundLimits } from "../service.ts";
+import { describeFailure, type Failure, internalFailure } from "../service/failure.ts";
+import { templateIdOf } from "../service/report-log.ts";
+import { backgroundLimits } from "../service/service.ts";
 import type { UploadContext } from "./context.ts";
 
 export type Outcome =
@@ -21,7 +20,7 @@ export async function renderInput(ctx: UploadContext, input: { text?: string; to
     if (input.tooLarge) throw input.tooLarge;
     const envelope = parseJson(input.text ?? "");
     templateId = templateIdOf(envelope);
-    return { ok: true, result: await renderReport(envelope, backgroundLimits(ctx.service.config)), templateId };
+    return { ok: true, result: await ctx.service.renderer.render(envelope, { limits: backgroundLimits(ctx.service.config) }), templateId };
   } catch (e) {
     const failure = describeFailure(e);
     if (failure) return { ok: false, failure, templateId };

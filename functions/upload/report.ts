@@ -1,9 +1,9 @@
 import type { StepTimings } from "../core/types.ts";
-import type { FailureBody } from "../failure.ts";
-import { since } from "../log.ts";
-import { renderedFields } from "../report-log.ts";
-import { type StoredPdf, storePdf } from "../stored-pdf.ts";
-import type { ReportUpload } from "../storage/keys.ts";
+import type { FailureBody } from "../service/failure.ts";
+import { since } from "../service/log.ts";
+import { renderedFields } from "../service/report-log.ts";
+import { type StoredPdf, storePdf } from "../service/stored-pdf.ts";
+import type { ReportUpload } from "../service/storage/keys.ts";
 import type { Source, UploadContext } from "./context.ts";
 import { processLatest, type Round } from "./latest.ts";
 import { readJsonOutput } from "./read-input.ts";

@@ -1,6 +1,6 @@
 import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
-import { INCOMING_PREFIX, JOBS_PREFIX, RENDERS_PREFIX } from "../../functions/storage/keys.ts";
+import { INCOMING_PREFIX, JOBS_PREFIX, RENDERS_PREFIX } from "../../functions/service/storage/keys.ts";
 
 /** The service's two buckets, as the grants below need them. */
 export interface ServiceBuckets {
@@ -19,8 +19,8 @@ export interface ServiceBuckets {
 }
 
 /**
- * Each function's bucket access: only the actions its code calls (functions/storage/s3.ts), on the
- * prefixes it reads and writes (functions/storage/keys.ts). No s3:* and no bucket-wide write for the
+ * Each function's bucket access: only the actions its code calls (functions/service/storage/s3.ts), on the
+ * prefixes it reads and writes (functions/service/storage/keys.ts). No s3:* and no bucket-wide write for the
  * HTTP function; the buckets use S3-managed keys, so no KMS permissions are needed.
  *
  * s3:ListBucket is granted where the code reads objects that may be absent (a job that does not

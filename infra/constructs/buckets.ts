@@ -8,7 +8,7 @@ import {
   type LifecycleRule,
 } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
-import { JOBS_PREFIX } from "../../functions/storage/keys.ts";
+import { JOBS_PREFIX } from "../../functions/service/storage/keys.ts";
 
 /** The properties of {@link ReportBuckets}. */
 export interface ReportBucketsProps {

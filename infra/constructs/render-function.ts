@@ -5,7 +5,7 @@ import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { join } from "node:path";
-import { ENV } from "../../functions/config.ts";
+import { ENV } from "../../functions/service/settings.ts";
 import { copyCommands, LAMBDA_TASK_ROOT, RUNTIME_DIR, runtimeFiles } from "./runtime-files.ts";
 
 /** The repository root: the entry points, package-lock.json and the runtime files are found from it. */
@@ -20,7 +20,7 @@ export const CHROMIUM_PACKAGE = "@sparticuz/chromium";
  */
 const REQUIRE_SHIM = "import { createRequire as __reportRenderRequire } from 'node:module'; const require = __reportRenderRequire(import.meta.url);";
 
-/** The name of an environment variable the functions read (functions/config.ts `ENV`). */
+/** The name of an environment variable the functions read (functions/service/settings.ts `ENV`). */
 export type FunctionEnvName = (typeof ENV)[keyof typeof ENV];
 
 /** Environment variables of a render function, by the names the functions read them by. */
@@ -73,10 +73,10 @@ export interface RenderFunctionProps {
    */
   readonly logRetention: RetentionDays;
   /**
-   * Settings of the functions, by the names in functions/config.ts `ENV` (the type admits no
+   * Settings of the functions, by the names in functions/service/settings.ts `ENV` (the type admits no
    * other name). `ENV.runtimeRoot` and `NODE_OPTIONS` are set by the construct itself.
    *
-   * @default - none besides those two: every setting of functions/config.ts keeps its default
+   * @default - none besides those two: every setting of functions/service/settings.ts keeps its default
    */
   readonly environment?: FunctionEnvironment;
 }

@@ -33,7 +33,7 @@ export function runtimeFiles(projectRoot: string): string[] {
   const add = (absolute: string) => files.add(relative(projectRoot, absolute).split(sep).join(posix.sep));
 
   for (const file of walk(join(projectRoot, "templates"))) if (TEMPLATE_FILE.test(file)) add(file);
-  for (const file of walk(join(projectRoot, "functions/local/public"))) add(file);
+  for (const file of walk(join(projectRoot, "functions/web"))) add(file);
 
   const requireFromRoot = createRequire(join(projectRoot, "package.json"));
   const packageDir = (name: string) => dirname(requireFromRoot.resolve(`${name}/package.json`));

@@ -5,8 +5,8 @@ import { EventType, type Bucket } from "aws-cdk-lib/aws-s3";
 import { SqsDestination } from "aws-cdk-lib/aws-s3-notifications";
 import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { DEFAULTS } from "../../functions/config.ts";
-import { INCOMING_PREFIX, JOBS_PREFIX } from "../../functions/storage/keys.ts";
+import { DEFAULTS } from "../../functions/service/settings.ts";
+import { INCOMING_PREFIX, JOBS_PREFIX } from "../../functions/service/storage/keys.ts";
 
 /** The properties of {@link UploadPipeline}. */
 export interface UploadPipelineProps {
@@ -46,7 +46,7 @@ export interface UploadPipelineProps {
 
 /**
  * The objects created in the input bucket that are work: uploads and job requests
- * (functions/storage/keys.ts `classifyInputKey`). Anything else under them is ignored by the
+ * (functions/service/storage/keys.ts `classifyInputKey`). Anything else under them is ignored by the
  * handler; nothing outside them reaches the queue at all.
  */
 export const UPLOAD_FILTERS = [

@@ -1,4 +1,4 @@
-import { defineTemplate } from "../../functions/core/template-definition.ts";
+import { defineTemplate } from "../../functions/core/kit.ts";
 import type { GovReportData } from "./data.ts";
 import { govReportRules } from "./rules.ts";
 import { defaultTitle, govReportView } from "./view.ts";

@@ -1,5 +1,4 @@
-import type { Issue } from "../../functions/core/types.ts";
-import { escapePointer } from "../../functions/core/validate.ts";
+import { escapePointer, type Issue } from "../../functions/core/kit.ts";
 import {
   APPLICANT_COLUMNS,
   SEVEN_COLUMNS,

@@ -1,5 +1,5 @@
 import Handlebars from "handlebars";
-import { defineTemplate } from "../../functions/core/template-definition.ts";
+import { defineTemplate, safeFileName } from "../../functions/core/kit.ts";
 import { reportLang, type ReportData } from "./data.ts";
 import { reportRules } from "./rules.ts";
 import { PAGE_DEFAULTS, reportView } from "./view.ts";
@@ -24,7 +24,7 @@ export default defineTemplate<ReportData>({
     lang: reportLang(data),
     date: data.date ? new Date(`${data.date}T00:00:00Z`) : undefined,
   }),
-  filename: (data) => `${safeFileName(data.title)}.pdf`,
+  filename: (data) => safeFileName(data.title),
   helpers: {
     /**
      * A CSS string literal for user text inside a <style> (the running header). Everything but
@@ -42,13 +42,4 @@ export function cssString(text: string): string {
     out += /^[A-Za-z0-9]$/.test(ch) ? ch : `\\${ch.codePointAt(0)!.toString(16).padStart(6, "0")}`;
   }
   return `"${out}"`;
-}
-
-/** The title as a file name: no folders, no control characters, at most 150 characters. */
-function safeFileName(title: string): string {
-  const name = [...title.replace(/[/\\\u0000-\u001f\u007f]+/g, "-").replace(/\s+/g, " ").trim()]
-    .slice(0, 150)
-    .join("")
-    .trim();
-  return name || "report";
 }

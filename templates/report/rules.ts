@@ -1,5 +1,5 @@
 import { imageSize } from "image-size";
-import type { Issue } from "../../functions/core/types.ts";
+import type { Issue } from "../../functions/core/kit.ts";
 import type { Cell, ReportData } from "./data.ts";
 import { asCellObject, layoutSection, MAX_COLUMNS, tableWidth, type GridProblem } from "./grid.ts";
 

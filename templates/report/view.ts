@@ -1,6 +1,4 @@
-import type { OutlineEntry } from "../../functions/core/outline.ts";
-import { resolveMargin, type PageDefaults } from "../../functions/core/page-css.ts";
-import type { RenderOptions } from "../../functions/core/types.ts";
+import { resolveMargin, type OutlineEntry, type PageDefaults, type RenderOptions } from "../../functions/core/kit.ts";
 import { chartSvg, type ChartSize } from "./charts.ts";
 import {
   isChinese,

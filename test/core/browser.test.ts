@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { browserProcessId, closeBrowser, withDocument } from "../../functions/core/browser.ts";
-import { renderReport } from "../../functions/core/render.ts";
+import { renderReport } from "../helpers/render.ts";
 import { example } from "../helpers/examples.ts";
 import { startTrapServer, type TrapServer } from "../helpers/trap-server.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
-import { renderReport } from "../../functions/core/render.ts";
+import { renderReport } from "../helpers/render.ts";
 import type { RenderResult } from "../../functions/core/types.ts";
 import { example } from "../helpers/examples.ts";
 import { cellText, numbersAfter, pageTexts, squash, textLines, type TextLine } from "../helpers/pdf.ts";

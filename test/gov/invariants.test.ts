@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
 import { InputError } from "../../functions/core/errors.ts";
-import { renderReport } from "../../functions/core/render.ts";
+import { renderReport } from "../helpers/render.ts";
 import type { Issue } from "../../functions/core/types.ts";
 import { example } from "../helpers/examples.ts";
 

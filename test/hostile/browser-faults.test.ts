@@ -2,7 +2,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { longTableEnvelope } from "../../bench/long-table-data.ts";
 import { browserProcessId, closeBrowser } from "../../functions/core/browser.ts";
 import { LimitError } from "../../functions/core/errors.ts";
-import { defaultLimits, renderReport } from "../../functions/core/render.ts";
+import { defaultLimits } from "../../functions/core/render.ts";
+import { renderReport } from "../helpers/render.ts";
 import { example } from "../helpers/examples.ts";
 
 // Chromium frozen or killed under a render: the render ends within its deadline (or is run again on

@@ -2,8 +2,8 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
 import { InputError, LimitError } from "../../functions/core/errors.ts";
-import { renderReport, validateReport } from "../../functions/core/render.ts";
-import { describeFailure } from "../../functions/failure.ts";
+import { renderReport, validateReport } from "../helpers/render.ts";
+import { describeFailure } from "../../functions/service/failure.ts";
 import { example } from "../helpers/examples.ts";
 
 // Property-based attacks on the envelope and both templates' data: whatever the JSON, the core

@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve, sep } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENV } from "../../functions/config.ts";
-import type { HttpResult, SqsBatchResponse } from "../../functions/events.ts";
+import { ENV } from "../../functions/service/settings.ts";
+import type { HttpResult, SqsBatchResponse } from "../../functions/service/events.ts";
 import { startLocalS3, S3RVER_CREDENTIALS, type LocalS3 } from "../../functions/local/s3-server.ts";
-import { createStorage, type Storage } from "../../functions/storage/s3.ts";
+import { createStorage, type Storage } from "../../functions/service/storage/s3.ts";
 import { fonts, pageTexts } from "../helpers/pdf.ts";
 import { httpEvent, sqsS3Event } from "./lambda-events.ts";
 import { startLambdaProcess, type LambdaProcess } from "./lambda-process.ts";
@@ -207,7 +207,7 @@ describe("the synthesized function assets", () => {
       has("runtime/templates/report/schema.json");
       has("runtime/node_modules/@fontsource/noto-serif-sc/400.css");
       has("runtime/node_modules/hanamin/HanaMin.css");
-      has("runtime/functions/local/public/index.html");
+      has("runtime/functions/web/index.html");
       has("runtime/node_modules/pdfjs-dist/legacy/build/pdf.worker.min.mjs");
       expect(asset.env[ENV.runtimeRoot]).toBe(join(asset.assetDir, "runtime"));
       // Chromium is installed, not bundled: the bundle imports it by name.
@@ -230,10 +230,10 @@ describe("the synthesized function assets", () => {
     }
   });
 
-  it("bundle the functions' code only: nothing of infra/ or the CDK (the stack imports functions/config.ts, not the reverse)", () => {
+  it("bundle the functions' code only: nothing of infra/ or the CDK (the stack imports functions/service/settings.ts, not the reverse)", () => {
     for (const asset of Object.values(assets)) {
       const map = JSON.parse(readFileSync(join(asset.assetDir, "index.mjs.map"), "utf8")) as { sources: string[] };
-      expect(map.sources.some((source) => source.endsWith("functions/config.ts")), asset.name).toBe(true);
+      expect(map.sources.some((source) => source.endsWith("functions/service/settings.ts")), asset.name).toBe(true);
       const foreign = map.sources.filter((source) => /(^|\/)infra\/|(^|\/)node_modules\/(aws-cdk-lib|constructs|cdk-nag)\//.test(source));
       expect(foreign, asset.name).toEqual([]);
     }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { HttpEvent, SqsEvent } from "../../functions/events.ts";
-import { encodeEventKey } from "../../functions/storage/keys.ts";
+import type { HttpEvent, SqsEvent } from "../../functions/service/events.ts";
+import { encodeEventKey } from "../../functions/service/storage/keys.ts";
 
 const API_HOST = "abcdef1234.execute-api.us-east-1.amazonaws.com";
 

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { fontAssets } from "../../functions/core/fonts.ts";
-import { templateIds } from "../../functions/core/templates.ts";
+import { renderer } from "../helpers/render.ts";
 import { copyCommands, RUNTIME_DIR, runtimeFiles } from "../../infra/constructs/runtime-files.ts";
 import { root } from "./synth.ts";
 
@@ -31,7 +31,7 @@ describe("runtime files", () => {
   });
 
   it("every template's files that are read from disk, and none of its code", () => {
-    for (const id of templateIds()) {
+    for (const id of renderer.templates.ids()) {
       for (const file of ["template.hbs", "style.css", "schema.json", "example.json"]) {
         expect(files).toContain(`templates/${id}/${file}`);
       }
@@ -42,7 +42,7 @@ describe("runtime files", () => {
   });
 
   it("the web page and the two pdf.js modules it loads", () => {
-    for (const file of readdirSync(join(root, "functions/local/public"))) expect(files).toContain(`functions/local/public/${file}`);
+    for (const file of readdirSync(join(root, "functions/web"))) expect(files).toContain(`functions/web/${file}`);
     expect(files).toContain("node_modules/pdfjs-dist/legacy/build/pdf.min.mjs");
     expect(files).toContain("node_modules/pdfjs-dist/legacy/build/pdf.worker.min.mjs");
     expect(files.filter((f) => f.startsWith("node_modules/pdfjs-dist/") && f.endsWith(".mjs"))).toHaveLength(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULTS } from "../../functions/config.ts";
+import { DEFAULTS } from "../../functions/service/settings.ts";
 import { MAX_BACKGROUND_RENDER_MS, MAX_SYNC_RENDER_MS } from "../../infra/report-render-stack.ts";
 import { DEFAULT_SETTINGS, resolveSettings, settingsFromContext } from "../../infra/settings.ts";
 
@@ -21,7 +21,7 @@ describe("settings", () => {
     expect(DEFAULT_SETTINGS.httpReservedConcurrency).toBeUndefined();
   });
 
-  it("the stack's limits that are the functions' own defaults are those defaults (functions/config.ts DEFAULTS)", () => {
+  it("the stack's limits that are the functions' own defaults are those defaults (functions/service/settings.ts DEFAULTS)", () => {
     expect(DEFAULT_SETTINGS.maxReceiveCount).toBe(DEFAULTS.maxReceiveCount);
     expect(MAX_SYNC_RENDER_MS).toBe(DEFAULTS.syncRenderTimeoutMs);
     expect(MAX_BACKGROUND_RENDER_MS).toBe(DEFAULTS.renderTimeoutMs);

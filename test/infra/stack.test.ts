@@ -1,6 +1,6 @@
 import { Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULTS, ENV, loadConfig } from "../../functions/config.ts";
+import { DEFAULTS, ENV, loadConfig } from "../../functions/service/settings.ts";
 import { PREFLIGHT_HANDLER } from "../../infra/constructs/cors-preflight.ts";
 import type { FunctionEnvironment } from "../../infra/constructs/render-function.ts";
 import { ReportRenderStack } from "../../infra/report-render-stack.ts";
@@ -167,7 +167,7 @@ describe("render functions", () => {
     }
   });
 
-  it("the environment of functions/config.ts, and its runtime root where the bundle put the runtime files", () => {
+  it("the environment of functions/service/settings.ts, and its runtime root where the bundle put the runtime files", () => {
     const env = (id: string) => base.template.toJSON().Resources[id].Properties.Environment.Variables;
     const common = {
       [ENV.inputBucket]: { Ref: ids.input },
@@ -250,7 +250,7 @@ function environments(s: Synthesized): Record<string, Record<string, unknown>> {
   );
 }
 
-describe("environment variable names: the stack and the functions share functions/config.ts ENV", () => {
+describe("environment variable names: the stack and the functions share functions/service/settings.ts ENV", () => {
   const names: ReadonlySet<string> = new Set(Object.values(ENV));
 
   it("ENV names each setting by a distinct variable", () => {
@@ -277,7 +277,7 @@ describe("environment variable names: the stack and the functions share function
       expect(Object.keys(byPath).filter((p) => /\/(Http|Upload)Function\//.test(p))).toHaveLength(2);
       for (const [path, variables] of Object.entries(byPath)) {
         const unknown = Object.keys(variables).filter((name) => !names.has(name) && !isReserved(name));
-        expect(unknown, `${path}: variables functions/config.ts ENV does not name`).toEqual([]);
+        expect(unknown, `${path}: variables functions/service/settings.ts ENV does not name`).toEqual([]);
         // No setting hides behind a reserved name: the only non-ENV variable is Node's own.
         expect(Object.keys(variables).filter((name) => !names.has(name)), path).toEqual(["NODE_OPTIONS"]);
       }
@@ -307,7 +307,7 @@ describe("environment variable names: the stack and the functions share function
 
   it("a render function's environment type admits only the names of ENV", () => {
     const ok: FunctionEnvironment = { [ENV.logLevel]: "debug" };
-    // @ts-expect-error: LOG_LEVELS is not a name of functions/config.ts ENV (`npx tsc` fails if it were accepted)
+    // @ts-expect-error: LOG_LEVELS is not a name of functions/service/settings.ts ENV (`npx tsc` fails if it were accepted)
     const misspelt: FunctionEnvironment = { LOG_LEVELS: "debug" };
     expect([ok, misspelt]).toHaveLength(2);
   });

@@ -1,7 +1,7 @@
 import { PDFDict, PDFDocument, PDFName, PDFRawStream } from "pdf-lib";
 import { afterAll, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
-import { renderReport } from "../../functions/core/render.ts";
+import { renderReport } from "../helpers/render.ts";
 import { fonts, pageTexts, squash } from "../helpers/pdf.ts";
 
 afterAll(closeBrowser);

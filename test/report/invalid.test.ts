@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../../functions/core/errors.ts";
-import { renderReport } from "../../functions/core/render.ts";
+import { renderReport } from "../helpers/render.ts";
 import type { Issue } from "../../functions/core/types.ts";
 import { cssString } from "../../templates/report/index.ts";
 

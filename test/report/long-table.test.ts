@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { longTableEnvelope, longTableRow } from "../../bench/long-table-data.ts";
 import { closeBrowser } from "../../functions/core/browser.ts";
-import { renderReport } from "../../functions/core/render.ts";
+import { renderReport } from "../helpers/render.ts";
 import type { RenderResult } from "../../functions/core/types.ts";
 import { pageCount, pageTexts, squash, textLines } from "../helpers/pdf.ts";
 import { withoutRunningText } from "./helpers.ts";

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
-import { renderReport } from "../../functions/core/render.ts";
+import { renderReport } from "../helpers/render.ts";
 import { chartSvg } from "../../templates/report/charts.ts";
 import type { ChartBlock } from "../../templates/report/data.ts";
 import { bookmarks, openPdf, pageTexts, squash } from "../helpers/pdf.ts";

@@ -2,8 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
-import { renderReport } from "../../functions/core/render.ts";
-import { getTemplate } from "../../functions/core/templates.ts";
+import { renderer, renderReport } from "../helpers/render.ts";
 import type { RenderResult } from "../../functions/core/types.ts";
 import { example, root } from "../helpers/examples.ts";
 import { bookmarks, fonts, openPdf, pageCount, pageTexts, squash, textLines, type TextLine } from "../helpers/pdf.ts";
@@ -30,7 +29,7 @@ describe("the showcase (examples/report-showcase.json)", () => {
   it("is the template's own example and uses every block type", () => {
     const own = JSON.parse(readFileSync(join(root, "templates/report/example.json"), "utf8")) as unknown;
     expect(own).toEqual(envelope);
-    expect(getTemplate("report").example).toEqual(envelope);
+    expect(renderer.templates.get("report").example).toEqual(envelope);
     const types = new Set(data.blocks.map((b) => (b as { type: string }).type));
     expect([...types].sort()).toEqual(["chart", "heading", "image", "keyValue", "list", "pageBreak", "paragraph", "table"]);
     const kinds = new Set(data.blocks.map((b) => (b as { kind?: string }).kind).filter(Boolean));

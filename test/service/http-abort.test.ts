@@ -1,42 +1,52 @@
 import { once } from "node:events";
 import { connect } from "node:net";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
-import type { RenderLimits, RenderRun } from "../../functions/core/render.ts";
+import type { Renderer, RendererOptions, RenderRun } from "../../functions/core/render.ts";
 import { startTestService, type TestService, waitFor } from "./local-service.ts";
 
 // A client that hangs up: the node:http adapter aborts the request's signal, and the handler hands it
-// to renderReport. renderReport is replaced here for envelopes marked { hold } by one that waits for
-// that signal, so what is tested is the plumbing, whatever the core then does with it.
-const held = vi.hoisted(() => ({ runs: [] as { signal?: AbortSignal; outcome?: "aborted" | "no signal" | "timed out" }[] }));
+// to the renderer. The renderer's render is replaced here, for envelopes marked { hold }, by one that
+// waits for that signal, so what is tested is the plumbing, whatever the core then does with it.
+const held = vi.hoisted(() => {
+  const runs: { signal?: AbortSignal; outcome?: "aborted" | "no signal" | "timed out" }[] = [];
+  /** Waits for the request's signal instead of rendering. */
+  const hold = (signal: AbortSignal | undefined): Promise<never> => {
+    const entry: (typeof runs)[number] = { signal };
+    runs.push(entry);
+    return new Promise((_resolve, reject) => {
+      if (!signal) {
+        entry.outcome = "no signal";
+        return reject(new Error("render got no signal"));
+      }
+      const timer = setTimeout(() => {
+        entry.outcome = "timed out";
+        reject(new Error("the signal never aborted"));
+      }, 20_000);
+      signal.addEventListener(
+        "abort",
+        () => {
+          clearTimeout(timer);
+          entry.outcome = "aborted";
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  };
+  return { runs, hold };
+});
 
 vi.mock("../../functions/core/render.ts", async (importOriginal) => {
   const real = await importOriginal<typeof import("../../functions/core/render.ts")>();
   return {
     ...real,
-    renderReport(input: unknown, limits?: RenderLimits, run: RenderRun = {}) {
-      if (!(typeof input === "object" && input !== null && "hold" in input)) return real.renderReport(input, limits, run);
-      const entry: (typeof held.runs)[number] = { signal: run.signal };
-      held.runs.push(entry);
-      return new Promise((_resolve, reject) => {
-        const { signal } = run;
-        if (!signal) {
-          entry.outcome = "no signal";
-          return reject(new Error("renderReport got no signal"));
-        }
-        const timer = setTimeout(() => {
-          entry.outcome = "timed out";
-          reject(new Error("the signal never aborted"));
-        }, 20_000);
-        signal.addEventListener(
-          "abort",
-          () => {
-            clearTimeout(timer);
-            entry.outcome = "aborted";
-            reject(signal.reason);
-          },
-          { once: true },
-        );
-      });
+    createRenderer(options: RendererOptions): Renderer {
+      const renderer = real.createRenderer(options);
+      const isHeld = (input: unknown) => typeof input === "object" && input !== null && "hold" in input;
+      return {
+        ...renderer,
+        render: (input: unknown, run?: RenderRun) => (isHeld(input) ? held.hold(run?.signal) : renderer.render(input, run)),
+      };
     },
   };
 });
@@ -47,7 +57,7 @@ beforeAll(async () => {
 });
 afterAll(() => service?.stop());
 
-it("a client that hangs up mid-render aborts the signal renderReport was given; logged 499", async () => {
+it("a client that hangs up mid-render aborts the signal the renderer was given; logged 499", async () => {
   const before = service.logs.length;
   const gone = new AbortController();
   const request = fetch(`${service.url}/v1/render`, {

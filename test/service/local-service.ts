@@ -1,9 +1,9 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ConfigOverrides } from "../../functions/config.ts";
+import type { ConfigOverrides } from "../../functions/service/settings.ts";
 import { startLocal, type LocalService } from "../../functions/local/server.ts";
-import { createLogger } from "../../functions/log.ts";
+import { createLogger } from "../../functions/service/log.ts";
 
 export const examplePath = join(import.meta.dirname, "../../examples/zhanhe-transport-2020.json");
 export const exampleText = await readFile(examplePath, "utf8");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig, withOverrides } from "../../functions/config.ts";
+import { loadConfig, withOverrides } from "../../functions/service/settings.ts";
 import { negotiate } from "../../functions/http/accept.ts";
-import { contentDisposition } from "../../functions/storage/content-disposition.ts";
+import { contentDisposition } from "../../functions/service/storage/content-disposition.ts";
 import {
   batchLineOf,
   batchLinePdfKey,
@@ -11,7 +11,7 @@ import {
   jobPdfKey,
   jobRequestKey,
   jobStatusKey,
-} from "../../functions/storage/keys.ts";
+} from "../../functions/service/storage/keys.ts";
 
 describe("S3 keys", () => {
   it("maps incoming/<path>.json to <path>.pdf, .result.json and .error.json", () => {

@@ -6,7 +6,7 @@ import {
   classifyInputKey,
   type InputObject,
   MAX_KEY_BYTES,
-} from "../../functions/storage/keys.ts";
+} from "../../functions/service/storage/keys.ts";
 
 // classifyInputKey is the one place output keys are decided: these are the keys it must never make.
 

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../../functions/config.ts";
-import { createLogger } from "../../functions/log.ts";
-import type { Service } from "../../functions/service.ts";
-import type { GetResult, ObjectInfo, Storage } from "../../functions/storage/s3.ts";
-import { classifyInputKey, type ReportUpload } from "../../functions/storage/keys.ts";
+import { loadConfig } from "../../functions/service/settings.ts";
+import { createLogger } from "../../functions/service/log.ts";
+import { builtInRenderer, type Service } from "../../functions/service/service.ts";
+import type { GetResult, ObjectInfo, Storage } from "../../functions/service/storage/s3.ts";
+import { classifyInputKey, type ReportUpload } from "../../functions/service/storage/keys.ts";
 import type { UploadContext } from "../../functions/upload/context.ts";
 import { MAX_ROUNDS, processLatest, type Round } from "../../functions/upload/latest.ts";
 import { processReport, type ReportErrorFile } from "../../functions/upload/report.ts";
@@ -66,7 +66,7 @@ function memoryStorage(hook: (op: string, bucket: string, key: string) => void |
 function context(storage: Storage, options: { lastAttempt?: boolean; eTag?: string } = {}) {
   const logs: Record<string, unknown>[] = [];
   const log = createLogger("debug", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  const service: Service = { config, storage, log };
+  const service: Service = { config, storage, log, renderer: builtInRenderer(config) };
   const ctx: UploadContext = { service, log, messageId: "m-1", lastAttempt: options.lastAttempt ?? false, eTag: options.eTag };
   return { ctx, logs, messages: () => logs.map((l) => l.msg) };
 }

@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { longTableEnvelope } from "../../bench/long-table-data.ts";
-import type { SqsEvent } from "../../functions/events.ts";
-import type { JobState } from "../../functions/jobs.ts";
-import { createLogger } from "../../functions/log.ts";
-import { createService, type Service } from "../../functions/service.ts";
-import { encodeEventKey } from "../../functions/storage/keys.ts";
+import type { SqsEvent } from "../../functions/service/events.ts";
+import type { JobState } from "../../functions/service/jobs.ts";
+import { createLogger } from "../../functions/service/log.ts";
+import { createService, type Service } from "../../functions/service/service.ts";
+import { encodeEventKey } from "../../functions/service/storage/keys.ts";
 import { createUploadHandler } from "../../functions/upload/handler.ts";
 import type { BatchSummary } from "../../functions/upload/batch.ts";
 import type { ReportErrorFile, ReportResultFile } from "../../functions/upload/report.ts";

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { afterAll, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
-import { renderReport } from "../../functions/core/render.ts";
+import { renderReport } from "../helpers/render.ts";
 import { example } from "../helpers/examples.ts";
 import { expectPagesMatchGoldens } from "../helpers/goldens.ts";
 

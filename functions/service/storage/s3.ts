@@ -8,7 +8,7 @@ import {
   S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import type { S3Config } from "../config.ts";
+import type { S3Config } from "../settings.ts";
 import { contentDisposition } from "./content-disposition.ts";
 
 /** The few S3 operations the service uses, over any S3-compatible endpoint. */

@@ -1,4 +1,4 @@
-import type { LogLevel } from "./config.ts";
+import type { LogLevel } from "./settings.ts";
 
 /**
  * Structured logs: one JSON object a line, which CloudWatch Logs Insights queries field by field.

@@ -1,4 +1,4 @@
-import type { Issue, RenderResult } from "./core/types.ts";
+import type { Issue, RenderResult } from "../core/types.ts";
 import { since } from "./log.ts";
 import type { Service } from "./service.ts";
 

@@ -1,4 +1,4 @@
-import type { StepTimings } from "./core/types.ts";
+import type { StepTimings } from "../core/types.ts";
 import type { FailureBody } from "./failure.ts";
 import type { Service } from "./service.ts";
 import type { StoredPdf } from "./stored-pdf.ts";

@@ -1,19 +1,33 @@
-import { type ServiceConfig, loadConfig } from "./config.ts";
-import { configureBrowser } from "./core/browser.ts";
-import type { RenderLimits } from "./core/render.ts";
+import { builtInTemplates } from "../../templates/index.ts";
+import { createRenderer, type RenderLimits, type Renderer } from "../core/render.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { type ServiceConfig, loadConfig } from "./settings.ts";
 import { createStorage, type Storage } from "./storage/s3.ts";
 
-/** What every handler is built from: settings, storage and a logger. Built once per process. */
+/** What every handler is built from: settings, the render core, storage and a logger. Built once per process. */
 export interface Service {
   config: ServiceConfig;
+  renderer: Renderer;
   storage: Storage;
   log: Logger;
 }
 
 export function createService(config: ServiceConfig = loadConfig(), log?: Logger): Service {
-  configureBrowser({ concurrency: config.renderConcurrency });
-  return { config, storage: createStorage(config.s3), log: log ?? createLogger(config.logLevel) };
+  return {
+    config,
+    renderer: builtInRenderer(config),
+    storage: createStorage(config.s3),
+    log: log ?? createLogger(config.logLevel),
+  };
+}
+
+/** The render core with the built-in templates, the fonts and the concurrency of `config`. */
+export function builtInRenderer(config: ServiceConfig = loadConfig()): Renderer {
+  return createRenderer({
+    templates: builtInTemplates(config.runtimeRoot),
+    packagesRoot: config.runtimeRoot,
+    concurrency: config.renderConcurrency,
+  });
 }
 
 /** The render core's limits for an upload or a job (they may take the full render time). */

@@ -1,3 +1,5 @@
+import { fileURLToPath } from "node:url";
+
 /**
  * The service's settings, read once from the environment with a default for each, so a handler
  * never reads process.env itself. `npm start` and the tests build one with overrides instead.
@@ -43,6 +45,8 @@ export interface ServiceConfig {
    */
   maxReceiveCount: number;
   logLevel: LogLevel;
+  /** The folder holding templates/, the web page and the font and pdf.js packages (default: the source tree). */
+  runtimeRoot: string;
 }
 
 export interface S3Config {
@@ -57,6 +61,9 @@ export interface S3Config {
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
 const MB = 1024 * 1024;
+
+/** The repository this module is in: where templates/ and node_modules are when run from source. */
+const SOURCE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /**
  * Every environment variable the functions read, by setting. The stack (infra/) sets the functions'
@@ -136,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     maxResponseBytes: count("maxResponseBytes"),
     maxReceiveCount: count("maxReceiveCount"),
     logLevel: logLevel(env[ENV.logLevel]),
+    runtimeRoot: env[ENV.runtimeRoot] || SOURCE_ROOT,
   };
 }
 

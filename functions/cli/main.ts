@@ -1,12 +1,11 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "./config.ts";
-import { closeBrowser, configureBrowser } from "./core/browser.ts";
-import { parseJson } from "./core/envelope.ts";
-import { renderReport } from "./core/render.ts";
-import { describeFailure } from "./failure.ts";
-import { backgroundLimits } from "./service.ts";
+import { closeBrowser } from "../core/browser.ts";
+import { parseJson } from "../core/envelope.ts";
+import { describeFailure } from "../service/failure.ts";
+import { backgroundLimits, builtInRenderer } from "../service/service.ts";
+import { loadConfig } from "../service/settings.ts";
 
 const USAGE = "usage: report-render <input.json|-> [-o out.pdf] [--html out.html] [--validation strict|warn]";
 
@@ -52,8 +51,7 @@ export async function main(argv: string[]): Promise<number> {
       envelope.options = { ...options, validation: values.validation };
     }
     const config = loadConfig();
-    configureBrowser({ concurrency: config.renderConcurrency });
-    const result = await renderReport(envelope, backgroundLimits(config));
+    const result = await builtInRenderer(config).render(envelope, { limits: backgroundLimits(config) });
     // Without -o: beside the input file, or in the working folder under the report's own name, which
     // safeFileName (core/filename.ts) made a single file name: it can never leave that folder.
     const out = resolve(

@@ -1,4 +1,4 @@
-import type { RenderResult } from "./core/types.ts";
+import type { RenderResult } from "../core/types.ts";
 
 /** The template id of an input that may not even be an envelope, for logs before validation. */
 export function templateIdOf(input: unknown): string | undefined {

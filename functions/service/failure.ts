@@ -1,6 +1,5 @@
-import { InputError, LimitError } from "./core/errors.ts";
-import { templateIds } from "./core/templates.ts";
-import type { Issue } from "./core/types.ts";
+import { InputError, LimitError } from "../core/errors.ts";
+import type { Issue } from "../core/types.ts";
 
 /**
  * Why a report was refused, in the one vocabulary every door uses: the HTTP status and body of the
@@ -51,7 +50,9 @@ export function describeFailure(e: unknown): Failure | undefined {
   if (e instanceof InputError) {
     const body: FailureBody = { error: e.code, message: summary(e, e.issues), errors: e.issues };
     if (e.truncated > 0) body.truncated = e.truncated;
-    if (e.code === "unknown_template") body.templates = templateIds();
+    // The core names the templates it knows as what it expected.
+    const known = e.issues[0]?.expected;
+    if (e.code === "unknown_template" && Array.isArray(known)) body.templates = known.map(String);
     return { status: inputStatus[e.code], body };
   }
   if (e instanceof LimitError) {
