@@ -56,7 +56,8 @@ export class ReportRenderStack extends Stack {
       description: "report-render: JSON reports rendered to PDF by headless Chromium on Lambda",
       ...props,
     });
-    const s = (this.settings = settingsFromContext(this.node, props.settings));
+    this.settings = settingsFromContext(this.node, props.settings);
+    const s = this.settings;
     const logRetention = s.logRetentionDays as RetentionDays;
 
     this.buckets = new ReportBuckets(this, "Buckets", {

@@ -9,20 +9,24 @@ import { loadConfig } from "../service/settings.ts";
 
 const USAGE = "usage: report-render <input.json|-> [-o out.pdf] [--html out.html] [--validation strict|warn]";
 
+function parseCliArgs(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: "string", short: "o" },
+      html: { type: "string" },
+      validation: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
 /** argv → render core → files. Exit 0 done, 2 invalid input (errors as JSON on stderr), 1 anything else. */
 export async function main(argv: string[]): Promise<number> {
-  let args;
+  let args: ReturnType<typeof parseCliArgs>;
   try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        output: { type: "string", short: "o" },
-        html: { type: "string" },
-        validation: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    args = parseCliArgs(argv);
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
     return 1;

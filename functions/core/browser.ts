@@ -28,8 +28,12 @@ const ABANDON_GRACE_MS = 5_000;
  */
 const turns = pLimit(4);
 
-export function configureBrowser(options: { concurrency: number }): void {
+/** What Chromium inherits of the process environment, beside its own fontconfig and HOME. */
+let inherited: Readonly<Record<string, string>> = {};
+
+export function configureBrowser(options: { concurrency: number; environment?: Readonly<Record<string, string>> }): void {
   turns.concurrency = options.concurrency;
+  inherited = options.environment ?? {};
 }
 
 /**
@@ -71,16 +75,12 @@ async function launch(): Promise<Browser> {
 }
 
 /**
- * Only what Chromium needs: never the service's own settings and credentials (AWS keys, secrets).
+ * Only what Chromium needs (the door hands in the few variables it may inherit): never the
+ * service's own settings and credentials (AWS keys, secrets).
  * The fontconfig is the one that ships with the binary (as on Lambda), never the machine's own fonts.
  */
 function chromiumEnvironment(): Record<string, string> {
-  const env: Record<string, string> = { FONTCONFIG_PATH: join(tmpdir(), "fonts"), HOME: tmpdir() };
-  for (const name of ["PATH", "TMPDIR", "LD_LIBRARY_PATH", "TZ"]) {
-    const value = process.env[name];
-    if (value) env[name] = value;
-  }
-  return env;
+  return { ...inherited, FONTCONFIG_PATH: join(tmpdir(), "fonts"), HOME: tmpdir() };
 }
 
 /** Kill a browser that stopped answering; `disconnected` then clears it and the next render relaunches. */

@@ -12,6 +12,7 @@ export function safeFileName(name: string, extension = ".pdf", fallback = "repor
   let stem = name.toWellFormed().normalize("NFC");
   if (stem.toLowerCase().endsWith(extension)) stem = stem.slice(0, -extension.length);
   stem = stem
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: removing control characters is the point
     .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "")
     .replace(/[/\\<>:"|?*]+/g, "-")
     .replace(/\s+/g, " ")

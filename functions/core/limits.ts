@@ -51,8 +51,8 @@ export function checkInputShape(root: unknown, limits: RenderLimits): { value: u
   const stack: { value: unknown; path: string; depth: number; set: (v: unknown) => void }[] = [
     { value: root, path: "", depth: 0, set: (v) => (root = v) },
   ];
-  while (stack.length > 0) {
-    const { value, path, depth, set } = stack.pop()!;
+  for (let next = stack.pop(); next; next = stack.pop()) {
+    const { value, path, depth, set } = next;
     if (++values > limits.maxJsonValues) {
       throw new LimitError(
         "jsonValues",

@@ -32,6 +32,11 @@ export interface RendererOptions {
   packagesRoot: string;
   /** Renders printing at once in this process (default 4); later ones wait their turn. */
   concurrency?: number;
+  /**
+   * Variables Chromium inherits (e.g. PATH, TMPDIR, LD_LIBRARY_PATH, TZ); nothing else of the
+   * process environment reaches it. Default: none.
+   */
+  browserEnvironment?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -49,7 +54,7 @@ export interface Renderer {
 export function createRenderer(options: RendererOptions): Renderer {
   const templates = createTemplateRegistry(options.templates);
   useFontPackages(options.packagesRoot);
-  configureBrowser({ concurrency: options.concurrency ?? 4 });
+  configureBrowser({ concurrency: options.concurrency ?? 4, environment: options.browserEnvironment });
   return {
     templates,
     render: (input, run = {}) => renderReport(templates, input, run),

@@ -49,8 +49,7 @@ export interface LocalService {
 const HOST = "127.0.0.1";
 
 export async function startLocal(options: LocalOptions = {}): Promise<LocalService> {
-  const env = process.env;
-  const base = loadConfig(env);
+  const base = loadConfig();
 
   // The HTTP server listens first: its port (0 picks one) names the web page's origin, the only
   // one the output bucket lets read cross-origin. Until the rest is up it answers 503.
@@ -59,7 +58,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
     res.end(JSON.stringify({ error: "starting", message: "the service is starting", errors: [] }));
   };
   const http = createServer((req, res) => serve(req, res));
-  const address = await listen(http, options.port ?? numberFrom(env.PORT, 3000));
+  const address = await listen(http, options.port ?? base.local.port);
   const closeHttp = () =>
     new Promise<void>((done) => {
       http.close(() => done());
@@ -70,8 +69,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
   try {
     s3 = await startLocalS3({
       host: HOST,
-      port: options.s3Port ?? numberFrom(env.S3_PORT, 4569),
-      directory: resolve(options.dataDir ?? env.DATA_DIR ?? ".data"),
+      port: options.s3Port ?? base.local.s3Port,
+      directory: resolve(options.dataDir ?? base.local.dataDir),
       inputBucket: options.config?.inputBucket ?? base.inputBucket,
       outputBucket: options.config?.outputBucket ?? base.outputBucket,
       corsOrigins: loopbackOrigins(address.port),
@@ -120,11 +119,6 @@ function listen(server: Server, port: number): Promise<AddressInfo> {
     server.once("error", fail);
     server.listen(port, HOST, () => done(server.address() as AddressInfo));
   });
-}
-
-function numberFrom(raw: string | undefined, fallback: number): number {
-  const value = Number(raw);
-  return raw !== undefined && raw !== "" && Number.isInteger(value) && value >= 0 ? value : fallback;
 }
 
 async function main(): Promise<void> {

@@ -27,6 +27,7 @@ export function builtInRenderer(config: ServiceConfig = loadConfig()): Renderer 
     templates: builtInTemplates(config.runtimeRoot),
     packagesRoot: config.runtimeRoot,
     concurrency: config.renderConcurrency,
+    browserEnvironment: config.browserEnvironment,
   });
 }
 

@@ -47,6 +47,22 @@ export interface ServiceConfig {
   logLevel: LogLevel;
   /** The folder holding templates/, the web page and the font and pdf.js packages (default: the source tree). */
   runtimeRoot: string;
+  /** `npm start` only: where it listens and keeps its S3 data. */
+  local: LocalSettings;
+  /**
+   * The variables Chromium inherits from the process (PATH, TMPDIR, LD_LIBRARY_PATH, TZ): what it
+   * needs to start, and none of the service's settings or credentials.
+   */
+  browserEnvironment: Record<string, string>;
+}
+
+export interface LocalSettings {
+  /** HTTP port on 127.0.0.1 (default 3000; 0 picks a free one). */
+  port: number;
+  /** S3 port on 127.0.0.1 (default 4569; 0 picks a free one). */
+  s3Port: number;
+  /** The embedded S3 server's folder (default ./.data). */
+  dataDir: string;
 }
 
 export interface S3Config {
@@ -91,7 +107,14 @@ export const ENV = {
   logLevel: "LOG_LEVEL",
   /** Where templates/ and the fonts are (a Lambda bundle sets it); default: the source tree. */
   runtimeRoot: "REPORT_RENDER_ROOT",
+  /** `npm start` only: the HTTP port, the S3 port, the S3 data folder. */
+  port: "PORT",
+  s3Port: "S3_PORT",
+  dataDir: "DATA_DIR",
 } as const;
+
+/** The process environment Chromium may see. */
+const BROWSER_INHERITS = ["PATH", "TMPDIR", "LD_LIBRARY_PATH", "TZ"];
 
 /** The default of each numeric setting (the stack derives its limits from the same numbers). */
 export const DEFAULTS = {
@@ -144,6 +167,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     maxReceiveCount: count("maxReceiveCount"),
     logLevel: logLevel(env[ENV.logLevel]),
     runtimeRoot: env[ENV.runtimeRoot] || SOURCE_ROOT,
+    local: {
+      port: tcpPort(env, ENV.port, 3000),
+      s3Port: tcpPort(env, ENV.s3Port, 4569),
+      dataDir: env[ENV.dataDir] || ".data",
+    },
+    browserEnvironment: Object.fromEntries(
+      BROWSER_INHERITS.flatMap((name) => (env[name] ? [[name, env[name] as string]] : [])),
+    ),
   };
 }
 
@@ -160,6 +191,14 @@ function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
   const value = Number(raw);
   // A typo in a limit must stop the service at start-up, not silently lift the limit.
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, not "${raw}"`);
+  return value;
+}
+
+function tcpPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port (0–65535), not "${raw}"`);
   return value;
 }
 

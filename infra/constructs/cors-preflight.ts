@@ -1,6 +1,6 @@
 import { Duration } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, Code, Function, Runtime } from "aws-cdk-lib/aws-lambda";
+import { Architecture, Code, Function as LambdaFunction, Runtime } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 
@@ -28,7 +28,7 @@ export interface CorsPreflightProps {
  */
 export class CorsPreflight extends Construct {
   /** The function (inline code, 128 MB, 3 s), with its own role and log group. */
-  readonly function: Function;
+  readonly function: LambdaFunction;
 
   constructor(scope: Construct, id: string, props: CorsPreflightProps) {
     super(scope, id);
@@ -38,7 +38,7 @@ export class CorsPreflight extends Construct {
       description: "report-render: the CORS preflight function's own role",
     });
     role.addToPolicy(new PolicyStatement({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [logGroup.logGroupArn] }));
-    this.function = new Function(this, "Function", {
+    this.function = new LambdaFunction(this, "Function", {
       description: "report-render: answers CORS preflight requests (204, no body)",
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.X86_64,

@@ -5,7 +5,7 @@ import {
   HttpApi,
   HttpMethod,
   HttpNoneAuthorizer,
-  HttpStage,
+  type HttpStage,
   LogGroupLogDestination,
   type IHttpRouteAuthorizer,
 } from "aws-cdk-lib/aws-apigatewayv2";

@@ -80,7 +80,7 @@ function numberFormat(lang: string): (v: number) => string {
 /** Rough width of a label in px at `fontSize` (CJK ≈ 1 em, Latin ≈ 0.55 em): enough to choose a layout. */
 function textWidth(text: string, fontSize: number): number {
   let w = 0;
-  for (const ch of text) w += /[\u2e80-\uffff]/u.test(ch) || ch.codePointAt(0)! > 0xffff ? 1 : 0.58;
+  for (const ch of text) w += /[\u2e80-\uffff]/u.test(ch) || (ch.codePointAt(0) ?? 0) > 0xffff ? 1 : 0.58;
   return w * fontSize;
 }
 

@@ -39,7 +39,7 @@ export default defineTemplate<ReportData>({
 export function cssString(text: string): string {
   let out = "";
   for (const ch of text.replace(/\s+/g, " ").trim()) {
-    out += /^[A-Za-z0-9]$/.test(ch) ? ch : `\\${ch.codePointAt(0)!.toString(16).padStart(6, "0")}`;
+    out += /^[A-Za-z0-9]$/.test(ch) ? ch : `\\${(ch.codePointAt(0) ?? 0).toString(16).padStart(6, "0")}`;
   }
   return `"${out}"`;
 }

@@ -311,14 +311,14 @@ function keepShortHeadersWhole(placed: PlacedCell[][], views: CellView[][], widt
   const padding = 2 * ((2 * 96) / 25.4) + 1;
   const need = new Array<number>(width).fill(3 * em);
   const short: CellView[] = [];
-  placed.forEach((row, r) =>
+  placed.forEach((row, r) => {
     row.forEach((p, k) => {
       const view = views[r]?.[k];
       if (!view || p.colspan !== 1 || [...view.text].length > 8) return;
       need[p.column] = Math.max(need[p.column] ?? 0, textWidthEm(view.text) * em + padding);
       short.push(view);
-    }),
-  );
+    });
+  });
   if (need.reduce((a, b) => a + b, 0) > area.width * 0.92) return;
   for (const view of short) view.cls += " nw";
 }

@@ -100,7 +100,9 @@ describe("the 2019-format example (湛河区交通运输局 2020)", () => {
     expect(titles).toContain("（一）加强政府信息公开制度和能力建设");
     await doc.destroy();
     const pages = await pageTexts(result.pdf);
-    pages.forEach((page, i) => expect(squash(page)).toContain(`—${i + 1}—`));
+    pages.forEach((page, i) => {
+      expect(squash(page)).toContain(`—${i + 1}—`);
+    });
   });
 });
 

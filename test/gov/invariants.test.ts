@@ -6,7 +6,7 @@ import type { Issue } from "../../functions/core/types.ts";
 import { example } from "../helpers/examples.ts";
 
 // The 2021 sample satisfies I1–I5 with nonzero counts; each case breaks exactly one thing.
-type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- test fixtures are edited freely
+type Data = Record<string, any>; // test fixtures are edited freely
 
 async function refusal(edit: (data: Data) => void): Promise<Issue[]> {
   const envelope = example<Data>("gov-disclosure-2021-sample.json");

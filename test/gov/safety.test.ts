@@ -5,7 +5,7 @@ import { example } from "../helpers/examples.ts";
 import { startTrapServer, type TrapServer } from "../helpers/trap-server.ts";
 import { fonts, openPdf, pageTexts, rasterize, squash, textLines } from "../helpers/pdf.ts";
 
-type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixtures are edited freely
+type Data = Record<string, any>; // fixtures are edited freely
 
 // A server on loopback that counts every request: the renderer must never call it.
 let trap: TrapServer;

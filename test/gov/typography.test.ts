@@ -4,7 +4,7 @@ import { renderReport } from "../helpers/render.ts";
 import { example } from "../helpers/examples.ts";
 import { openPdf, squash, textLines, type TextLine } from "../helpers/pdf.ts";
 
-type Data = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- fixtures are edited freely
+type Data = Record<string, any>; // fixtures are edited freely
 
 const mm = (v: number) => (v / 25.4) * 72;
 

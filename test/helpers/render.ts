@@ -3,7 +3,7 @@ import { builtInRenderer } from "../../functions/service/service.ts";
 import { loadConfig } from "../../functions/service/settings.ts";
 
 /** The render core as the doors build it: the built-in templates, fonts from the repository. */
-export const renderer = builtInRenderer(loadConfig({}));
+export const renderer = builtInRenderer(loadConfig());
 
 export function renderReport(input: unknown, limits: RenderLimits = defaultLimits, run: RenderRun = {}) {
   return renderer.render(input, { ...run, limits });

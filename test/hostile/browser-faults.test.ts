@@ -1,9 +1,12 @@
+import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { longTableEnvelope } from "../../bench/long-table-data.ts";
 import { browserProcessId, closeBrowser } from "../../functions/core/browser.ts";
 import { LimitError } from "../../functions/core/errors.ts";
 import { defaultLimits } from "../../functions/core/render.ts";
 import { renderReport } from "../helpers/render.ts";
+import { builtInRenderer } from "../../functions/service/service.ts";
+import { loadConfig } from "../../functions/service/settings.ts";
 import { example } from "../helpers/examples.ts";
 
 // Chromium frozen or killed under a render: the render ends within its deadline (or is run again on
@@ -52,6 +55,25 @@ describe("a browser that stops answering", () => {
     expect(performance.now() - killedAt).toBeGreaterThan(100); // it was still rendering when killed
     expect(result.sha256).toBe(reference.sha256);
     expect(await browserProcessId()).not.toBe(pid);
+  });
+
+  it("Chromium inherits none of the service's settings or credentials", async () => {
+    process.env.AWS_SECRET_ACCESS_KEY = "canary-secret-key";
+    process.env.S3_SECRET_ACCESS_KEY = "canary-s3-key";
+    try {
+      await closeBrowser();
+      const renderer = builtInRenderer(loadConfig());
+      await renderer.render(sample());
+      const environ = readFileSync(`/proc/${await browserProcessId()}/environ`, "latin1").split("\0");
+      expect(environ.join("\n")).not.toContain("canary");
+      expect(environ.map((e) => e.split("=")[0]).sort()).toEqual(
+        expect.arrayContaining(["FONTCONFIG_PATH", "HOME"]),
+      );
+      expect(environ.filter((e) => /^(AWS|S3|INPUT_BUCKET|OUTPUT_BUCKET)/.test(e))).toEqual([]);
+    } finally {
+      delete process.env.AWS_SECRET_ACCESS_KEY;
+      delete process.env.S3_SECRET_ACCESS_KEY;
+    }
   });
 
   it("a caller that is gone: a render whose signal aborts while it waits for a page never starts", async () => {

@@ -28,6 +28,7 @@ describe("POST /v1/render under attack", () => {
         const disposition = response.headers.get("content-disposition") ?? "";
         const name = decodeURIComponent(/filename\*=UTF-8''(.*)$/.exec(disposition)?.[1] ?? "");
         expect(name).toMatch(/\.pdf$/);
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: no control character may be in a file name
         expect(name).not.toMatch(/[/\\\u0000-\u001f]|^\./);
         const text = squash((await pageTexts(body)).join(""));
         for (const wanted of attack.contains ?? []) expect(text).toContain(squash(wanted));

@@ -29,7 +29,7 @@ export function expectedTexts(data: ReportLike): string[] {
     }
   };
   for (const block of data.blocks) {
-    const b = block as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const b = block as Record<string, any>;
     switch (b.type) {
       case "heading":
         out.push(b.text);

@@ -52,7 +52,9 @@ describe("a table of contents over two pages, in English", () => {
     expect(marks.map((e) => e.page)).toEqual(entries.map((h) => toc.get(h.text)?.page));
 
     // Running footer in English; no empty page at the end.
-    texts.forEach((t, i) => expect(squash(t)).toContain(`Page${i + 1}of${result.pages}`));
+    texts.forEach((t, i) => {
+      expect(squash(t)).toContain(`Page${i + 1}of${result.pages}`);
+    });
     expect(squash(texts[0] ?? "")).toContain("Contents");
     expect(squash(texts.at(-1) ?? "")).toMatch(/quarterlyfigures\.$/);
 

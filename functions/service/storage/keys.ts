@@ -108,6 +108,7 @@ export function classifyInputKey(key: string): InputObject {
  * key breaks logs, listings and Content-Disposition.
  */
 function unsafeKeyReason(key: string): string | undefined {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
   const control = /[\u0000-\u001f\u007f]/.exec(key);
   if (control) {
     const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
