@@ -1,3 +1,4 @@
+import type { APIGatewayProxyHandlerV2 } from "aws-lambda";
 import type { HttpEvent, HttpResult } from "../service/events.ts";
 import { describeFailure, internalFailure } from "../service/failure.ts";
 import { since } from "../service/log.ts";
@@ -110,9 +111,9 @@ let lambdaHandler: HttpHandler | undefined;
 
 /**
  * The Lambda entry point: the service is built from the environment on the first event. (Lambda
- * passes its context object second; it is not handed on.)
+ * passes its context object second, where HttpHandler takes its options; it is not handed on.)
  */
-export function handler(event: HttpEvent): Promise<HttpResult> {
+export const handler = ((event: HttpEvent): Promise<HttpResult> => {
   lambdaHandler ??= createHttpHandler(createService());
   return lambdaHandler(event);
-}
+}) satisfies APIGatewayProxyHandlerV2;

@@ -6,6 +6,7 @@ import { backgroundLimits } from "../service/service.ts";
 import { isJobId } from "../service/storage/keys.ts";
 import { bodyText } from "./body.ts";
 import { baseUrl, type RequestContext } from "./context.ts";
+import { downloadAnswer } from "./download.ts";
 import { json, notFound } from "./responses.ts";
 
 /**
@@ -44,23 +45,9 @@ export async function getJob(ctx: RequestContext, jobId: string): Promise<HttpRe
         ...(state.templates ? { templates: state.templates } : {}),
       });
     case "done": {
-      const { config, storage } = ctx.service;
-      const url = await storage.presign(config.outputBucket, state.key, {
-        expiresIn: config.presignTtlSeconds,
-        downloadName: state.filename,
-      });
-      return json(200, {
-        jobId,
-        status: state.status,
-        url,
-        expiresAt: new Date(Date.now() + config.presignTtlSeconds * 1000).toISOString(),
-        key: state.key,
-        filename: state.filename,
-        pages: state.pages,
-        bytes: state.bytes,
-        sha256: state.sha256,
-        warnings: state.warnings,
-      });
+      // url and expiresAt first, as this answer has always had them.
+      const { url, expiresAt, ...stored } = await downloadAnswer(ctx.service, state);
+      return json(200, { jobId, status: state.status, url, expiresAt, ...stored });
     }
   }
 }

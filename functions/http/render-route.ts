@@ -8,6 +8,7 @@ import { renderPdfKey } from "../service/storage/keys.ts";
 import { storePdf } from "../service/stored-pdf.ts";
 import { bodyText } from "./body.ts";
 import type { RequestContext } from "./context.ts";
+import { downloadAnswer } from "./download.ts";
 import { negotiate } from "./accept.ts";
 import { base64ResponseSize, json, pdf } from "./responses.ts";
 
@@ -19,7 +20,7 @@ const MODES = ["application/pdf", "application/json"] as const;
  * - Accept: application/json → 200 { key, url, … } with the PDF stored in the output bucket
  */
 export async function postRender(ctx: RequestContext): Promise<HttpResult> {
-  const { config, storage } = ctx.service;
+  const { config } = ctx.service;
   const mode = negotiate(ctx.event.headers.accept, MODES);
   if (!mode) {
     return json(406, { error: "not_acceptable", message: `Accept ${MODES.join(" or ")}`, errors: [] });
@@ -40,26 +41,12 @@ export async function postRender(ctx: RequestContext): Promise<HttpResult> {
     return pdf(result.pdf, result.filename, reportHeaders);
   }
 
-  const key = renderPdfKey(result.sha256, result.filename);
-  const { uploadMs } = await storePdf(ctx.service, key, result);
-  const url = await storage.presign(config.outputBucket, key, {
-    expiresIn: config.presignTtlSeconds,
-    downloadName: result.filename,
-  });
+  const { stored, uploadMs } = await storePdf(ctx.service, renderPdfKey(result.sha256, result.filename), result);
+  const body = await downloadAnswer(ctx.service, stored);
   Object.assign(ctx.logFields, renderedFields(result, { uploadMs }));
 
-  const body = {
-    key,
-    url,
-    expiresAt: new Date(Date.now() + config.presignTtlSeconds * 1000).toISOString(),
-    filename: result.filename,
-    pages: result.pages,
-    bytes: result.bytes,
-    sha256: result.sha256,
-    warnings: result.warnings,
-  };
   // A PDF too large for a Lambda response: the client follows the redirect to S3 for the bytes.
-  if (mode === "application/pdf") return json(303, body, { location: url, ...reportHeaders });
+  if (mode === "application/pdf") return json(303, body, { location: body.url, ...reportHeaders });
   return json(200, body, reportHeaders);
 }
 

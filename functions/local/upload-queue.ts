@@ -1,7 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
-import type { S3Notification, SqsBatchResponse, SqsEvent, SqsRecord } from "../service/events.ts";
+import pLimit from "p-limit";
+import type { S3Notification, SqsRecord } from "../service/events.ts";
 import type { Logger } from "../service/log.ts";
 import { encodeEventKey, INCOMING_PREFIX, JOBS_PREFIX } from "../service/storage/keys.ts";
+import type { UploadHandler } from "../upload/handler.ts";
 
 /**
  * What S3 → SQS → Lambda does on AWS, in process: each ObjectCreated notification for the input
@@ -25,7 +27,7 @@ interface Message {
 
 export function createUploadQueue(options: {
   inputBucket: string;
-  handler: (event: SqsEvent) => Promise<SqsBatchResponse>;
+  handler: UploadHandler;
   maxReceiveCount: number;
   log: Logger;
   /** Upload handler invocations at once (Lambda's concurrency); default 2. */
@@ -33,32 +35,33 @@ export function createUploadQueue(options: {
   retryDelayMs?: number;
 }): UploadQueue {
   const { inputBucket, handler, maxReceiveCount, log } = options;
-  const concurrency = options.concurrency ?? 2;
   const retryDelayMs = options.retryDelayMs ?? 1000;
-  const waiting: Message[] = [];
-  let running = 0;
+  // Rejects what clearQueue() drops, so that close() counts it as gone.
+  const limit = pLimit({ concurrency: options.concurrency ?? 2, rejectOnClear: true });
+  /** Messages handed to `limit`, queued or being delivered. */
+  let inFlight = 0;
+  /** Messages waiting to be delivered again. */
   const retryTimers = new Set<NodeJS.Timeout>();
   let closed = false;
   let idleWaiters: (() => void)[] = [];
 
   const settleIfIdle = () => {
-    if (waiting.length === 0 && running === 0 && retryTimers.size === 0) {
+    if (inFlight === 0 && retryTimers.size === 0) {
       const waiters = idleWaiters;
       idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
   };
 
-  const pump = () => {
-    while (!closed && running < concurrency && waiting.length > 0) {
-      const message = waiting.shift() as Message;
-      running++;
-      deliver(message).finally(() => {
-        running--;
-        pump();
-        settleIfIdle();
-      });
-    }
+  const send = (message: Message) => {
+    if (closed) return;
+    inFlight++;
+    const settled = () => {
+      inFlight--;
+      settleIfIdle();
+    };
+    // deliver never throws: a rejection is close() dropping the message before its turn.
+    limit(deliver, message).then(settled, settled);
   };
 
   const deliver = async (message: Message) => {
@@ -71,50 +74,48 @@ export function createUploadQueue(options: {
       log.error("local.upload_handler_threw", { messageId: message.messageId, error: e });
       failed = true;
     }
-    if (!failed) return;
+    if (!failed || closed) return;
     if (message.receiveCount >= maxReceiveCount) {
       log.error("local.dead_letter", { messageId: message.messageId, body: message.body });
       return;
     }
+    // Set before this delivery settles, so the queue is never idle in between.
     const timer = setTimeout(() => {
       retryTimers.delete(timer);
-      waiting.push(message);
-      pump();
+      send(message);
       settleIfIdle();
     }, retryDelayMs);
     retryTimers.add(timer);
   };
 
+  const idle = () =>
+    new Promise<void>((resolve) => {
+      idleWaiters.push(resolve);
+      settleIfIdle();
+    });
+
   return {
     accept(event) {
-      for (const record of event.Records ?? []) {
+      if (!("Records" in event)) return; // s3:TestEvent
+      for (const record of event.Records) {
         const key = record.s3.object.key;
         // The stack's notification filters: created objects under incoming/ and jobs/ of the input bucket.
         const wanted =
           record.s3.bucket.name === inputBucket &&
           record.eventName.startsWith("ObjectCreated:") &&
           (key.startsWith(INCOMING_PREFIX) || key.startsWith(JOBS_PREFIX));
-        if (!wanted || closed) continue;
+        if (!wanted) continue;
         const encoded = { ...record, s3: { ...record.s3, object: { ...record.s3.object, key: encodeEventKey(key) } } };
-        waiting.push({ body: JSON.stringify({ Records: [encoded] }), messageId: randomUUID(), receiveCount: 0 });
+        send({ body: JSON.stringify({ Records: [encoded] }), messageId: randomUUID(), receiveCount: 0 });
       }
-      pump();
     },
-    idle() {
-      return new Promise((resolve) => {
-        idleWaiters.push(resolve);
-        settleIfIdle();
-      });
-    },
+    idle,
     async close() {
       closed = true;
-      waiting.length = 0;
+      limit.clearQueue();
       for (const timer of retryTimers) clearTimeout(timer);
       retryTimers.clear();
-      await new Promise<void>((resolve) => {
-        idleWaiters.push(resolve);
-        settleIfIdle();
-      });
+      await idle(); // the deliveries under way
     },
   };
 

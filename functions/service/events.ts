@@ -1,75 +1,50 @@
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  S3Event,
+  SQSBatchResponse,
+  SQSEvent,
+  SQSRecord,
+} from "aws-lambda";
+
 /**
- * The shapes of the Lambda events and results this service handles: only the fields it reads or
- * writes, after @types/aws-lambda (APIGatewayProxyEventV2, SQSEvent, S3Event, SQSBatchResponse).
- * The local server builds the same shapes, so a handler cannot tell where it runs.
+ * The Lambda events and results this service handles, under the names the code uses: the
+ * @types/aws-lambda shapes, plus what that package does not give. The local server builds the
+ * same shapes, so a handler cannot tell where it runs.
  */
 
-/** API Gateway HTTP API, payload format 2.0. */
-export interface HttpEvent {
-  version: "2.0";
-  routeKey: string;
-  rawPath: string;
-  rawQueryString: string;
-  /** Lower-case names; repeated headers joined with commas. */
-  headers: Record<string, string | undefined>;
-  queryStringParameters?: Record<string, string | undefined>;
-  pathParameters?: Record<string, string | undefined>;
-  requestContext: {
-    accountId: string;
-    apiId: string;
-    domainName: string;
-    domainPrefix?: string;
-    requestId: string;
-    routeKey: string;
-    stage: string;
-    time: string;
-    timeEpoch: number;
-    http: { method: string; path: string; protocol: string; sourceIp: string; userAgent: string };
-  };
-  body?: string;
-  isBase64Encoded: boolean;
-}
+/** API Gateway HTTP API, payload format 2.0. Header names are lower-case; repeated headers joined with commas. */
+export type HttpEvent = APIGatewayProxyEventV2;
 
-export interface HttpResult {
+/**
+ * What the HTTP handler answers: the package's structured payload 2.0 result, with the status
+ * always given and string-valued headers (the handler adds to them, the local server writes them).
+ */
+export interface HttpResult extends APIGatewayProxyStructuredResultV2 {
   statusCode: number;
   headers?: Record<string, string>;
-  body?: string;
-  isBase64Encoded?: boolean;
 }
 
-export interface SqsRecord {
-  messageId: string;
-  receiptHandle: string;
-  body: string;
-  attributes: { ApproximateReceiveCount: string; SentTimestamp: string } & Record<string, string>;
-  messageAttributes: Record<string, unknown>;
-  md5OfBody: string;
-  eventSource: "aws:sqs";
-  eventSourceARN: string;
-  awsRegion: string;
+export type SqsEvent = SQSEvent;
+export type SqsRecord = SQSRecord;
+export type SqsBatchResponse = SQSBatchResponse;
+
+/**
+ * What S3 sends once, on the queue, when a bucket notification is configured; @types/aws-lambda
+ * has no type for it (https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-structure.html).
+ */
+export interface S3TestEvent {
+  Service: "Amazon S3";
+  Event: "s3:TestEvent";
+  Time: string;
+  Bucket: string;
+  RequestId: string;
+  HostId: string;
 }
 
-export interface SqsEvent {
-  Records: SqsRecord[];
-}
-
-export interface SqsBatchResponse {
-  batchItemFailures: { itemIdentifier: string }[];
-}
-
-/** An S3 event notification (what an SQS message body holds). Keys are URL-encoded, spaces as `+`. */
-export interface S3Notification {
-  Records?: S3NotificationRecord[];
-  /** S3 sends `s3:TestEvent` once when a notification is configured. */
-  Event?: string;
-}
-
-export interface S3NotificationRecord {
-  eventSource: string;
-  eventName: string;
-  eventTime?: string;
-  s3: {
-    bucket: { name: string };
-    object: { key: string; size?: number; eTag?: string; versionId?: string; sequencer?: string };
-  };
-}
+/**
+ * An S3 event notification (what an SQS message body holds). Keys are URL-encoded, spaces as `+`.
+ * Not every record has everything the package's type says: a removal has no size or ETag, and
+ * s3rver's copies have no ETag.
+ */
+export type S3Notification = S3Event | S3TestEvent;

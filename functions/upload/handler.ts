@@ -1,3 +1,4 @@
+import type { SQSHandler } from "aws-lambda";
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from "../service/events.ts";
 import { createService, type Service } from "../service/service.ts";
 import { classifyInputKey } from "../service/storage/keys.ts";
@@ -7,12 +8,15 @@ import { processJob } from "./job.ts";
 import { createdObjects } from "./notification.ts";
 import { processReport } from "./report.ts";
 
+/** What the upload door is called with and answers (the local queue calls it too). */
+export type UploadHandler = (event: SqsEvent) => Promise<SqsBatchResponse>;
+
 /**
  * The upload door: SQS messages holding S3 ObjectCreated notifications → the render core → the
  * output bucket. A message whose work failed unexpectedly is reported in `batchItemFailures`, so
  * SQS redelivers only that one; refused inputs are answers (error files), not failures.
  */
-export function createUploadHandler(service: Service): (event: SqsEvent) => Promise<SqsBatchResponse> {
+export function createUploadHandler(service: Service): UploadHandler {
   return async (event) => {
     const batchItemFailures: SqsBatchResponse["batchItemFailures"] = [];
     // One at a time: the stack uses batches of one, and a batch shares this instance's Chromium.
@@ -41,6 +45,7 @@ async function processMessage(service: Service, record: SqsRecord): Promise<void
       log,
       messageId: record.messageId,
       lastAttempt: attempt >= service.config.maxReceiveCount,
+      // The package types it as always there; s3rver's copies have none.
       eTag: object.eTag?.replace(/^"|"$/g, "") || undefined,
     };
     const target = classifyInputKey(object.key);
@@ -65,10 +70,13 @@ function attemptOf(record: SqsRecord): number {
   return Number(record.attributes.ApproximateReceiveCount) || 1;
 }
 
-let lambdaHandler: ((event: SqsEvent) => Promise<SqsBatchResponse>) | undefined;
+let lambdaHandler: UploadHandler | undefined;
 
-/** The Lambda entry point: the service is built from the environment on the first event. */
-export function handler(event: SqsEvent): Promise<SqsBatchResponse> {
+/**
+ * The Lambda entry point (an SQS event source with ReportBatchItemFailures): the service is built
+ * from the environment on the first event. Lambda's context object is not handed on.
+ */
+export const handler = ((event: SqsEvent): Promise<SqsBatchResponse> => {
   lambdaHandler ??= createUploadHandler(createService());
   return lambdaHandler(event);
-}
+}) satisfies SQSHandler;

@@ -20,8 +20,10 @@ export function createdObjects(record: SqsRecord): CreatedObject[] {
   } catch {
     throw new Error(`message ${record.messageId} is not JSON`);
   }
-  if (notification.Event === "s3:TestEvent") return [];
-  if (!Array.isArray(notification.Records)) throw new Error(`message ${record.messageId} is not an S3 notification`);
+  const notS3 = () => new Error(`message ${record.messageId} is not an S3 notification`);
+  if (typeof notification !== "object" || notification === null) throw notS3();
+  if ("Event" in notification && notification.Event === "s3:TestEvent") return [];
+  if (!("Records" in notification) || !Array.isArray(notification.Records)) throw notS3();
   return notification.Records.filter((r) => r.eventSource === "aws:s3" && r.eventName.startsWith("ObjectCreated:")).map(
     (r) => ({ bucket: r.s3.bucket.name, key: decodeEventKey(r.s3.object.key), eTag: r.s3.object.eTag }),
   );

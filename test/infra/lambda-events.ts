@@ -1,4 +1,5 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import type { S3Event, SQSRecord } from "aws-lambda";
 import type { HttpEvent, SqsEvent } from "../../functions/service/events.ts";
 import { encodeEventKey } from "../../functions/service/storage/keys.ts";
 
@@ -41,9 +42,13 @@ export function httpEvent(
   };
 }
 
-/** What the SQS event source sends the upload function for one S3 ObjectCreated notification. */
+/**
+ * What the SQS event source sends the upload function for one S3 ObjectCreated notification.
+ * Without `eTag`, the notification's is empty, which the handler takes as none (it then goes by
+ * the object it reads).
+ */
 export function sqsS3Event(bucket: string, key: string, options: { receiveCount?: number; eTag?: string } = {}): SqsEvent {
-  const notification = {
+  const notification: S3Event = {
     Records: [
       {
         eventVersion: "2.1",
@@ -51,33 +56,34 @@ export function sqsS3Event(bucket: string, key: string, options: { receiveCount?
         awsRegion: "us-east-1",
         eventTime: new Date().toISOString(),
         eventName: "ObjectCreated:Put",
+        userIdentity: { principalId: "AWS:AIDAEXAMPLE" },
+        requestParameters: { sourceIPAddress: "203.0.113.7" },
+        responseElements: { "x-amz-request-id": "C3D13FE58DE4C810", "x-amz-id-2": "artifact-test" },
         s3: {
           s3SchemaVersion: "1.0",
-          bucket: { name: bucket, arn: `arn:aws:s3:::${bucket}` },
-          object: { key: encodeEventKey(key), size: 1, eTag: options.eTag, sequencer: "0A1B2C3D4E5F678901" },
+          configurationId: "uploads",
+          bucket: { name: bucket, ownerIdentity: { principalId: "A3NL1KOZZKExample" }, arn: `arn:aws:s3:::${bucket}` },
+          object: { key: encodeEventKey(key), size: 1, eTag: options.eTag ?? "", sequencer: "0A1B2C3D4E5F678901" },
         },
       },
     ],
   };
   const body = JSON.stringify(notification);
-  return {
-    Records: [
-      {
-        messageId: randomUUID(),
-        receiptHandle: "AQEB-artifact-test",
-        body,
-        attributes: {
-          ApproximateReceiveCount: String(options.receiveCount ?? 1),
-          SentTimestamp: String(Date.now()),
-          SenderId: "AIDAS3",
-          ApproximateFirstReceiveTimestamp: String(Date.now()),
-        },
-        messageAttributes: {},
-        md5OfBody: "",
-        eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:ReportRender-Uploads",
-        awsRegion: "us-east-1",
-      },
-    ],
+  const record: SQSRecord = {
+    messageId: randomUUID(),
+    receiptHandle: "AQEB-artifact-test",
+    body,
+    attributes: {
+      ApproximateReceiveCount: String(options.receiveCount ?? 1),
+      SentTimestamp: String(Date.now()),
+      SenderId: "AIDAS3",
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: createHash("md5").update(body).digest("hex"),
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:ReportRender-Uploads",
+    awsRegion: "us-east-1",
   };
+  return { Records: [record] };
 }

@@ -1,11 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { longTableEnvelope } from "../../bench/long-table-data.ts";
-import type { SqsEvent } from "../../functions/service/events.ts";
 import type { JobState } from "../../functions/service/jobs.ts";
 import { createLogger } from "../../functions/service/log.ts";
 import { createService, type Service } from "../../functions/service/service.ts";
-import { encodeEventKey } from "../../functions/service/storage/keys.ts";
 import { createUploadHandler } from "../../functions/upload/handler.ts";
 import type { BatchSummary } from "../../functions/upload/batch.ts";
 import type { ReportErrorFile, ReportResultFile } from "../../functions/upload/report.ts";
@@ -24,6 +22,9 @@ beforeAll(async () => {
   ({ inputBucket, outputBucket } = service.config);
 });
 afterAll(() => service?.stop());
+
+/** The SQS message S3 sends for an object put into the input bucket, as delivered a second time. */
+const sqsEvent = (key: string) => sqsS3Event(inputBucket, key, { receiveCount: 2 });
 
 async function upload(key: string, body: string): Promise<void> {
   await service.storage.put(inputBucket, key, body, { contentType: "application/json" });
@@ -125,7 +126,7 @@ describe("incoming/<path>.json", () => {
 
     // The message SQS would deliver again (at-least-once), handed to the upload handler twice more.
     const handler = createUploadHandler(createService(service.config, createLogger("silent")));
-    const event = sqsEvent("incoming/redelivered.json", "ObjectCreated:Put");
+    const event = sqsEvent("incoming/redelivered.json");
     expect(await handler(event)).toEqual({ batchItemFailures: [] });
     expect(await handler(event)).toEqual({ batchItemFailures: [] });
 
@@ -136,8 +137,8 @@ describe("incoming/<path>.json", () => {
 
   it("reports a message that is not an S3 notification as a batch item failure, and ignores S3's test event", async () => {
     const handler = createUploadHandler(createService(service.config, createLogger("silent")));
-    const bad = sqsEvent("incoming/x.json", "ObjectCreated:Put");
-    const good = sqsEvent("incoming/does-not-exist.json", "ObjectCreated:Put");
+    const bad = sqsEvent("incoming/x.json");
+    const good = sqsEvent("incoming/does-not-exist.json");
     const broken = { ...bad.Records[0]!, messageId: "broken", body: "not json" };
     const test = { ...bad.Records[0]!, messageId: "test", body: JSON.stringify({ Service: "Amazon S3", Event: "s3:TestEvent" }) };
     const response = await handler({ Records: [broken, test, { ...good.Records[0]!, messageId: "gone" }] });
@@ -146,8 +147,9 @@ describe("incoming/<path>.json", () => {
 
   it("reports a message whose work failed (here: storage refuses) for redelivery, and only that one", async () => {
     const broken = createService({ ...service.config, outputBucket: "no-such-bucket" }, createLogger("silent"));
-    const response = await createUploadHandler(broken)(sqsEvent("incoming/2020/zhanhe.json", "ObjectCreated:Put"));
-    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "m-1" }] });
+    const event = sqsEvent("incoming/2020/zhanhe.json");
+    const response = await createUploadHandler(broken)(event);
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]?.messageId }] });
   });
 });
 
@@ -186,7 +188,7 @@ describe("incoming/<batch>.jsonl", () => {
     const handleLimited = async (key: string, body: string, summaryKey: string) => {
       await upload(key, body);
       await service.storage.delete(outputBucket, summaryKey);
-      expect(await limited(sqsEvent(key, "ObjectCreated:Put"))).toEqual({ batchItemFailures: [] });
+      expect(await limited(sqsEvent(key))).toEqual({ batchItemFailures: [] });
       return readJson<BatchSummary>(summaryKey);
     };
     const lines = await handleLimited("incoming/limits/lines.jsonl", `${small("一")}\n${small("二")}\n`, "limits/lines.summary.json");
@@ -352,7 +354,7 @@ describe("what the upload handler leaves alone", () => {
     const log = createLogger("debug", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
     const handler = createUploadHandler(createService(service.config, log));
     for (const key of ["incoming/x/../y.json", "incoming/./y.json", "incoming//y.json", "incoming/y\u0007.json"]) {
-      expect(await handler(sqsEvent(key, "ObjectCreated:Put")), key).toEqual({ batchItemFailures: [] });
+      expect(await handler(sqsEvent(key)), key).toEqual({ batchItemFailures: [] });
     }
     expect(await outputKeys("y")).toEqual([]);
     expect(await outputKeys("x")).toEqual([]);
@@ -365,33 +367,3 @@ describe("what the upload handler leaves alone", () => {
     // (s3rver refuses such keys itself; S3 stores them as they are, so the handler must refuse them.)
   });
 });
-
-function sqsEvent(key: string, eventName: string): SqsEvent {
-  const body = JSON.stringify({
-    Records: [
-      {
-        eventVersion: "2.1",
-        eventSource: "aws:s3",
-        awsRegion: "us-east-1",
-        eventTime: new Date().toISOString(),
-        eventName,
-        s3: { s3SchemaVersion: "1.0", bucket: { name: inputBucket }, object: { key: encodeEventKey(key) } },
-      },
-    ],
-  });
-  return {
-    Records: [
-      {
-        messageId: "m-1",
-        receiptHandle: "r-1",
-        body,
-        attributes: { ApproximateReceiveCount: "2", SentTimestamp: String(Date.now()) },
-        messageAttributes: {},
-        md5OfBody: "",
-        eventSource: "aws:sqs",
-        eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:uploads",
-        awsRegion: "us-east-1",
-      },
-    ],
-  };
-}
