@@ -1,4 +1,4 @@
-/** The long-table report shared by bench/long-table.ts and test/report/long-table.test.ts. */
+/** The long-table report shared by bench/long-table.ts and test/render/report-long-table.test.ts. */
 
 export const LONG_TABLE_KINDS = ["行政许可", "公共服务", "行政确认", "其他行政权力"];
 

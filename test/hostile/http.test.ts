@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { bytesOf, exampleText, postJson, startTestService, type TestService } from "../service/local-service.ts";
+import { bytesOf, exampleText, postJson, startTestService, type TestService } from "../helpers/local-service.ts";
 import { attacks } from "./attacks.ts";
 
 // Every attack through POST /v1/render of the local server (npm start): an answer, never a 5xx, a

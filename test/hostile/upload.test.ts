@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BatchSummary } from "../../functions/upload/batch.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { exampleText, startTestService, type TestService } from "../service/local-service.ts";
+import { exampleText, startTestService, type TestService } from "../helpers/local-service.ts";
 import { attacks } from "./attacks.ts";
 
 // Every attack as an uploaded file and as the lines of one batch: each gets its PDF or a small error

@@ -9,9 +9,9 @@ import type { HttpResult, SqsBatchResponse } from "../../functions/service/event
 import { startLocalS3, S3RVER_CREDENTIALS, type LocalS3 } from "../../functions/local/s3-server.ts";
 import { createStorage, type Storage } from "../../functions/service/storage/s3.ts";
 import { fonts, pageTexts } from "../helpers/pdf.ts";
-import { httpEvent, sqsS3Event } from "./lambda-events.ts";
-import { startLambdaProcess, type LambdaProcess } from "./lambda-process.ts";
-import { root } from "./synth.ts";
+import { httpEvent, sqsS3Event } from "../helpers/lambda-events.ts";
+import { startLambdaProcess, type LambdaProcess } from "../helpers/lambda-process.ts";
+import { root } from "../helpers/synth.ts";
 
 /**
  * THE ARTIFACT WORKS: `cdk synth` as `npm run synth` runs it (the CDK CLI, cdk.json, esbuild on this

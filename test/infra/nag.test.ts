@@ -2,7 +2,7 @@ import { Validations, type App, type Stack } from "aws-cdk-lib";
 import { AwsSolutionsChecks } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { removeAssemblies, synthesize } from "./synth.ts";
+import { removeAssemblies, synthesize } from "../helpers/synth.ts";
 
 /**
  * cdk-nag's AwsSolutions pack: no finding is left unacknowledged, every acknowledgement has a

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { fontAssets } from "../../functions/core/fonts.ts";
 import { renderer } from "../helpers/render.ts";
 import { copyCommands, RUNTIME_DIR, runtimeFiles } from "../../infra/constructs/runtime-files.ts";
-import { root } from "./synth.ts";
+import { root } from "../helpers/synth.ts";
 
 /** What the bundling copies next to each handler, checked against what the code reads. */
 const files = runtimeFiles(root);

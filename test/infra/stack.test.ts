@@ -4,7 +4,7 @@ import { DEFAULTS, ENV, loadConfig } from "../../functions/service/settings.ts";
 import { PREFLIGHT_HANDLER } from "../../infra/constructs/cors-preflight.ts";
 import type { FunctionEnvironment } from "../../infra/constructs/render-function.ts";
 import { ReportRenderStack } from "../../infra/report-render-stack.ts";
-import { removeAssemblies, resourceAt, resourcesOf, synthesize, testApp, type Synthesized } from "./synth.ts";
+import { removeAssemblies, resourceAt, resourcesOf, synthesize, testApp, type Synthesized } from "../helpers/synth.ts";
 
 /**
  * The stack's resources, as CloudFormation will create them: buckets, functions, endpoint, upload

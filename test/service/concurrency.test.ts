@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { bytesOf, example, postJson, startTestService, type TestService } from "./local-service.ts";
+import { bytesOf, example, postJson, startTestService, type TestService } from "../helpers/local-service.ts";
 
 let service: TestService;
 beforeAll(async () => {

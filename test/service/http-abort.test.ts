@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { connect } from "node:net";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import type { Renderer, RendererOptions, RenderRun } from "../../functions/core/render.ts";
-import { startTestService, type TestService, waitFor } from "./local-service.ts";
+import { startTestService, type TestService, waitFor } from "../helpers/local-service.ts";
 
 // A client that hangs up: the node:http adapter aborts the request's signal, and the handler hands it
 // to the renderer. The renderer's render is replaced here, for envelopes marked { hold }, by one that

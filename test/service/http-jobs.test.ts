@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { bytesOf, example, EXAMPLE_AGENCY, exampleText, postJson, startTestService, type TestService, waitFor } from "./local-service.ts";
+import { bytesOf, example, EXAMPLE_AGENCY, exampleText, postJson, startTestService, type TestService, waitFor } from "../helpers/local-service.ts";
 
 // POST /v1/jobs → 202; the request goes into the input bucket, s3rver's event drives the upload
 // handler (as S3 → SQS → Lambda would), and GET /v1/jobs/{id} reads the state it keeps in S3.

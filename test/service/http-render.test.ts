@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { bytesOf, example, EXAMPLE_AGENCY, exampleText, postJson, startTestService, type TestService, waitFor } from "./local-service.ts";
+import { bytesOf, example, EXAMPLE_AGENCY, exampleText, postJson, startTestService, type TestService, waitFor } from "../helpers/local-service.ts";
 
 // POST /v1/render by real requests to the local server (npm start), real Chromium, real s3rver.
 let service: TestService;

@@ -3,8 +3,8 @@ import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { rawRequest, rawSocket } from "./http-raw.ts";
-import { startTestService, type TestService } from "./local-service.ts";
+import { rawRequest, rawSocket } from "../helpers/http-raw.ts";
+import { startTestService, type TestService } from "../helpers/local-service.ts";
 
 // The local server (npm start) against what a web page the user visits could send it: requests
 // under another Host (DNS rebinding), cross-site form posts, cross-origin reads of outputs, and

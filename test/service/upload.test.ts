@@ -8,8 +8,8 @@ import { createUploadHandler } from "../../functions/upload/handler.ts";
 import type { BatchSummary } from "../../functions/upload/batch.ts";
 import type { ReportErrorFile, ReportResultFile } from "../../functions/upload/report.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { sqsS3Event } from "../infra/lambda-events.ts";
-import { example, EXAMPLE_AGENCY, exampleText, startTestService, type TestService } from "./local-service.ts";
+import { sqsS3Event } from "../helpers/lambda-events.ts";
+import { example, EXAMPLE_AGENCY, exampleText, startTestService, type TestService } from "../helpers/local-service.ts";
 
 // Upload JSON, get PDF: objects put into the embedded S3 server's input bucket; its ObjectCreated
 // events drive the upload handler exactly as S3 → SQS does on AWS.

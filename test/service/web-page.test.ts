@@ -4,7 +4,7 @@ import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { example, EXAMPLE_AGENCY, examplePath, startTestService, type TestService, waitFor } from "./local-service.ts";
+import { example, EXAMPLE_AGENCY, examplePath, startTestService, type TestService, waitFor } from "../helpers/local-service.ts";
 
 // The page at / driven in a real browser: the same @sparticuz/chromium, but a browser of the test's
 // own (the render core's Chromium refuses all network access and runs no page scripts).

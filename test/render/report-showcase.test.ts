@@ -6,7 +6,7 @@ import { renderer, renderReport } from "../helpers/render.ts";
 import type { RenderResult } from "../../functions/core/types.ts";
 import { example, root } from "../helpers/examples.ts";
 import { bookmarks, fonts, openPdf, pageCount, pageTexts, squash, textLines, type TextLine } from "../helpers/pdf.ts";
-import { expectedTexts, headingPage, tocFromPdf, withoutRunningText, type ReportLike } from "./helpers.ts";
+import { expectedTexts, headingPage, tocFromPdf, withoutRunningText, type ReportLike } from "../helpers/report.ts";
 
 const envelope = example<ReportLike & { date: string }>("report-showcase.json");
 const data = envelope.data;

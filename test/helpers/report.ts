@@ -1,5 +1,5 @@
 import { layoutSection, tableWidth } from "../../templates/report/grid.ts";
-import { squash, textLines, type TextLine } from "../helpers/pdf.ts";
+import { squash, textLines, type TextLine } from "./pdf.ts";
 
 /** The running header (title) and footer ("第 X 页 共 Y 页" / "Page X of Y") at the start of a page's text. */
 export function withoutRunningText(pageText: string, title: string): string {

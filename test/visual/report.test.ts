@@ -7,7 +7,7 @@ import { expectPagesMatchGoldens } from "../helpers/goldens.ts";
 
 afterAll(closeBrowser);
 
-// UPDATE_GOLDENS=1 npx vitest run test/report/visual.test.ts rewrites test/report/goldens/.
+// npm run test:update-goldens rewrites test/visual/goldens/.
 it("every page of the report showcase matches its golden image", async () => {
   const result = await renderReport(example("report-showcase.json"));
   await expectPagesMatchGoldens(result.pdf, result.pages, join(import.meta.dirname, "goldens"), "report-showcase");

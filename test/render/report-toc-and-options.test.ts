@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
 import { renderReport } from "../helpers/render.ts";
 import { bookmarks, openPdf, pageTexts, squash, textLines } from "../helpers/pdf.ts";
-import { headingPage, tocFromPdf } from "./helpers.ts";
+import { headingPage, tocFromPdf } from "../helpers/report.ts";
 
 afterAll(closeBrowser);
 

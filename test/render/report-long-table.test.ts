@@ -4,7 +4,7 @@ import { closeBrowser } from "../../functions/core/browser.ts";
 import { renderReport } from "../helpers/render.ts";
 import type { RenderResult } from "../../functions/core/types.ts";
 import { pageCount, pageTexts, squash, textLines } from "../helpers/pdf.ts";
-import { withoutRunningText } from "./helpers.ts";
+import { withoutRunningText } from "../helpers/report.ts";
 
 // The one 2,000-row render of the test suite (bench/long-table.ts times it).
 const ROWS = 2000;
