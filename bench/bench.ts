@@ -43,10 +43,15 @@ for (let i = 0; i < 5; i++) await renderReport(text);
 const envelope = JSON.parse(text) as { template: string; data: unknown; options?: RenderOptions };
 const template = renderer.templates.get(envelope.template);
 const meta = template.definition.metadata(envelope.data);
-const doc = buildDocument(template, await template.definition.view(envelope.data, envelope.options ?? {}), envelope.options ?? {}, {
-  title: meta.title,
-  lang: meta.lang,
-});
+const doc = buildDocument(
+  template,
+  await template.definition.view(envelope.data, envelope.options ?? {}),
+  envelope.options ?? {},
+  {
+    title: meta.title,
+    lang: meta.lang,
+  },
+);
 const whole: number[] = [];
 const floor: number[] = [];
 const reprint: number[] = [];
@@ -76,7 +81,8 @@ const cold = spawnSync(process.execPath, ["--import", "tsx", "bench/cold-start.t
   encoding: "utf8",
 });
 rmSync(coldTmp, { recursive: true, force: true });
-const coldStartMs = (JSON.parse(cold.stdout.trim().split("\n").pop() ?? "{}") as { coldStartMs?: number }).coldStartMs ?? Number.NaN;
+const coldStartMs =
+  (JSON.parse(cold.stdout.trim().split("\n").pop() ?? "{}") as { coldStartMs?: number }).coldStartMs ?? Number.NaN;
 
 // The long-table figures of the `report` template, measured in their own process.
 let longTable: Record<string, number> = {};

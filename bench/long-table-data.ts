@@ -35,7 +35,11 @@ export function longTableEnvelope(rows: number) {
             { format: "percent", decimals: 1 },
           ],
           header: [
-            [{ text: "序号", rowspan: 2 }, { text: "事项", colspan: 2 }, { text: "办理情况", colspan: 3 }],
+            [
+              { text: "序号", rowspan: 2 },
+              { text: "事项", colspan: 2 },
+              { text: "办理情况", colspan: 3 },
+            ],
             ["名称", "类别", "件数", "金额（万元）", "按期率"],
           ],
           rows: Array.from({ length: rows }, (_, i) => longTableRow(i)),

@@ -7,7 +7,8 @@ import type { ReportRenderStack } from "./report-render-stack.ts";
  * each with the reason. Everything else the pack checks must pass (test/infra/nag.test.ts).
  */
 export function addNagSuppressions(stack: ReportRenderStack): void {
-  const arn = (construct: IConstruct) => `<${Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement)}.Arn>`;
+  const arn = (construct: IConstruct) =>
+    `<${Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement)}.Arn>`;
   const input = arn(stack.buckets.input);
   const output = arn(stack.buckets.output);
   const objectPrefixes = (construct: IConstruct, resources: string[], why: string) => {

@@ -134,11 +134,26 @@ export class ReportRenderStack extends Stack {
       alarmEmail: s.alarmEmail,
     });
 
-    new CfnOutput(this, "ApiUrl", { description: "The endpoint (POST /v1/render, /v1/jobs, GET /v1/templates)", value: this.endpoint.url });
-    new CfnOutput(this, "InputBucketName", { description: "Upload incoming/<path>.json or .jsonl here", value: input.bucketName });
-    new CfnOutput(this, "OutputBucketName", { description: "PDFs and result files appear here", value: output.bucketName });
-    new CfnOutput(this, "DeadLetterQueueUrl", { description: "Uploads that failed every attempt", value: this.uploads.deadLetterQueue.queueUrl });
-    new CfnOutput(this, "AlarmTopicArn", { description: "Subscribe to be told of dead letters and function errors", value: this.alarms.topic.topicArn });
+    new CfnOutput(this, "ApiUrl", {
+      description: "The endpoint (POST /v1/render, /v1/jobs, GET /v1/templates)",
+      value: this.endpoint.url,
+    });
+    new CfnOutput(this, "InputBucketName", {
+      description: "Upload incoming/<path>.json or .jsonl here",
+      value: input.bucketName,
+    });
+    new CfnOutput(this, "OutputBucketName", {
+      description: "PDFs and result files appear here",
+      value: output.bucketName,
+    });
+    new CfnOutput(this, "DeadLetterQueueUrl", {
+      description: "Uploads that failed every attempt",
+      value: this.uploads.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, "AlarmTopicArn", {
+      description: "Subscribe to be told of dead letters and function errors",
+      value: this.alarms.topic.topicArn,
+    });
     new CfnOutput(this, "AuthorizationType", { value: this.endpoint.authorizationType });
 
     if (this.endpoint.invokePolicy) {

@@ -181,7 +181,14 @@ const BOUNDS: Record<NumberKey, [number, number]> = {
 const LOG_LEVELS: readonly DeployedLogLevel[] = ["debug", "info", "warn", "error"];
 
 /** The context keys this app reads (each a key of ReportRenderSettings). */
-export const SETTING_KEYS = [...Object.keys(BOUNDS), "corsAllowedOrigins", "jwtIssuer", "jwtAudience", "alarmEmail", "logLevel"];
+export const SETTING_KEYS = [
+  ...Object.keys(BOUNDS),
+  "corsAllowedOrigins",
+  "jwtIssuer",
+  "jwtAudience",
+  "alarmEmail",
+  "logLevel",
+];
 
 /** Anything that answers `tryGetContext` (a construct's node). */
 export interface ContextSource {
@@ -193,7 +200,10 @@ export interface ContextSource {
  * Settings from CDK context over the defaults. `-c key=value` gives strings, cdk.json gives JSON
  * values: numbers may be either, lists are JSON arrays or comma-separated strings.
  */
-export function settingsFromContext(context: ContextSource, overrides: Partial<ReportRenderSettings> = {}): ReportRenderSettings {
+export function settingsFromContext(
+  context: ContextSource,
+  overrides: Partial<ReportRenderSettings> = {},
+): ReportRenderSettings {
   const fromContext: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) {
     const raw = context.tryGetContext(key);
@@ -228,7 +238,9 @@ export function resolveSettings(partial: Partial<ReportRenderSettings> = {}): Re
     settings.uploadReservedConcurrency !== undefined &&
     settings.uploadMaxConcurrency > settings.uploadReservedConcurrency
   ) {
-    throw new Error("setting uploadMaxConcurrency must not exceed uploadReservedConcurrency (the queue would be throttled)");
+    throw new Error(
+      "setting uploadMaxConcurrency must not exceed uploadReservedConcurrency (the queue would be throttled)",
+    );
   }
   for (const origin of settings.corsAllowedOrigins) {
     // An exact origin: scheme://host[:port], nothing after it. "*" would let any site call the API.
@@ -252,7 +264,8 @@ function parseValue(key: string, raw: unknown): unknown {
   if (key === "corsAllowedOrigins" || key === "jwtAudience") return list(key, raw);
   if (key in BOUNDS) {
     const value = typeof raw === "string" ? Number(raw.trim()) : raw;
-    if (typeof value !== "number" || Number.isNaN(value)) throw new Error(`setting ${key} must be a number, not ${JSON.stringify(raw)}`);
+    if (typeof value !== "number" || Number.isNaN(value))
+      throw new Error(`setting ${key} must be a number, not ${JSON.stringify(raw)}`);
     return value;
   }
   if (typeof raw !== "string") throw new Error(`setting ${key} must be a string, not ${JSON.stringify(raw)}`);
@@ -260,11 +273,15 @@ function parseValue(key: string, raw: unknown): unknown {
 }
 
 function list(key: string, raw: unknown): string[] {
-  if (Array.isArray(raw) && raw.every((item) => typeof item === "string")) return raw.map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(raw) && raw.every((item) => typeof item === "string"))
+    return raw.map((s) => s.trim()).filter(Boolean);
   if (typeof raw === "string") {
     const text = raw.trim();
     if (text.startsWith("[")) return list(key, JSON.parse(text) as unknown);
-    return text.split(",").map((s) => s.trim()).filter(Boolean);
+    return text
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
   throw new Error(`setting ${key} must be a list of strings, not ${JSON.stringify(raw)}`);
 }

@@ -31,7 +31,10 @@ const turns = pLimit(4);
 /** What Chromium inherits of the process environment, beside its own fontconfig and HOME. */
 let inherited: Readonly<Record<string, string>> = {};
 
-export function configureBrowser(options: { concurrency: number; environment?: Readonly<Record<string, string>> }): void {
+export function configureBrowser(options: {
+  concurrency: number;
+  environment?: Readonly<Record<string, string>>;
+}): void {
   turns.concurrency = options.concurrency;
   inherited = options.environment ?? {};
 }
@@ -251,7 +254,13 @@ function abandon(lease: Lease): void {
     timer.unref();
   });
   const closing = page ? page.close() : browser.version();
-  void Promise.race([closing.then(() => "done" as const, () => "done" as const), grace]).then((outcome) => {
+  void Promise.race([
+    closing.then(
+      () => "done" as const,
+      () => "done" as const,
+    ),
+    grace,
+  ]).then((outcome) => {
     clearTimeout(timer);
     if (outcome === "stuck") killBrowser(browser);
   });

@@ -82,7 +82,11 @@ export function parseEnvelope(input: unknown, limits: RenderLimits): { envelope:
   const shaped = checkInputShape(typeof input === "string" ? parseJson(input) : input, limits);
   const value = shaped.value;
   const issues = checkSchema(envelopeSchema, value);
-  if (issues.length > 0) throw new InputError("invalid_envelope", issues.map((i) => ({ ...i, rule: "envelope" })));
+  if (issues.length > 0)
+    throw new InputError(
+      "invalid_envelope",
+      issues.map((i) => ({ ...i, rule: "envelope" })),
+    );
   const envelope = value as { template: string; data: object; options?: Envelope["options"] };
   return {
     envelope: { template: envelope.template, data: envelope.data, options: envelope.options ?? {} },

@@ -28,7 +28,13 @@ export class InputError extends Error {
 
   constructor(code: InputErrorCode, issues: Issue[], message?: string) {
     const listed = issues.slice(0, MAX_LISTED_ISSUES);
-    super(message ?? listed.slice(0, 10).map((i) => `${i.path || "/"}: ${i.message}`).join("; "));
+    super(
+      message ??
+        listed
+          .slice(0, 10)
+          .map((i) => `${i.path || "/"}: ${i.message}`)
+          .join("; "),
+    );
     this.name = "InputError";
     this.code = code;
     this.issues = listed;

@@ -7,7 +7,17 @@
  * needed (catalog, page tree, outline items) are read straight from the bytes through the xref: no
  * PDF library, no full parse, a few milliseconds even for a long report.
  */
-import { PdfLayoutError, RawPdf, dictEntries, pdfTextString, ref, refValue, textString, type DictEntry, type Edit } from "./pdf-bytes.ts";
+import {
+  PdfLayoutError,
+  RawPdf,
+  dictEntries,
+  pdfTextString,
+  ref,
+  refValue,
+  textString,
+  type DictEntry,
+  type Edit,
+} from "./pdf-bytes.ts";
 
 export interface OutlineEntry {
   /** The heading's text as the bookmark shows it (white space collapsed by Chromium). */
@@ -31,7 +41,9 @@ export function readOutline(pdf: Uint8Array): PdfOutline {
   const entries: OutlineEntry[] = [];
   for (const item of outlineItems(reader, catalog)) {
     // Skia's destination is explicit: [pageRef /XYZ left top zoom].
-    const target = /^\[[\0\t\n\f\r ]*(\d+)[\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+R/.exec(item.entries.get("Dest")?.value ?? "")?.[1];
+    const target = /^\[[\0\t\n\f\r ]*(\d+)[\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+R/.exec(
+      item.entries.get("Dest")?.value ?? "",
+    )?.[1];
     const page = target === undefined ? undefined : pageNumbers.get(Number(target));
     if (page !== undefined) entries.push({ title: titleSpan(item.entries)?.title ?? "", level: item.level, page });
   }
@@ -109,7 +121,11 @@ export function headingTexts(html: string): string[] {
   const markup = new RegExp(String.raw`<\/?[A-Za-z]${tag}>`, "g");
   for (const m of html.replace(/<!--[\s\S]*?-->/g, "").matchAll(heading)) {
     // HTML white space (not U+3000 and the like, which are text) collapses to one space.
-    out.push(decodeEntities((m[2] ?? "").replace(markup, "")).replace(/[ \t\n\f\r]+/g, " ").replace(/^ | $/g, ""));
+    out.push(
+      decodeEntities((m[2] ?? "").replace(markup, ""))
+        .replace(/[ \t\n\f\r]+/g, " ")
+        .replace(/^ | $/g, ""),
+    );
   }
   return out;
 }
@@ -156,7 +172,8 @@ function collectPages(reader: RawPdf, node: number, out: Map<number, number>, de
   if (type !== "/Pages") throw new PdfLayoutError(`object ${node} in the page tree is neither /Page nor /Pages`);
   const kids = entries.get("Kids")?.value ?? "";
   if (!kids.startsWith("[")) throw new PdfLayoutError(`page tree node ${node} has no /Kids array`);
-  for (const kid of kids.matchAll(/(\d+)[\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+R/g)) collectPages(reader, Number(kid[1]), out, depth + 1);
+  for (const kid of kids.matchAll(/(\d+)[\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+R/g))
+    collectPages(reader, Number(kid[1]), out, depth + 1);
 }
 
 /** The /Title text (<FEFF…> UTF-16BE as Skia writes non-ASCII, a literal string for ASCII) and where its `/Title …` entry is. */

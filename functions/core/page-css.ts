@@ -61,7 +61,10 @@ export function pageBoxIssues(defaults: PageDefaults, page: RenderOptions["page"
   const left = width - toMm(m.left) - toMm(m.right);
   const top = height - toMm(m.top) - toMm(m.bottom);
   const issues: Issue[] = [];
-  for (const [side, room, paper] of [["left and right", left, width], ["top and bottom", top, height]] as const) {
+  for (const [side, room, paper] of [
+    ["left and right", left, width],
+    ["top and bottom", top, height],
+  ] as const) {
     if (!(room >= MIN_TYPE_AREA_MM)) {
       issues.push({
         rule: "page-margin",

@@ -10,7 +10,12 @@ import { headingTexts, readOutline, type PdfOutline } from "./outline.ts";
 import { printPdf } from "./print.ts";
 import { configureBrowser } from "./browser.ts";
 import { useFontPackages } from "./fonts.ts";
-import { createTemplateRegistry, type LoadedTemplate, type TemplateRegistry, type TemplateSource } from "./templates.ts";
+import {
+  createTemplateRegistry,
+  type LoadedTemplate,
+  type TemplateRegistry,
+  type TemplateSource,
+} from "./templates.ts";
 import type { Envelope, Issue, RenderResult } from "./types.ts";
 import { checkSchema } from "./validate.ts";
 import { producer } from "./version.ts";

@@ -36,7 +36,14 @@ export function createHttpHandler(service: Service): HttpHandler {
     const method = event.requestContext.http.method.toUpperCase();
     const path = event.rawPath;
     const { signal } = options;
-    const ctx: RequestContext = { service, event, requestId, log: service.log.child({ requestId }), logFields: {}, signal };
+    const ctx: RequestContext = {
+      service,
+      event,
+      requestId,
+      log: service.log.child({ requestId }),
+      logFields: {},
+      signal,
+    };
 
     let result: HttpResult;
     try {
@@ -87,7 +94,8 @@ async function route(ctx: RequestContext, method: string, path: string): Promise
   const job = /^\/v1\/jobs\/([^/]+)$/.exec(path)?.[1];
   if (job !== undefined) return only("GET", () => getJob(ctx, decodeSegment(job)));
   const example = /^\/v1\/templates\/([^/]+)\/example$/.exec(path)?.[1];
-  if (example !== undefined) return only("GET", () => templateExample(ctx.service.renderer.templates, decodeSegment(example)));
+  if (example !== undefined)
+    return only("GET", () => templateExample(ctx.service.renderer.templates, decodeSegment(example)));
   return notFound(`no route ${method} ${path}`);
 }
 

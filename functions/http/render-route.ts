@@ -59,7 +59,10 @@ async function renderWithinRequest(input: unknown, ctx: RequestContext): Promise
   } catch (e) {
     if (e instanceof LimitError && e.limit === "renderTime" && limits.renderTimeoutMs < config.renderTimeoutMs) {
       const allowed = config.renderTimeoutMs / 1000;
-      throw new LimitError("renderTime", `${e.message}; POST /v1/jobs renders it in the background (up to ${allowed} s)`);
+      throw new LimitError(
+        "renderTime",
+        `${e.message}; POST /v1/jobs renders it in the background (up to ${allowed} s)`,
+      );
     }
     throw e;
   }

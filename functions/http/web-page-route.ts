@@ -16,8 +16,16 @@ const pdfjsDir = (root: string) =>
 /** Each asset's file, from the runtime root (the source tree, or a Lambda bundle's runtime folder). */
 const assets: Record<string, { file: (root: string) => string; type: string; cache: string }> = {
   "/": { file: (root) => join(publicDir(root), "index.html"), type: "text/html; charset=utf-8", cache: "no-cache" },
-  "/assets/app.css": { file: (root) => join(publicDir(root), "app.css"), type: "text/css; charset=utf-8", cache: "no-cache" },
-  "/assets/app.js": { file: (root) => join(publicDir(root), "app.js"), type: "text/javascript; charset=utf-8", cache: "no-cache" },
+  "/assets/app.css": {
+    file: (root) => join(publicDir(root), "app.css"),
+    type: "text/css; charset=utf-8",
+    cache: "no-cache",
+  },
+  "/assets/app.js": {
+    file: (root) => join(publicDir(root), "app.js"),
+    type: "text/javascript; charset=utf-8",
+    cache: "no-cache",
+  },
   "/assets/json-locate.js": {
     file: (root) => join(publicDir(root), "json-locate.js"),
     type: "text/javascript; charset=utf-8",

@@ -136,7 +136,8 @@ function toEvent(req: IncomingMessage, body: Buffer): HttpEvent {
 }
 
 function writeResult(res: ServerResponse, result: HttpResult): void {
-  const body = result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
+  const body =
+    result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
   res.writeHead(result.statusCode, { ...result.headers, "content-length": String(body.byteLength) });
   res.end(body);
 }

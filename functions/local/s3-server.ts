@@ -121,7 +121,9 @@ function refuseEscapingPaths(ctx: KoaContext): void {
 
   const pathParts = ctx.path.split("/").flatMap((segment) => segments(segment, decodeURIComponent));
   if (escapes(pathParts)) {
-    throw new S3Error("InvalidArgument", "A bucket name or key may not have . or .. segments.", { ArgumentName: "key" });
+    throw new S3Error("InvalidArgument", "A bucket name or key may not have . or .. segments.", {
+      ArgumentName: "key",
+    });
   }
   const copySource = ctx.get("x-amz-copy-source");
   if (copySource && escapes(segments(copySource.split("?")[0] ?? "", decodeURIComponent))) {
@@ -148,7 +150,8 @@ function refuseEscapingPaths(ctx: KoaContext): void {
  */
 function confineStore(store: S3rver["store"], directory: string): void {
   const root = resolve(directory);
-  const refuse = () => new S3Error("InvalidArgument", "The bucket name or key is not allowed here.", { ArgumentName: "key" });
+  const refuse = () =>
+    new S3Error("InvalidArgument", "The bucket name or key is not allowed here.", { ArgumentName: "key" });
   const bucketDir = (bucket: string) => {
     const dir = resolve(root, bucket);
     if (dirname(dir) !== root || bucket.includes("/") || bucket.includes("\\")) throw refuse();

@@ -57,7 +57,10 @@ export function describeFailure(e: unknown): Failure | undefined {
   }
   if (e instanceof LimitError) {
     const [error, status] = limitFailure[e.limit];
-    return { status, body: { error, message: e.message, errors: [{ rule: `limit.${e.limit}`, path: e.path, message: e.message }] } };
+    return {
+      status,
+      body: { error, message: e.message, errors: [{ rule: `limit.${e.limit}`, path: e.path, message: e.message }] },
+    };
   }
   return undefined;
 }

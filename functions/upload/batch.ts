@@ -44,7 +44,16 @@ export async function processBatch(ctx: UploadContext, target: BatchUpload): Pro
     round: (round) => batchRound(ctx, target, round),
     answer: async (failure, source) => {
       await removeLinePdfs(ctx, target, new Set());
-      await writeSummary(ctx, target, { source, lines: 0, rendered: 0, failed: 0, skipped: 0, error: failure.body, items: [], totalMs: 0 });
+      await writeSummary(ctx, target, {
+        source,
+        lines: 0,
+        rendered: 0,
+        failed: 0,
+        skipped: 0,
+        error: failure.body,
+        items: [],
+        totalMs: 0,
+      });
     },
   });
 }
@@ -86,11 +95,21 @@ async function batchRound(ctx: UploadContext, target: BatchUpload, round: Round)
   });
 }
 
-async function renderLine(ctx: UploadContext, target: BatchUpload, round: Round, text: string, line: number): Promise<BatchItem> {
+async function renderLine(
+  ctx: UploadContext,
+  target: BatchUpload,
+  round: Round,
+  text: string,
+  line: number,
+): Promise<BatchItem> {
   const { config } = ctx.service;
   if (text.trim() === "") return { line, status: "skipped", reason: "blank line" };
   if (line > config.maxBatchLines) {
-    return { line, status: "failed", ...refusal(new LimitError("batchLines", `a batch renders at most ${config.maxBatchLines} lines`)) };
+    return {
+      line,
+      status: "failed",
+      ...refusal(new LimitError("batchLines", `a batch renders at most ${config.maxBatchLines} lines`)),
+    };
   }
   const bytes = Buffer.byteLength(text, "utf8");
   const outcome = await renderInput(ctx, {
@@ -118,7 +137,10 @@ async function renderLine(ctx: UploadContext, target: BatchUpload, round: Round,
  * started, and the lines under way are finished before it is thrown, so nothing is still writing when
  * the message goes back to the queue (or the round starts over).
  */
-async function renderLines(lines: string[], render: (text: string, line: number) => Promise<BatchItem>): Promise<BatchItem[]> {
+async function renderLines(
+  lines: string[],
+  render: (text: string, line: number) => Promise<BatchItem>,
+): Promise<BatchItem[]> {
   const limit = pLimit(LINE_CONCURRENCY);
   let failure: { reason: unknown } | undefined;
   const items = await Promise.all(
@@ -155,7 +177,9 @@ async function removeLinePdfs(ctx: UploadContext, target: BatchUpload, keep: Set
  */
 async function writeSummary(ctx: UploadContext, target: BatchUpload, summary: BatchSummary): Promise<void> {
   const { config, storage } = ctx.service;
-  await storage.put(config.outputBucket, target.summaryKey, JSON.stringify(summary, null, 2), { contentType: "application/json" });
+  await storage.put(config.outputBucket, target.summaryKey, JSON.stringify(summary, null, 2), {
+    contentType: "application/json",
+  });
 }
 
 /** The error body of a limit, as every door words it. */

@@ -40,7 +40,11 @@ async function jobRound(ctx: UploadContext, target: JobRequest, round: Round): P
   if (!outcome.ok) {
     const { body } = outcome.failure;
     await writeJob(ctx.service, failedJob({ jobId, createdAt, updatedAt: updatedAt(), sourceETag: eTag }, body));
-    return ctx.log.info("job.failed", { templateId: outcome.templateId, error: body.error, errors: body.errors.length });
+    return ctx.log.info("job.failed", {
+      templateId: outcome.templateId,
+      error: body.error,
+      errors: body.errors.length,
+    });
   }
 
   const { result } = outcome;
@@ -68,5 +72,8 @@ async function failJob(ctx: UploadContext, target: JobRequest, failure: Failure,
     (state) => state?.createdAt ?? now,
     () => now, // its state may be what could not be read
   );
-  await writeJob(ctx.service, failedJob({ jobId: target.jobId, createdAt, updatedAt: now, sourceETag: source.eTag }, failure.body));
+  await writeJob(
+    ctx.service,
+    failedJob({ jobId: target.jobId, createdAt, updatedAt: now, sourceETag: source.eTag }, failure.body),
+  );
 }

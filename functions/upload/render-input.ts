@@ -14,13 +14,20 @@ export type Outcome =
  * One envelope's text → a PDF, or the failure to write down. A refused input is an answer, not an
  * error; a fault of the service is thrown for SQS to retry, unless this was the last attempt.
  */
-export async function renderInput(ctx: UploadContext, input: { text?: string; tooLarge?: LimitError }): Promise<Outcome> {
+export async function renderInput(
+  ctx: UploadContext,
+  input: { text?: string; tooLarge?: LimitError },
+): Promise<Outcome> {
   let templateId: string | undefined;
   try {
     if (input.tooLarge) throw input.tooLarge;
     const envelope = parseJson(input.text ?? "");
     templateId = templateIdOf(envelope);
-    return { ok: true, result: await ctx.service.renderer.render(envelope, { limits: backgroundLimits(ctx.service.config) }), templateId };
+    return {
+      ok: true,
+      result: await ctx.service.renderer.render(envelope, { limits: backgroundLimits(ctx.service.config) }),
+      templateId,
+    };
   } catch (e) {
     const failure = describeFailure(e);
     if (failure) return { ok: false, failure, templateId };

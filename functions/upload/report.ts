@@ -61,7 +61,11 @@ async function reportRound(ctx: UploadContext, target: ReportUpload, round: Roun
   // An error file of an earlier version goes first: the result file, written last, is the answer.
   await storage.delete(out, target.errorKey);
   const { stored, uploadMs } = await storePdf(ctx.service, target.pdfKey, result);
-  const file: ReportResultFile = { source: input.source, ...stored, timings: { ...result.timings, downloadMs, uploadMs } };
+  const file: ReportResultFile = {
+    source: input.source,
+    ...stored,
+    timings: { ...result.timings, downloadMs, uploadMs },
+  };
   // Its presence means the PDF beside it is complete.
   await storage.put(out, target.resultKey, JSON.stringify(file, null, 2), { contentType: "application/json" });
   log.info("upload.rendered", {

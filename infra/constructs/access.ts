@@ -31,7 +31,13 @@ export function grantHttpAccess(grantee: IGrantable, buckets: ServiceBuckets): v
   const { input, output } = buckets;
   const add = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
   // POST /v1/jobs: the request into the input bucket, where it starts the upload function.
-  add(new PolicyStatement({ sid: "PutJobRequests", actions: ["s3:PutObject"], resources: [input.arnForObjects(`${JOBS_PREFIX}*`)] }));
+  add(
+    new PolicyStatement({
+      sid: "PutJobRequests",
+      actions: ["s3:PutObject"],
+      resources: [input.arnForObjects(`${JOBS_PREFIX}*`)],
+    }),
+  );
   // Job state (queued), POST /v1/render's stored PDFs; GET /v1/jobs/{id} reads the state, and the
   // presigned download URLs it hands out are GETs signed with this role.
   add(
@@ -41,7 +47,9 @@ export function grantHttpAccess(grantee: IGrantable, buckets: ServiceBuckets): v
       resources: [output.arnForObjects(`${JOBS_PREFIX}*`), output.arnForObjects(`${RENDERS_PREFIX}*`)],
     }),
   );
-  add(new PolicyStatement({ sid: "NotFoundForMissingJobs", actions: ["s3:ListBucket"], resources: [output.bucketArn] }));
+  add(
+    new PolicyStatement({ sid: "NotFoundForMissingJobs", actions: ["s3:ListBucket"], resources: [output.bucketArn] }),
+  );
 }
 
 /** The upload function's bucket access (see above): read the work, write the outputs. */

@@ -65,7 +65,10 @@ export class ReportBuckets extends Construct {
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
       removalPolicy: RemovalPolicy.RETAIN,
     };
-    const abortUploads: LifecycleRule = { id: "abort-incomplete-uploads", abortIncompleteMultipartUploadAfter: Duration.days(7) };
+    const abortUploads: LifecycleRule = {
+      id: "abort-incomplete-uploads",
+      abortIncompleteMultipartUploadAfter: Duration.days(7),
+    };
 
     // Server access logs are written by the S3 logging service, granted by bucket policy.
     this.accessLogs = new Bucket(this, "AccessLogs", {

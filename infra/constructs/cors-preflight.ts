@@ -37,7 +37,12 @@ export class CorsPreflight extends Construct {
       assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
       description: "report-render: the CORS preflight function's own role",
     });
-    role.addToPolicy(new PolicyStatement({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [logGroup.logGroupArn] }));
+    role.addToPolicy(
+      new PolicyStatement({
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
     this.function = new LambdaFunction(this, "Function", {
       description: "report-render: answers CORS preflight requests (204, no body)",
       runtime: Runtime.NODEJS_22_X,

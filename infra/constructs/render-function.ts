@@ -18,7 +18,8 @@ export const CHROMIUM_PACKAGE = "@sparticuz/chromium";
  * An ESM bundle may still meet CommonJS code that calls require() for Node built-ins
  * (handlebars, ajv, …); esbuild leaves those calls to a `require` that ESM lacks.
  */
-const REQUIRE_SHIM = "import { createRequire as __reportRenderRequire } from 'node:module'; const require = __reportRenderRequire(import.meta.url);";
+const REQUIRE_SHIM =
+  "import { createRequire as __reportRenderRequire } from 'node:module'; const require = __reportRenderRequire(import.meta.url);";
 
 /** The name of an environment variable the functions read (functions/service/settings.ts `ENV`). */
 export type FunctionEnvName = (typeof ENV)[keyof typeof ENV];
@@ -167,5 +168,7 @@ export class RenderFunction extends Construct {
 
 /** The variables that have a value (an optional key left undefined sets nothing). */
 function definedValues(environment: FunctionEnvironment): Record<string, string> {
-  return Object.fromEntries(Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  return Object.fromEntries(
+    Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
 }

@@ -81,11 +81,15 @@ export class UploadPipeline extends Construct {
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(props.handlerTimeoutSeconds + VISIBILITY_MARGIN_SECONDS),
       retentionPeriod: Duration.days(4),
-      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount },
+      deadLetterQueue: {
+        queue: this.deadLetterQueue,
+        maxReceiveCount: props.maxReceiveCount ?? DEFAULTS.maxReceiveCount,
+      },
     });
 
     const destination = new SqsDestination(this.queue);
-    for (const filter of UPLOAD_FILTERS) props.input.addEventNotification(EventType.OBJECT_CREATED, destination, filter);
+    for (const filter of UPLOAD_FILTERS)
+      props.input.addEventNotification(EventType.OBJECT_CREATED, destination, filter);
 
     props.handler.addEventSource(
       new SqsEventSource(this.queue, {

@@ -59,7 +59,13 @@ function n(value: unknown): Cell {
   return { text: typeof value === "number" ? String(value) : "0", colspan: 1, rowspan: 1, kind: "num", header: false };
 }
 const head = (text: string, colspan = 1, rowspan = 1): Cell => ({ text, colspan, rowspan, kind: "head", header: true });
-const label = (text: string, colspan = 1, rowspan = 1): Cell => ({ text, colspan, rowspan, kind: "label", header: false });
+const label = (text: string, colspan = 1, rowspan = 1): Cell => ({
+  text,
+  colspan,
+  rowspan,
+  kind: "label",
+  header: false,
+});
 
 // ── 二、主动公开政府信息情况 ────────────────────────────────────────────────────────────────
 
@@ -72,27 +78,54 @@ interface DisclosureBlock {
 const BLOCKS_2019: DisclosureBlock[] = [
   {
     caption: "第二十条第（一）项",
-    columns: [["newlyMade", "本年新制作数量"], ["newlyPublished", "本年新公开数量"], ["totalPublished", "对外公开总数量"]],
-    rows: [["rules", "规章"], ["normativeDocuments", "规范性文件"]],
+    columns: [
+      ["newlyMade", "本年新制作数量"],
+      ["newlyPublished", "本年新公开数量"],
+      ["totalPublished", "对外公开总数量"],
+    ],
+    rows: [
+      ["rules", "规章"],
+      ["normativeDocuments", "规范性文件"],
+    ],
   },
   {
     caption: "第二十条第（五）项",
-    columns: [["previousYear", "上一年项目数量"], ["change", "本年增/减"], ["decisions", "处理决定数量"]],
-    rows: [["administrativeLicensing", "行政许可"], ["otherManagementServices", "其他对外管理服务事项"]],
+    columns: [
+      ["previousYear", "上一年项目数量"],
+      ["change", "本年增/减"],
+      ["decisions", "处理决定数量"],
+    ],
+    rows: [
+      ["administrativeLicensing", "行政许可"],
+      ["otherManagementServices", "其他对外管理服务事项"],
+    ],
   },
   {
     caption: "第二十条第（六）项",
-    columns: [["previousYear", "上一年项目数量"], ["change", "本年增/减"], ["decisions", "处理决定数量"]],
-    rows: [["administrativePenalty", "行政处罚"], ["administrativeCoercion", "行政强制"]],
+    columns: [
+      ["previousYear", "上一年项目数量"],
+      ["change", "本年增/减"],
+      ["decisions", "处理决定数量"],
+    ],
+    rows: [
+      ["administrativePenalty", "行政处罚"],
+      ["administrativeCoercion", "行政强制"],
+    ],
   },
   {
     caption: "第二十条第（八）项",
-    columns: [["previousYear", "上一年项目数量"], ["change", "本年增/减"]],
+    columns: [
+      ["previousYear", "上一年项目数量"],
+      ["change", "本年增/减"],
+    ],
     rows: [["administrativeFees", "行政事业性收费"]],
   },
   {
     caption: "第二十条第（九）项",
-    columns: [["projects", "采购项目数量"], ["totalAmount", "采购总金额"]],
+    columns: [
+      ["projects", "采购项目数量"],
+      ["totalAmount", "采购总金额"],
+    ],
     rows: [["centralizedProcurement", "政府集中采购"]],
   },
 ];
@@ -100,8 +133,15 @@ const BLOCKS_2019: DisclosureBlock[] = [
 const BLOCKS_2021: DisclosureBlock[] = [
   {
     caption: "第二十条第（一）项",
-    columns: [["issued", "本年制发件数"], ["repealed", "本年废止件数"], ["inForce", "现行有效件数"]],
-    rows: [["rules", "规章"], ["normativeDocuments", "行政规范性文件"]],
+    columns: [
+      ["issued", "本年制发件数"],
+      ["repealed", "本年废止件数"],
+      ["inForce", "现行有效件数"],
+    ],
+    rows: [
+      ["rules", "规章"],
+      ["normativeDocuments", "行政规范性文件"],
+    ],
   },
   {
     caption: "第二十条第（五）项",
@@ -111,7 +151,10 @@ const BLOCKS_2021: DisclosureBlock[] = [
   {
     caption: "第二十条第（六）项",
     columns: [["decisions", "本年处理决定数量"]],
-    rows: [["administrativePenalty", "行政处罚"], ["administrativeCoercion", "行政强制"]],
+    rows: [
+      ["administrativePenalty", "行政处罚"],
+      ["administrativeCoercion", "行政强制"],
+    ],
   },
   {
     caption: "第二十条第（八）项",

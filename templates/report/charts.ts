@@ -11,7 +11,18 @@ import type { ChartBlock } from "./data.ts";
 const SANS = `'Noto Sans SC', 'Noto Serif SC', HanaMin`;
 
 /** Print-friendly colours: distinct in colour and still distinct in greyscale. */
-const PALETTE = ["#2f5d8a", "#e07b39", "#4f9a6a", "#c2484d", "#7d6bb0", "#8f7358", "#d07fb4", "#7f7f7f", "#b8a93f", "#4aa3bf"];
+const PALETTE = [
+  "#2f5d8a",
+  "#e07b39",
+  "#4f9a6a",
+  "#c2484d",
+  "#7d6bb0",
+  "#8f7358",
+  "#d07fb4",
+  "#7f7f7f",
+  "#b8a93f",
+  "#4aa3bf",
+];
 const INK = "#222";
 const MUTED = "#555";
 const RULE = "#d9d9d9";
@@ -63,13 +74,15 @@ export async function chartSvg(chart: ChartBlock, size: ChartSize, lang: string,
  * `<`, `>` or `"`.
  */
 function tidy(svg: string, id: string): string {
-  return svg
-    .replace(/<style\s*>[\s\S]*?<\/style>/g, "")
-    // Inside tags only (text never contains "<" or ">"): zr7-c0 → chart3-c0.
-    .replace(/<[^<>]+>/g, (tag) => tag.replace(/\bzr\d+-(?!cls-)/g, `${id}-`))
-    .replace(/ class="zr\d+-cls-\d+"/g, "")
-    .replace(/ (?:ecmeta_[a-z_]+|pointer-events)="[^"]*"/g, "")
-    .replace(/\n+/g, "\n");
+  return (
+    svg
+      .replace(/<style\s*>[\s\S]*?<\/style>/g, "")
+      // Inside tags only (text never contains "<" or ">"): zr7-c0 → chart3-c0.
+      .replace(/<[^<>]+>/g, (tag) => tag.replace(/\bzr\d+-(?!cls-)/g, `${id}-`))
+      .replace(/ class="zr\d+-cls-\d+"/g, "")
+      .replace(/ (?:ecmeta_[a-z_]+|pointer-events)="[^"]*"/g, "")
+      .replace(/\n+/g, "\n")
+  );
 }
 
 function numberFormat(lang: string): (v: number) => string {
@@ -115,10 +128,7 @@ function chartOption(chart: ChartBlock, size: ChartSize, lang: string): Record<s
   if (chart.kind === "pie") {
     const series = chart.series[0];
     const data = categories.map((name, i) => ({ name, value: series?.data[i] ?? 0 }));
-    const legendWidth = Math.min(
-      size.width * 0.36,
-      Math.max(...categories.map((c) => textWidth(c, 11))) + 34,
-    );
+    const legendWidth = Math.min(size.width * 0.36, Math.max(...categories.map((c) => textWidth(c, 11))) + 34);
     const plotWidth = size.width - legendWidth - size.width * 0.06 - 16;
     const plotHeight = size.height - top - 8;
     const radius = Math.max(40, Math.min(plotWidth * 0.28, plotHeight * 0.36));

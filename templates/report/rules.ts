@@ -141,15 +141,25 @@ function imageSizeRules(src: string, path: string, depth = 0): Issue[] {
   try {
     bytes = /;base64$/i.test(meta) ? Buffer.from(body, "base64") : Buffer.from(decodeURIComponent(body), "utf8");
   } catch {
-    return [{ rule: "image-src", path, message: "the data: URL's percent-encoding is broken", expected: "data:image/…" }];
+    return [
+      { rule: "image-src", path, message: "the data: URL's percent-encoding is broken", expected: "data:image/…" },
+    ];
   }
   const isSvg = /^data:image\/svg\+xml/i.test(meta);
   let size: { width?: number; height?: number };
   try {
     size = imageSize(bytes);
   } catch {
-    if (isSvg) size = {}; // an SVG without a size of its own takes the size it is given
-    else return [{ rule: "image-format", path, message: `the image data is not a readable ${meta.slice(5).split(";")[0]} image` }];
+    if (isSvg)
+      size = {}; // an SVG without a size of its own takes the size it is given
+    else
+      return [
+        {
+          rule: "image-format",
+          path,
+          message: `the image data is not a readable ${meta.slice(5).split(";")[0]} image`,
+        },
+      ];
   }
   const issues: Issue[] = [];
   const { width = 0, height = 0 } = size;

@@ -172,7 +172,11 @@ async function blockView(block: Block, i: number, lang: string, area: TypeArea):
         partial: "keyValue",
         // A key stays on one line (the key column is as wide as the longest) unless it is too long
         // to: then it wraps inside a column of its own share of the width.
-        items: block.items.map((item) => ({ key: item.key, value: scalar(item.value, lang), wrap: item.key.length > KEY_ON_ONE_LINE })),
+        items: block.items.map((item) => ({
+          key: item.key,
+          value: scalar(item.value, lang),
+          wrap: item.key.length > KEY_ON_ONE_LINE,
+        })),
       };
     case "table":
       return tableView(block, lang, area);
@@ -209,7 +213,9 @@ type Format = (value: number) => string;
 function columnFormat(column: Column | undefined, lang: string): Format {
   const decimals = column?.decimals;
   const digits =
-    decimals === undefined ? { maximumFractionDigits: 20 } : { minimumFractionDigits: decimals, maximumFractionDigits: decimals };
+    decimals === undefined
+      ? { maximumFractionDigits: 20 }
+      : { minimumFractionDigits: decimals, maximumFractionDigits: decimals };
   switch (column?.format) {
     case "number": {
       const f = new Intl.NumberFormat(lang, digits);
@@ -233,7 +239,12 @@ const RUNNING_TITLE_LENGTH = 60;
 
 function shorten(text: string, length: number): string {
   const chars = [...text.replace(/\s+/g, " ").trim()];
-  return chars.length <= length ? chars.join("") : `${chars.slice(0, length - 1).join("").trimEnd()}…`;
+  return chars.length <= length
+    ? chars.join("")
+    : `${chars
+        .slice(0, length - 1)
+        .join("")
+        .trimEnd()}…`;
 }
 
 /** Characters of a key–value key that always fit one line beside its value. */

@@ -15,7 +15,12 @@ const TOLERANCE = 0.002;
  * Every page of `pdf`, rasterised at 72 dpi by pdf.js, against `<dir>/<name>-<page>.png`. A failing
  * page writes `<name>-<page>.actual.png` and `.diff.png` beside the golden to look at.
  */
-export async function expectPagesMatchGoldens(pdf: Uint8Array, pages: number, dir: string, name: string): Promise<void> {
+export async function expectPagesMatchGoldens(
+  pdf: Uint8Array,
+  pages: number,
+  dir: string,
+  name: string,
+): Promise<void> {
   mkdirSync(dir, { recursive: true });
   if (updating) {
     for (const f of readdirSync(dir).filter((f) => f.startsWith(`${name}-`))) rmSync(join(dir, f));
@@ -38,6 +43,9 @@ export async function expectPagesMatchGoldens(pdf: Uint8Array, pages: number, di
       writeFileSync(file.replace(/\.png$/, ".actual.png"), PNG.sync.write(actual));
       writeFileSync(file.replace(/\.png$/, ".diff.png"), PNG.sync.write(diff));
     }
-    expect(fraction, `page ${page}: ${differing} pixels differ (see ${file.replace(/\.png$/, ".diff.png")})`).toBeLessThanOrEqual(TOLERANCE);
+    expect(
+      fraction,
+      `page ${page}: ${differing} pixels differ (see ${file.replace(/\.png$/, ".diff.png")})`,
+    ).toBeLessThanOrEqual(TOLERANCE);
   }
 }

@@ -47,7 +47,11 @@ export function httpEvent(
  * Without `eTag`, the notification's is empty, which the handler takes as none (it then goes by
  * the object it reads).
  */
-export function sqsS3Event(bucket: string, key: string, options: { receiveCount?: number; eTag?: string } = {}): SqsEvent {
+export function sqsS3Event(
+  bucket: string,
+  key: string,
+  options: { receiveCount?: number; eTag?: string } = {},
+): SqsEvent {
   const notification: S3Event = {
     Records: [
       {

@@ -72,7 +72,11 @@ export async function rasterize(pdf: Uint8Array, pageNumber: number, scale = 1):
   const context = canvas.getContext("2d");
   context.fillStyle = "#fff";
   context.fillRect(0, 0, canvas.width, canvas.height);
-  await page.render({ canvas: canvas as unknown as HTMLCanvasElement, canvasContext: context as unknown as CanvasRenderingContext2D, viewport }).promise;
+  await page.render({
+    canvas: canvas as unknown as HTMLCanvasElement,
+    canvasContext: context as unknown as CanvasRenderingContext2D,
+    viewport,
+  }).promise;
   const png = PNG.sync.read(canvas.toBuffer("image/png"));
   await doc.destroy();
   return png;
@@ -188,7 +192,9 @@ export async function bookmarks(pdf: Uint8Array): Promise<Bookmark[]> {
   type Item = { title: string; dest: unknown; items: Item[] };
   const walk = async (items: Item[] | null, level: number) => {
     for (const item of items ?? []) {
-      const dest = (typeof item.dest === "string" ? await doc.getDestination(item.dest) : item.dest) as unknown[] | null;
+      const dest = (typeof item.dest === "string" ? await doc.getDestination(item.dest) : item.dest) as
+        | unknown[]
+        | null;
       const target = dest?.[0] as { num: number; gen: number } | undefined;
       const page = target ? (await doc.getPageIndex(target)) + 1 : 0;
       out.push({ title: item.title, level, page });

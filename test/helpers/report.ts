@@ -63,8 +63,10 @@ export function expectedTexts(data: ReportLike): string[] {
                 ? undefined
                 : { minimumFractionDigits: format.decimals, maximumFractionDigits: format.decimals };
             if (typeof value !== "number") out.push(String(value ?? ""));
-            else if (format.format === "number") out.push(nf(lang, digits ?? { maximumFractionDigits: 20 }).format(value));
-            else if (format.format === "percent") out.push(nf(lang, { style: "percent", ...(digits ?? {}) }).format(value));
+            else if (format.format === "number")
+              out.push(nf(lang, digits ?? { maximumFractionDigits: 20 }).format(value));
+            else if (format.format === "percent")
+              out.push(nf(lang, { style: "percent", ...(digits ?? {}) }).format(value));
             else out.push(String(value));
           });
         });
@@ -95,10 +97,18 @@ export interface ReportLike {
  * The table of contents as printed: each entry's text followed by its page number, read from the
  * lines of the pages before the first heading (an entry may take two lines; the number ends it).
  */
-export async function tocFromPdf(pdf: Uint8Array, entries: string[]): Promise<Map<string, { tocPage: number; page: number }>> {
+export async function tocFromPdf(
+  pdf: Uint8Array,
+  entries: string[],
+): Promise<Map<string, { tocPage: number; page: number }>> {
   const lines = await textLines(pdf);
-  const first = entries[0] === undefined ? 0 : lines.findIndex((l, i) => i > 0 && squash(l.text) === squash(entries[0] ?? "") && l.page > 1);
-  const tocLines = lines.slice(0, first < 0 ? lines.length : first).filter((l) => l.page < (lines[first]?.page ?? Infinity));
+  const first =
+    entries[0] === undefined
+      ? 0
+      : lines.findIndex((l, i) => i > 0 && squash(l.text) === squash(entries[0] ?? "") && l.page > 1);
+  const tocLines = lines
+    .slice(0, first < 0 ? lines.length : first)
+    .filter((l) => l.page < (lines[first]?.page ?? Infinity));
   let text = "";
   const pageAt: number[] = [];
   for (const line of tocLines) {

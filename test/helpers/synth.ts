@@ -53,7 +53,10 @@ export function synthesize(context: Record<string, unknown> = {}): Synthesized {
   return { app, stack, template: Template.fromStack(stack) };
 }
 
-type Resources = Record<string, { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }>;
+type Resources = Record<
+  string,
+  { Type: string; Properties?: Record<string, unknown>; Metadata?: Record<string, unknown> }
+>;
 
 /** The one resource of `type` whose construct path contains `pathPart`: [logicalId, properties]. */
 export function resourceAt(template: Template, type: string, pathPart: string): [string, Record<string, unknown>] {

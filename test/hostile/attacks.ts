@@ -35,7 +35,12 @@ export function pngDeclaring(width: number, height: number): string {
   header[8] = 8;
   header[9] = 6;
   const signature = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
-  const png = Buffer.concat([signature, chunk("IHDR", header), chunk("IDAT", deflateSync(Buffer.alloc(64))), chunk("IEND", Buffer.alloc(0))]);
+  const png = Buffer.concat([
+    signature,
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(Buffer.alloc(64))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
   return `data:image/png;base64,${png.toString("base64")}`;
 }
 
@@ -115,12 +120,32 @@ export const attacks: Attack[] = [
     status: 400,
     error: "invalid_envelope",
   },
-  { name: "template named __proto__", body: `{"template":"__proto__","data":{}}`, status: 404, error: "unknown_template" },
-  { name: "template named constructor", body: `{"template":"constructor","data":{}}`, status: 404, error: "unknown_template" },
-  { name: "not JSON", body: "{\"template\": ", status: 400, error: "invalid_json" },
+  {
+    name: "template named __proto__",
+    body: `{"template":"__proto__","data":{}}`,
+    status: 404,
+    error: "unknown_template",
+  },
+  {
+    name: "template named constructor",
+    body: `{"template":"constructor","data":{}}`,
+    status: 404,
+    error: "unknown_template",
+  },
+  { name: "not JSON", body: '{"template": ', status: 400, error: "invalid_json" },
   { name: "JSON that is not an object", body: "[1,2,3]", status: 400, error: "invalid_envelope" },
-  { name: "a title of 480 letters without a space", body: report({ title: "T".repeat(480), blocks: [] }), status: 200, printed: ["T".repeat(480)] },
-  { name: "a title of 600 letters (over its limit)", body: report({ title: "T".repeat(600), blocks: [] }), status: 422, error: "invalid_data" },
+  {
+    name: "a title of 480 letters without a space",
+    body: report({ title: "T".repeat(480), blocks: [] }),
+    status: 200,
+    printed: ["T".repeat(480)],
+  },
+  {
+    name: "a title of 600 letters (over its limit)",
+    body: report({ title: "T".repeat(600), blocks: [] }),
+    status: 422,
+    error: "invalid_data",
+  },
   {
     name: "a lone surrogate in the title and in options.filename",
     body: '{"template":"report","data":{"title":"Q3 \\ud83d","blocks":[]},"options":{"filename":"\\ud800.pdf"}}',
@@ -129,7 +154,12 @@ export const attacks: Attack[] = [
   },
   {
     name: "a heading of 480 letters without a space and a key–value key of 1,900",
-    body: report({ blocks: [{ type: "heading", level: 1, text: LONG_WORD }, { type: "keyValue", items: [{ key: LONG_KEY, value: "v" }] }] }),
+    body: report({
+      blocks: [
+        { type: "heading", level: 1, text: LONG_WORD },
+        { type: "keyValue", items: [{ key: LONG_KEY, value: "v" }] },
+      ],
+    }),
     status: 200,
     printed: [LONG_WORD, LONG_KEY],
   },
@@ -148,11 +178,21 @@ export const attacks: Attack[] = [
     }),
     status: 200,
   },
-  { name: "a UTF-8 byte order mark before the JSON", body: `\uFEFF${report({ blocks: [{ type: "paragraph", text: "BOM" }] })}`, status: 200, contains: ["BOM"] },
+  {
+    name: "a UTF-8 byte order mark before the JSON",
+    body: `\uFEFF${report({ blocks: [{ type: "paragraph", text: "BOM" }] })}`,
+    status: 200,
+    contains: ["BOM"],
+  },
   {
     name: "script, iframe and remote image in text",
     body: report({
-      blocks: [{ type: "paragraph", text: `<script>alert(1)</script><iframe src="http://127.0.0.1:9/"></iframe><img src="http://127.0.0.1:9/x.png">` }],
+      blocks: [
+        {
+          type: "paragraph",
+          text: `<script>alert(1)</script><iframe src="http://127.0.0.1:9/"></iframe><img src="http://127.0.0.1:9/x.png">`,
+        },
+      ],
     }),
     status: 200,
     contains: ["<script>alert(1)</script>"],

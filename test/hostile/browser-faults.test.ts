@@ -66,9 +66,7 @@ describe("a browser that stops answering", () => {
       await renderer.render(sample());
       const environ = readFileSync(`/proc/${await browserProcessId()}/environ`, "latin1").split("\0");
       expect(environ.join("\n")).not.toContain("canary");
-      expect(environ.map((e) => e.split("=")[0]).sort()).toEqual(
-        expect.arrayContaining(["FONTCONFIG_PATH", "HOME"]),
-      );
+      expect(environ.map((e) => e.split("=")[0]).sort()).toEqual(expect.arrayContaining(["FONTCONFIG_PATH", "HOME"]));
       expect(environ.filter((e) => /^(AWS|S3|INPUT_BUCKET|OUTPUT_BUCKET)/.test(e))).toEqual([]);
     } finally {
       delete process.env.AWS_SECRET_ACCESS_KEY;
@@ -80,7 +78,9 @@ describe("a browser that stops answering", () => {
     const caller = new AbortController();
     caller.abort(new Error("the client closed the connection"));
     const started = performance.now();
-    await expect(renderReport(sample(), defaultLimits, { signal: caller.signal })).rejects.toThrow("closed the connection");
+    await expect(renderReport(sample(), defaultLimits, { signal: caller.signal })).rejects.toThrow(
+      "closed the connection",
+    );
     expect(performance.now() - started).toBeLessThan(100);
   });
 });

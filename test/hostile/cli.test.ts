@@ -42,7 +42,9 @@ describe("report-render CLI under attack", () => {
     writeFileSync(file, `\uFEFF${readFileSync(join(root, "examples", "gov-disclosure-2021-sample.json"), "utf8")}`);
     const { code } = cli([file, "-o", join(base, "bom.pdf")]);
     expect(code).toBe(0);
-    expect(squash((await pageTexts(new Uint8Array(readFileSync(join(base, "bom.pdf"))))).join(""))).toContain("政府信息公开");
+    expect(squash((await pageTexts(new Uint8Array(readFileSync(join(base, "bom.pdf"))))).join(""))).toContain(
+      "政府信息公开",
+    );
   });
 
   it("refuses an input too large to validate with exit 2 and a short error list", () => {

@@ -52,7 +52,21 @@ function mutate(root: unknown, choices: number[], value: unknown): unknown {
 const hostileValue = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }),
   fc.string({ unit: "binary", maxLength: 50 }),
-  fc.constantFrom(1e308, -1e308, -0, 1_000_000_000, -1, 0.5, "", "\ud800", "__proto__", "../../x", "\u0000", "<script>", null),
+  fc.constantFrom(
+    1e308,
+    -1e308,
+    -0,
+    1_000_000_000,
+    -1,
+    0.5,
+    "",
+    "\ud800",
+    "__proto__",
+    "../../x",
+    "\u0000",
+    "<script>",
+    null,
+  ),
 );
 
 describe("fuzzing the core", () => {

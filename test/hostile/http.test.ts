@@ -36,7 +36,11 @@ describe("POST /v1/render under attack", () => {
       } else {
         expect(ms).toBeLessThan(REFUSAL_MS);
         expect(body.byteLength).toBeLessThan(REFUSAL_BYTES);
-        const refusal = JSON.parse(Buffer.from(body).toString("utf8")) as { error: string; errors: unknown[]; truncated?: number };
+        const refusal = JSON.parse(Buffer.from(body).toString("utf8")) as {
+          error: string;
+          errors: unknown[];
+          truncated?: number;
+        };
         expect(refusal.error).toBe(attack.error);
         expect(refusal.errors.length).toBeGreaterThan(0);
         expect(refusal.errors.length).toBeLessThanOrEqual(100);

@@ -45,7 +45,11 @@ describe("uploads under attack", () => {
 
   it("every attack as a line of one batch: a summary with an entry for every line, under 64 KB a refusal", async () => {
     const lines = attacks.map((a) => a.body.replace(/^\uFEFF/, "")).filter((body) => !body.includes("\n"));
-    await service.storage.put(service.config.inputBucket, "incoming/hostile-batch.jsonl", `\uFEFF${lines.join("\n")}\n`);
+    await service.storage.put(
+      service.config.inputBucket,
+      "incoming/hostile-batch.jsonl",
+      `\uFEFF${lines.join("\n")}\n`,
+    );
     await service.uploadsIdle();
     const summary = JSON.parse((await output("hostile-batch.summary.json"))!.toString("utf8")) as BatchSummary;
     expect(summary.lines).toBe(lines.length);

@@ -59,11 +59,15 @@ beforeAll(async () => {
     AWS_SHARED_CREDENTIALS_FILE: join(work, "no-aws-credentials"),
   });
   const started = performance.now();
-  await promisify(execFile)(process.execPath, [join(root, "node_modules/aws-cdk/bin/cdk"), "synth", "--quiet", "--output", out], {
-    cwd: root,
-    env,
-    maxBuffer: 64 * 1024 * 1024,
-  }).catch((e: { stdout?: string; stderr?: string; message: string }) => {
+  await promisify(execFile)(
+    process.execPath,
+    [join(root, "node_modules/aws-cdk/bin/cdk"), "synth", "--quiet", "--output", out],
+    {
+      cwd: root,
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  ).catch((e: { stdout?: string; stderr?: string; message: string }) => {
     throw new Error(`cdk synth failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
   });
   synthSeconds = (performance.now() - started) / 1000;
@@ -72,7 +76,9 @@ beforeAll(async () => {
     Resources: Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }>;
   };
   const logicalIdAt = (type: string, path: string) =>
-    Object.entries(template.Resources).find(([, r]) => r.Type === type && r.Metadata?.["aws:cdk:path"]?.includes(path))?.[0];
+    Object.entries(template.Resources).find(
+      ([, r]) => r.Type === type && r.Metadata?.["aws:cdk:path"]?.includes(path),
+    )?.[0];
   const refs: Record<string, string> = {
     [logicalIdAt("AWS::S3::Bucket", "/Buckets/Input/") ?? "?"]: BUCKETS.input,
     [logicalIdAt("AWS::S3::Bucket", "/Buckets/Output/") ?? "?"]: BUCKETS.output,
@@ -106,7 +112,12 @@ beforeAll(async () => {
     inputBucket: BUCKETS.input,
     outputBucket: BUCKETS.output,
   });
-  storage = createStorage({ region: "us-east-1", endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
+  storage = createStorage({
+    region: "us-east-1",
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    credentials: S3RVER_CREDENTIALS,
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -219,7 +230,9 @@ describe("the synthesized function assets", () => {
         const sheets = readdirSync(dir).filter((f) => f.endsWith(".css"));
         expect(sheets.length, pkg).toBeGreaterThan(0);
         for (const sheet of sheets) {
-          const urls = [...readFileSync(join(dir, sheet), "utf8").matchAll(/url\(\s*["']?([^"')]+\.woff2)["']?\s*\)/g)].map((m) => m[1] ?? "");
+          const urls = [
+            ...readFileSync(join(dir, sheet), "utf8").matchAll(/url\(\s*["']?([^"')]+\.woff2)["']?\s*\)/g),
+          ].map((m) => m[1] ?? "");
           expect(urls.length, `${pkg}/${sheet}`).toBeGreaterThan(0);
           for (const url of urls) expect(existsSync(join(dir, url)), `${asset.name}: ${pkg}/${url}`).toBe(true);
         }
@@ -233,15 +246,22 @@ describe("the synthesized function assets", () => {
   it("bundle the functions' code only: nothing of infra/ or the CDK (the stack imports functions/service/settings.ts, not the reverse)", () => {
     for (const asset of Object.values(assets)) {
       const map = JSON.parse(readFileSync(join(asset.assetDir, "index.mjs.map"), "utf8")) as { sources: string[] };
-      expect(map.sources.some((source) => source.endsWith("functions/service/settings.ts")), asset.name).toBe(true);
-      const foreign = map.sources.filter((source) => /(^|\/)infra\/|(^|\/)node_modules\/(aws-cdk-lib|constructs|cdk-nag)\//.test(source));
+      expect(
+        map.sources.some((source) => source.endsWith("functions/service/settings.ts")),
+        asset.name,
+      ).toBe(true);
+      const foreign = map.sources.filter((source) =>
+        /(^|\/)infra\/|(^|\/)node_modules\/(aws-cdk-lib|constructs|cdk-nag)\//.test(source),
+      );
       expect(foreign, asset.name).toEqual([]);
     }
   });
 
   it("are within Lambda's 250 MB unzipped limit", () => {
     for (const asset of Object.values(assets)) {
-      console.log(`${asset.name} asset: ${(asset.bytes / 1e6).toFixed(1)} MB unzipped (${asset.files} files; limit 262.1 MB)`);
+      console.log(
+        `${asset.name} asset: ${(asset.bytes / 1e6).toFixed(1)} MB unzipped (${asset.files} files; limit 262.1 MB)`,
+      );
       expect(asset.bytes).toBeLessThan(LAMBDA_UNZIPPED_LIMIT);
     }
   });

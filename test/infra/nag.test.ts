@@ -10,14 +10,19 @@ import { removeAssemblies, synthesize } from "../helpers/synth.ts";
  */
 
 /** The pack's findings with acknowledgements honoured (as the synth sees them) or ignored. */
-function findings(scope: IConstruct, honourAcknowledgements: boolean): { rule: string; path: string; severity: string }[] {
+function findings(
+  scope: IConstruct,
+  honourAcknowledgements: boolean,
+): { rule: string; path: string; severity: string }[] {
   const pack = new AwsSolutionsChecks();
   if (!honourAcknowledgements) {
     (pack as unknown as { isAcknowledged: () => boolean }).isAcknowledged = () => false;
   }
   return pack
     .validateScope(scope)
-    .violations.flatMap((v) => v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? "", severity: v.severity ?? "" })));
+    .violations.flatMap((v) =>
+      v.violatingResources.map((r) => ({ rule: v.ruleName, path: r.constructPath ?? "", severity: v.severity ?? "" })),
+    );
 }
 
 /** Every acknowledgement in the tree: the construct's path, the rule id, the reason. */
@@ -74,7 +79,9 @@ describe.each(variants)("cdk-nag AwsSolutions: %s", (_name, context) => {
     const raw = findings(stack, false);
     // Each raw finding is acknowledged on its resource or an ancestor of it …
     for (const finding of raw) {
-      const covered = acks.some((a) => a.rule === finding.rule && (finding.path === a.path || finding.path.startsWith(`${a.path}/`)));
+      const covered = acks.some(
+        (a) => a.rule === finding.rule && (finding.path === a.path || finding.path.startsWith(`${a.path}/`)),
+      );
       expect(covered, `${finding.rule} on ${finding.path}`).toBe(true);
     }
     // … and each acknowledgement silences at least one raw finding.
@@ -82,7 +89,9 @@ describe.each(variants)("cdk-nag AwsSolutions: %s", (_name, context) => {
       const used = raw.some((f) => f.rule === ack.rule && (f.path === ack.path || f.path.startsWith(`${ack.path}/`)));
       expect(used, `stale acknowledgement ${ack.rule} on ${ack.path}`).toBe(true);
     }
-    console.log(`cdk-nag: ${raw.length} findings, all acknowledged: ${acks.map((a) => `${a.rule} @ ${a.path}`).join("; ")}`);
+    console.log(
+      `cdk-nag: ${raw.length} findings, all acknowledged: ${acks.map((a) => `${a.rule} @ ${a.path}`).join("; ")}`,
+    );
   });
 
   it("runs as a validation plugin of the app: the synth succeeds", () => {

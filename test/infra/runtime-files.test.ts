@@ -20,8 +20,12 @@ describe("runtime files", () => {
     const fonts = [...fontAssets().files.values()].map(rel);
     expect(fonts.length).toBeGreaterThan(400);
     for (const font of fonts) expect(files).toContain(font);
-    for (const css of ["node_modules/@fontsource/noto-serif-sc/400.css", "node_modules/@fontsource/noto-serif-sc/700.css",
-      "node_modules/@fontsource/noto-sans-sc/500.css", "node_modules/hanamin/HanaMin.css"]) {
+    for (const css of [
+      "node_modules/@fontsource/noto-serif-sc/400.css",
+      "node_modules/@fontsource/noto-serif-sc/700.css",
+      "node_modules/@fontsource/noto-sans-sc/500.css",
+      "node_modules/hanamin/HanaMin.css",
+    ]) {
       expect(files).toContain(css);
     }
     // Only woff2 (the fontsource packages also ship .woff of every weight: ~80 MB each).

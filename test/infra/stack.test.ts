@@ -12,7 +12,15 @@ import { removeAssemblies, resourceAt, resourcesOf, synthesize, testApp, type Sy
  */
 
 let base: Synthesized;
-let ids: { input: string; output: string; accessLogs: string; queue: string; dlq: string; http: string; upload: string };
+let ids: {
+  input: string;
+  output: string;
+  accessLogs: string;
+  queue: string;
+  dlq: string;
+  http: string;
+  upload: string;
+};
 
 beforeAll(() => {
   base = synthesize();
@@ -105,7 +113,10 @@ describe("buckets", () => {
     });
     const output = t.toJSON().Resources[ids.output].Properties;
     expect(output.VersioningConfiguration).toBeUndefined();
-    expect(output.LoggingConfiguration).toEqual({ DestinationBucketName: { Ref: ids.accessLogs }, LogFilePrefix: "output/" });
+    expect(output.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: ids.accessLogs },
+      LogFilePrefix: "output/",
+    });
     // The S3 logging service may write the logs, to this bucket only, from these two buckets only.
     t.hasResourceProperties("AWS::S3::BucketPolicy", {
       Bucket: { Ref: ids.accessLogs },
@@ -130,7 +141,11 @@ describe("buckets", () => {
     const [, input] = resourceAt(base.template, "AWS::S3::Bucket", "/Buckets/Input/");
     expect((input.LifecycleConfiguration as { Rules: unknown[] }).Rules).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ Id: "expire-old-versions", NoncurrentVersionExpiration: { NoncurrentDays: 30 }, Status: "Enabled" }),
+        expect.objectContaining({
+          Id: "expire-old-versions",
+          NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+          Status: "Enabled",
+        }),
         expect.objectContaining({ Id: "expire-job-requests", Prefix: "jobs/", ExpirationInDays: 30 }),
       ]),
     );
@@ -141,7 +156,9 @@ describe("buckets", () => {
     const withCors = synthesize({ corsAllowedOrigins: "https://portal.example.org" });
     const [, output] = resourceAt(withCors.template, "AWS::S3::Bucket", "/Buckets/Output/");
     expect(output.CorsConfiguration).toEqual({
-      CorsRules: [expect.objectContaining({ AllowedOrigins: ["https://portal.example.org"], AllowedMethods: ["GET", "HEAD"] })],
+      CorsRules: [
+        expect.objectContaining({ AllowedOrigins: ["https://portal.example.org"], AllowedMethods: ["GET", "HEAD"] }),
+      ],
     });
   });
 });
@@ -194,10 +211,22 @@ describe("render functions", () => {
     });
     const [, http] = resourceAt(s.template, "AWS::Lambda::Function", "/HttpFunction/");
     const [, upload] = resourceAt(s.template, "AWS::Lambda::Function", "/UploadFunction/");
-    expect(http).toMatchObject({ MemorySize: 3008, Timeout: 20, EphemeralStorage: { Size: 2048 }, ReservedConcurrentExecutions: 5 });
-    expect(upload).toMatchObject({ MemorySize: 3008, Timeout: 300, EphemeralStorage: { Size: 2048 }, ReservedConcurrentExecutions: 20 });
+    expect(http).toMatchObject({
+      MemorySize: 3008,
+      Timeout: 20,
+      EphemeralStorage: { Size: 2048 },
+      ReservedConcurrentExecutions: 5,
+    });
+    expect(upload).toMatchObject({
+      MemorySize: 3008,
+      Timeout: 300,
+      EphemeralStorage: { Size: 2048 },
+      ReservedConcurrentExecutions: 20,
+    });
     // The synchronous render limit follows the HTTP timeout; the queue's visibility the upload timeout.
-    expect((http.Environment as { Variables: Record<string, string> }).Variables[ENV.syncRenderTimeoutMs]).toBe("18000");
+    expect((http.Environment as { Variables: Record<string, string> }).Variables[ENV.syncRenderTimeoutMs]).toBe(
+      "18000",
+    );
     s.template.hasResourceProperties("AWS::SQS::Queue", { VisibilityTimeout: 360 });
     s.template.hasResourceProperties("AWS::Lambda::EventSourceMapping", { ScalingConfig: { MaximumConcurrency: 20 } });
   });
@@ -226,7 +255,8 @@ describe("render functions", () => {
       expect(t.toJSON().Resources[id].Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logs } });
     }
     const s = synthesize({ logRetentionDays: "90" });
-    for (const group of Object.values(resourcesOf(s.template, "AWS::Logs::LogGroup"))) expect(group.RetentionInDays).toBe(90);
+    for (const group of Object.values(resourcesOf(s.template, "AWS::Logs::LogGroup")))
+      expect(group.RetentionInDays).toBe(90);
   });
 });
 
@@ -234,12 +264,22 @@ describe("render functions", () => {
  * Variables a function's environment may hold that are not the service's settings: Node's own, and
  * those Lambda reserves (it refuses them in a function's configuration, but none may slip through).
  */
-const NOT_SETTINGS = new Set(["NODE_OPTIONS", "_HANDLER", "_X_AMZN_TRACE_ID", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR", "TZ"]);
+const NOT_SETTINGS = new Set([
+  "NODE_OPTIONS",
+  "_HANDLER",
+  "_X_AMZN_TRACE_ID",
+  "LAMBDA_TASK_ROOT",
+  "LAMBDA_RUNTIME_DIR",
+  "TZ",
+]);
 const isReserved = (name: string) => NOT_SETTINGS.has(name) || name.startsWith("AWS_");
 
 /** Every function of a template with an environment: construct path → its variables. */
 function environments(s: Synthesized): Record<string, Record<string, unknown>> {
-  const resources = s.template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }>;
+  const resources = s.template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }
+  >;
   return Object.fromEntries(
     Object.entries(resources)
       .filter(([, r]) => r.Type === "AWS::Lambda::Function" && r.Properties.Environment)
@@ -279,7 +319,10 @@ describe("environment variable names: the stack and the functions share function
         const unknown = Object.keys(variables).filter((name) => !names.has(name) && !isReserved(name));
         expect(unknown, `${path}: variables functions/service/settings.ts ENV does not name`).toEqual([]);
         // No setting hides behind a reserved name: the only non-ENV variable is Node's own.
-        expect(Object.keys(variables).filter((name) => !names.has(name)), path).toEqual(["NODE_OPTIONS"]);
+        expect(
+          Object.keys(variables).filter((name) => !names.has(name)),
+          path,
+        ).toEqual(["NODE_OPTIONS"]);
       }
     }
   });
@@ -288,9 +331,13 @@ describe("environment variable names: the stack and the functions share function
     const buckets: Record<string, string> = { [ids.input]: "the-input-bucket", [ids.output]: "the-output-bucket" };
     const resolve = (variables: Record<string, unknown>) =>
       Object.fromEntries(
-        Object.entries(variables).map(([k, v]) => [k, typeof v === "string" ? v : buckets[(v as { Ref: string }).Ref] ?? "?"]),
+        Object.entries(variables).map(([k, v]) => [
+          k,
+          typeof v === "string" ? v : (buckets[(v as { Ref: string }).Ref] ?? "?"),
+        ]),
       );
-    const variablesOf = (id: string) => base.template.toJSON().Resources[id].Properties.Environment.Variables as Record<string, unknown>;
+    const variablesOf = (id: string) =>
+      base.template.toJSON().Resources[id].Properties.Environment.Variables as Record<string, unknown>;
     const expected = {
       inputBucket: "the-input-bucket",
       outputBucket: "the-output-bucket",
@@ -351,7 +398,10 @@ describe("endpoint", () => {
       StageName: "$default",
       AutoDeploy: true,
       DefaultRouteSettings: { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 },
-      AccessLogSettings: { DestinationArn: { "Fn::GetAtt": [logs, "Arn"] }, Format: Match.stringLikeRegexp("requestId") },
+      AccessLogSettings: {
+        DestinationArn: { "Fn::GetAtt": [logs, "Arn"] },
+        Format: Match.stringLikeRegexp("requestId"),
+      },
     });
     const s = synthesize({ throttlingRateLimit: "50", throttlingBurstLimit: "100" });
     s.template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
@@ -381,9 +431,9 @@ describe("endpoint", () => {
     expect(preflightFn).toMatchObject({ Runtime: "nodejs22.x", MemorySize: 128, Code: { ZipFile: PREFLIGHT_HANDLER } });
     t.hasResourceProperties("AWS::ApiGatewayV2::Integration", { IntegrationUri: { "Fn::GetAtt": [preflight, "Arn"] } });
     const [, preflightPolicy] = resourceAt(t, "AWS::IAM::Policy", "/Endpoint/Preflight/Role/");
-    expect((preflightPolicy.PolicyDocument as { Statement: { Action: string[] }[] }).Statement.map((st) => st.Action)).toEqual([
-      ["logs:CreateLogStream", "logs:PutLogEvents"],
-    ]);
+    expect(
+      (preflightPolicy.PolicyDocument as { Statement: { Action: string[] }[] }).Statement.map((st) => st.Action),
+    ).toEqual([["logs:CreateLogStream", "logs:PutLogEvents"]]);
     t.hasResourceProperties("AWS::ApiGatewayV2::Api", {
       CorsConfiguration: Match.objectLike({
         AllowOrigins: ["https://portal.example.org", "https://www.example.org"],
@@ -401,14 +451,25 @@ describe("upload path", () => {
     const queueArn = { "Fn::GetAtt": [ids.queue, "Arn"] };
     const rule = (prefix: string, suffix: string) => ({
       Events: ["s3:ObjectCreated:*"],
-      Filter: { Key: { FilterRules: Match.arrayEquals([{ Name: "suffix", Value: suffix }, { Name: "prefix", Value: prefix }]) } },
+      Filter: {
+        Key: {
+          FilterRules: Match.arrayEquals([
+            { Name: "suffix", Value: suffix },
+            { Name: "prefix", Value: prefix },
+          ]),
+        },
+      },
       QueueArn: queueArn,
     });
     t.resourceCountIs("Custom::S3BucketNotifications", 1);
     t.hasResourceProperties("Custom::S3BucketNotifications", {
       BucketName: { Ref: ids.input },
       NotificationConfiguration: {
-        QueueConfigurations: Match.arrayEquals([rule("incoming/", ".json"), rule("incoming/", ".jsonl"), rule("jobs/", ".json")]),
+        QueueConfigurations: Match.arrayEquals([
+          rule("incoming/", ".json"),
+          rule("incoming/", ".jsonl"),
+          rule("jobs/", ".json"),
+        ]),
       },
     });
     // S3 may send to the queue, for the input bucket only.
@@ -526,7 +587,13 @@ describe("least privilege", () => {
       { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [`<${output}>/*`] },
       { actions: ["s3:ListBucket"], resources: [`<${output}>`] },
       {
-        actions: ["sqs:ChangeMessageVisibility", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+        actions: [
+          "sqs:ChangeMessageVisibility",
+          "sqs:DeleteMessage",
+          "sqs:GetQueueAttributes",
+          "sqs:GetQueueUrl",
+          "sqs:ReceiveMessage",
+        ],
         resources: [`<${queue}>`],
       },
     ]);
@@ -549,9 +616,15 @@ describe("least privilege", () => {
 describe("outputs", () => {
   it("the endpoint URL, the bucket names, the dead-letter queue, the alarm topic and the invoke policy", () => {
     const outputs = base.template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(Object.keys(outputs).sort()).toEqual(
-      ["AlarmTopicArn", "ApiUrl", "AuthorizationType", "DeadLetterQueueUrl", "InputBucketName", "InvokeApiPolicyArn", "OutputBucketName"],
-    );
+    expect(Object.keys(outputs).sort()).toEqual([
+      "AlarmTopicArn",
+      "ApiUrl",
+      "AuthorizationType",
+      "DeadLetterQueueUrl",
+      "InputBucketName",
+      "InvokeApiPolicyArn",
+      "OutputBucketName",
+    ]);
     expect(outputs.InputBucketName?.Value).toEqual({ Ref: ids.input });
     expect(outputs.OutputBucketName?.Value).toEqual({ Ref: ids.output });
     expect(show(outputs.ApiUrl?.Value)).toMatch(/^https:\/\/<\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/$/);

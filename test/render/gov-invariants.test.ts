@@ -29,7 +29,12 @@ describe("the invariants of the contract", () => {
       d.applications.carriedForward.total = 4;
     });
     expect(issues).toContainEqual(
-      expect.objectContaining({ rule: "I1", path: "/applications/carriedForward/naturalPerson", expected: 2, actual: 3 }),
+      expect.objectContaining({
+        rule: "I1",
+        path: "/applications/carriedForward/naturalPerson",
+        expected: 2,
+        actual: 3,
+      }),
     );
     expect(issues).toContainEqual(expect.objectContaining({ rule: "I1", path: "/applications/carriedForward/total" }));
     expect(issues.every((i) => i.rule === "I1")).toBe(true);
@@ -41,7 +46,12 @@ describe("the invariants of the contract", () => {
       d.applications.results.otherHandling.unpaidFees.total = 1;
     });
     expect(issues).toContainEqual(
-      expect.objectContaining({ rule: "I2", path: "/applications/results/total/legalServiceAgency", expected: 4, actual: 3 }),
+      expect.objectContaining({
+        rule: "I2",
+        path: "/applications/results/total/legalServiceAgency",
+        expected: 4,
+        actual: 3,
+      }),
     );
   });
 
@@ -59,7 +69,12 @@ describe("the invariants of the contract", () => {
       d.reviewAndLitigation.litigationAfterReview.total = 3;
     });
     expect(issues).toEqual([
-      expect.objectContaining({ rule: "I4", path: "/reviewAndLitigation/litigationAfterReview/total", expected: 2, actual: 3 }),
+      expect.objectContaining({
+        rule: "I4",
+        path: "/reviewAndLitigation/litigationAfterReview/total",
+        expected: 2,
+        actual: 3,
+      }),
     ]);
   });
 
@@ -70,9 +85,15 @@ describe("the invariants of the contract", () => {
       d.proactiveDisclosure.administrativeFees.amount = 38.65; // fine: money
     });
     expect(issues).toContainEqual(
-      expect.objectContaining({ rule: "I5", path: "/proactiveDisclosure/administrativeLicensing/decisions", actual: -1 }),
+      expect.objectContaining({
+        rule: "I5",
+        path: "/proactiveDisclosure/administrativeLicensing/decisions",
+        actual: -1,
+      }),
     );
-    expect(issues).toContainEqual(expect.objectContaining({ rule: "I5", path: "/reviewAndLitigation/review/pending", actual: 0.5 }));
+    expect(issues).toContainEqual(
+      expect.objectContaining({ rule: "I5", path: "/reviewAndLitigation/review/pending", actual: 0.5 }),
+    );
     expect(issues.some((i) => i.path.includes("administrativeFees"))).toBe(false);
   });
 
@@ -95,7 +116,9 @@ describe("the invariants of the contract", () => {
     const issues = await refusal((d) => {
       d.proactiveDisclosure.centralizedProcurement = { projects: 1, totalAmount: 2, amountUnit: "万元" };
     });
-    expect(issues).toContainEqual(expect.objectContaining({ rule: "schema", path: "/proactiveDisclosure/centralizedProcurement" }));
+    expect(issues).toContainEqual(
+      expect.objectContaining({ rule: "schema", path: "/proactiveDisclosure/centralizedProcurement" }),
+    );
   });
 
   it('renders anyway with validation "warn" and returns the failures as warnings', async () => {
@@ -104,7 +127,9 @@ describe("the invariants of the contract", () => {
     envelope.options = { validation: "warn" };
     const result = await renderReport(envelope);
     expect(result.pages).toBeGreaterThan(0);
-    expect(result.warnings).toContainEqual(expect.objectContaining({ rule: "I3", path: "/applications/received/total" }));
+    expect(result.warnings).toContainEqual(
+      expect.objectContaining({ rule: "I3", path: "/applications/received/total" }),
+    );
   });
 
   it("computes an omitted row total and checks the rest against it", async () => {

@@ -111,7 +111,10 @@ describe("fonts", () => {
     const box = shapes.pop() ?? [];
     const differs = (a: number[], b: number[]) => a.filter((bit, k) => bit !== b[k]).length;
     for (const [i, shape] of shapes.entries()) {
-      expect(shape.reduce((a, b) => a + b, 0), rare[i]).toBeGreaterThan(40); // real strokes
+      expect(
+        shape.reduce((a, b) => a + b, 0),
+        rare[i],
+      ).toBeGreaterThan(40); // real strokes
       expect(differs(shape, box), rare[i]).toBeGreaterThan(40);
       for (const other of shapes.slice(i + 1)) expect(differs(shape, other)).toBeGreaterThan(40); // not one shared box
     }

@@ -91,17 +91,25 @@ describe("page breaks", () => {
   it("never leaves a heading or a table caption alone at the foot of a page", async () => {
     const base = example<Data>("zhanhe-transport-2020.json");
     const lonely = new Set([
-      ...["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况", "四、政府信息公开行政复议、行政诉讼情况"],
+      ...[
+        "一、总体情况",
+        "二、主动公开政府信息情况",
+        "三、收到和处理政府信息公开申请情况",
+        "四、政府信息公开行政复议、行政诉讼情况",
+      ],
       ...["五、存在的主要问题及改进情况", "六、其他需要报告的事项"],
       ...["（一）", "（五）", "（六）", "（八）", "（九）"].map((n) => `第二十条第${n}项`),
       ...base.data.overview.subsections.map((s: { heading: string }) => squash(s.heading)),
     ]);
     for (let extra = 0; extra < 8; extra++) {
       const envelope = example<Data>("zhanhe-transport-2020.json");
-      envelope.data.overview.paragraphs.push(...Array.from({ length: extra }, (_, i) => `补充说明第 ${i + 1} 段。`.repeat(3)));
+      envelope.data.overview.paragraphs.push(
+        ...Array.from({ length: extra }, (_, i) => `补充说明第 ${i + 1} 段。`.repeat(3)),
+      );
       const lines: TextLine[] = await textLines((await renderReport(envelope)).pdf);
       const pages = new Map<number, TextLine[]>();
-      for (const line of lines) if (!/^—\d+—$/.test(squash(line.text))) pages.set(line.page, [...(pages.get(line.page) ?? []), line]);
+      for (const line of lines)
+        if (!/^—\d+—$/.test(squash(line.text))) pages.set(line.page, [...(pages.get(line.page) ?? []), line]);
       for (const [page, onPage] of pages) {
         const last = squash(onPage.at(-1)?.text ?? "");
         expect(lonely.has(last), `extra=${extra}, page ${page} ends with "${last}"`).toBe(false);

@@ -16,7 +16,11 @@ function rowText(i: number): string {
   const [id, name, kind, count, amount, rate] = longTableRow(i);
   const grouped = new Intl.NumberFormat("zh-CN");
   const money = new Intl.NumberFormat("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-  const percent = new Intl.NumberFormat("zh-CN", { style: "percent", minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  const percent = new Intl.NumberFormat("zh-CN", {
+    style: "percent",
+    minimumFractionDigits: 1,
+    maximumFractionDigits: 1,
+  });
   return squash(`${id}${name}${kind}${grouped.format(count)}${money.format(amount)}${percent.format(rate)}`);
 }
 
@@ -39,7 +43,9 @@ describe(`a ${ROWS}-row table`, () => {
 
   it("repeats the header rows at the top of every page the table runs onto", () => {
     const first = pages[0] ?? "";
-    expect(first.startsWith(squash(`${envelope.data.title}明细表表 1　办件明细（${ROWS} 行）${HEADER}R00001`))).toBe(true);
+    expect(first.startsWith(squash(`${envelope.data.title}明细表表 1　办件明细（${ROWS} 行）${HEADER}R00001`))).toBe(
+      true,
+    );
     pages.slice(1).forEach((text, i) => {
       expect(text.startsWith(HEADER), `page ${i + 2} starts with ${text.slice(0, 40)}`).toBe(true);
     });
@@ -51,7 +57,9 @@ describe(`a ${ROWS}-row table`, () => {
       const onPage = lines.filter((l) => l.page === page).map((l) => squash(l.text));
       expect(onPage[0]).toBe(squash(envelope.data.title)); // the running header
       // Two header rows, plus 序号 centred across both (pdf.js reads it as a line of its own).
-      expect(onPage.slice(1, 4).sort(), `page ${page}`).toEqual(["事项办理情况", "名称类别件数金额（万元）按期率", "序号"].sort());
+      expect(onPage.slice(1, 4).sort(), `page ${page}`).toEqual(
+        ["事项办理情况", "名称类别件数金额（万元）按期率", "序号"].sort(),
+      );
     }
   });
 

@@ -30,15 +30,21 @@ describe("charts are drawn on the server as SVG that escapes every text", () => 
 
   it("contains no markup of the input, only escaped text in bundled fonts", async () => {
     for (const kind of ["bar", "line", "pie"] as const) {
-      const svg = await chartSvg({ ...chart, kind, series: kind === "pie" ? chart.series.slice(0, 1) : chart.series }, { width: 600, height: 320 }, "zh-CN");
+      const svg = await chartSvg(
+        { ...chart, kind, series: kind === "pie" ? chart.series.slice(0, 1) : chart.series },
+        { width: 600, height: 320 },
+        "zh-CN",
+      );
       expect(svg.startsWith("<svg ")).toBe(true);
       expect(svg.match(/<svg\b/g)).toHaveLength(1);
       expect(svg.match(/<\/svg>/g)).toHaveLength(1);
-      for (const tag of ["script", "img", "iframe", "style", "foreignObject"]) expect(svg).not.toMatch(new RegExp(`<${tag}\\b`, "i"));
+      for (const tag of ["script", "img", "iframe", "style", "foreignObject"])
+        expect(svg).not.toMatch(new RegExp(`<${tag}\\b`, "i"));
       expect(svg).not.toMatch(/<[^>]*\son[a-z]+=/i); // no event attribute inside any tag
       expect(svg).toContain("&lt;script&gt;");
       // Every text is set in the bundled families, quoted so that the style attribute stays whole.
-      for (const style of svg.match(/style="[^"]*"/g) ?? []) expect(style).toMatch(/font-family:'Noto Sans SC', 'Noto Serif SC', HanaMin;/);
+      for (const style of svg.match(/style="[^"]*"/g) ?? [])
+        expect(style).toMatch(/font-family:'Noto Sans SC', 'Noto Serif SC', HanaMin;/);
       expect(svg).not.toMatch(/font-weight:(bold|[6-9]00)/);
     }
   });
@@ -60,9 +66,26 @@ describe("hostile text in every block", () => {
           { type: "paragraph", text: hostile.join("\n") },
           { type: "list", items: hostile, ordered: true },
           { type: "keyValue", items: hostile.map((h, i) => ({ key: `k${i}${h}`, value: h })) },
-          { type: "table", caption: SCRIPT, note: hostile[3], header: [hostile], rows: [hostile, hostile.map((_, i) => i)] },
-          { type: "image", src: "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==", alt: SCRIPT, caption: hostile[1] },
-          { type: "chart", kind: "line", title: SCRIPT, categories: hostile, series: [{ name: SCRIPT, data: [1, 2, 3, 4] }] },
+          {
+            type: "table",
+            caption: SCRIPT,
+            note: hostile[3],
+            header: [hostile],
+            rows: [hostile, hostile.map((_, i) => i)],
+          },
+          {
+            type: "image",
+            src: "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==",
+            alt: SCRIPT,
+            caption: hostile[1],
+          },
+          {
+            type: "chart",
+            kind: "line",
+            title: SCRIPT,
+            categories: hostile,
+            series: [{ name: SCRIPT, data: [1, 2, 3, 4] }],
+          },
           { type: "pageBreak" },
           { type: "heading", level: 2, text: `H2 ${hostile[1]}` },
         ],
@@ -103,7 +126,11 @@ describe("hostile text in every block", () => {
       },
       options: { validation: "warn" },
     });
-    expect(result.warnings.map((w) => w.path)).toEqual(["/blocks/0/src", "/blocks/1/series/0/data", "/blocks/2/rows/0/2"]);
+    expect(result.warnings.map((w) => w.path)).toEqual([
+      "/blocks/0/src",
+      "/blocks/1/series/0/data",
+      "/blocks/2/rows/0/2",
+    ]);
     expect(result.refusedRequests).toEqual([]);
     expect(result.html).not.toContain("127.0.0.1");
     expect(squash((await pageTexts(result.pdf)).join(""))).toContain("thelogo");

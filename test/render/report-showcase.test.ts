@@ -31,7 +31,16 @@ describe("the showcase (examples/report-showcase.json)", () => {
     expect(own).toEqual(envelope);
     expect(renderer.templates.get("report").example).toEqual(envelope);
     const types = new Set(data.blocks.map((b) => (b as { type: string }).type));
-    expect([...types].sort()).toEqual(["chart", "heading", "image", "keyValue", "list", "pageBreak", "paragraph", "table"]);
+    expect([...types].sort()).toEqual([
+      "chart",
+      "heading",
+      "image",
+      "keyValue",
+      "list",
+      "pageBreak",
+      "paragraph",
+      "table",
+    ]);
     const kinds = new Set(data.blocks.map((b) => (b as { kind?: string }).kind).filter(Boolean));
     expect([...kinds].sort()).toEqual(["bar", "line", "pie"]);
     expect(new Set(headings.map((h) => h.level))).toEqual(new Set([1, 2, 3]));
@@ -62,7 +71,10 @@ describe("the showcase (examples/report-showcase.json)", () => {
   });
 
   it("prints a table of contents whose page numbers are the pages the headings are on", async () => {
-    const toc = await tocFromPdf(result.pdf, tocHeadings.map((h) => h.text));
+    const toc = await tocFromPdf(
+      result.pdf,
+      tocHeadings.map((h) => h.text),
+    );
     expect([...toc.keys()]).toEqual(tocHeadings.map((h) => h.text));
     for (const h of tocHeadings) {
       const entry = toc.get(h.text);

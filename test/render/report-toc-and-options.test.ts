@@ -12,7 +12,11 @@ const words = "The quick brown fox jumps over the lazy dog while the committee r
 function longTocReport() {
   const blocks: unknown[] = [];
   for (let c = 1; c <= 12; c++) {
-    blocks.push({ type: "heading", level: 1, text: `Chapter ${c}: ${c % 3 === 0 ? "A rather long chapter title that needs more than one line in the table of contents, as long titles do" : "Findings"}` });
+    blocks.push({
+      type: "heading",
+      level: 1,
+      text: `Chapter ${c}: ${c % 3 === 0 ? "A rather long chapter title that needs more than one line in the table of contents, as long titles do" : "Findings"}`,
+    });
     blocks.push({ type: "paragraph", text: `${words} `.repeat(4 + (c % 5) * 6) });
     for (let s = 1; s <= 3; s++) {
       blocks.push({ type: "heading", level: 2, text: `Section ${c}.${s} (part ${String.fromCharCode(64 + s)})` });
@@ -22,7 +26,10 @@ function longTocReport() {
     }
   }
   blocks.push({ type: "pageBreak" }, { type: "pageBreak" }); // trailing breaks leave no empty page
-  return { template: "report", data: { title: "Annual Review", subtitle: "Board edition", lang: "en-GB", toc: true, blocks } };
+  return {
+    template: "report",
+    data: { title: "Annual Review", subtitle: "Board edition", lang: "en-GB", toc: true, blocks },
+  };
 }
 
 describe("a table of contents over two pages, in English", () => {
@@ -38,7 +45,10 @@ describe("a table of contents over two pages, in English", () => {
     const entries = headings.filter((h) => h.level <= 2);
     expect(entries.length).toBe(48);
 
-    const toc = await tocFromPdf(result.pdf, entries.map((h) => h.text));
+    const toc = await tocFromPdf(
+      result.pdf,
+      entries.map((h) => h.text),
+    );
     expect([...toc.keys()]).toEqual(entries.map((h) => h.text));
     const tocPages = new Set([...toc.values()].map((e) => e.tocPage));
     expect([...tocPages]).toEqual([1, 2]);

@@ -18,7 +18,13 @@ describe("report-render CLI", () => {
   it("renders a file to the PDF named with -o, also writing the HTML, and prints a one-line summary", async () => {
     const out = join(work, "zhanhe.pdf");
     const html = join(work, "zhanhe.html");
-    const { code, stdout, stderr } = cli([join(root, "examples", "zhanhe-transport-2020.json"), "-o", out, "--html", html]);
+    const { code, stdout, stderr } = cli([
+      join(root, "examples", "zhanhe-transport-2020.json"),
+      "-o",
+      out,
+      "--html",
+      html,
+    ]);
     expect(stderr).toBe("");
     expect(code).toBe(0);
     expect(stdout).toMatch(/^.*zhanhe\.pdf: 7 pages, \d+ bytes, \d+ ms\n$/);
@@ -54,7 +60,10 @@ describe("report-render CLI", () => {
   it("renders invalid data anyway with --validation warn, listing the warnings", () => {
     const envelope = JSON.parse(readFileSync(join(root, "examples", "gov-disclosure-2021-sample.json"), "utf8"));
     envelope.data.reviewAndLitigation.review.total = 5;
-    const { code, stderr } = cli(["-", "-o", join(work, "warned.pdf"), "--validation", "warn"], JSON.stringify(envelope));
+    const { code, stderr } = cli(
+      ["-", "-o", join(work, "warned.pdf"), "--validation", "warn"],
+      JSON.stringify(envelope),
+    );
     expect(code).toBe(0);
     expect(stderr).toContain("warning: I4 /reviewAndLitigation/review/total");
   });

@@ -45,7 +45,8 @@ vi.mock("../../functions/core/render.ts", async (importOriginal) => {
       const isHeld = (input: unknown) => typeof input === "object" && input !== null && "hold" in input;
       return {
         ...renderer,
-        render: (input: unknown, run?: RenderRun) => (isHeld(input) ? held.hold(run?.signal) : renderer.render(input, run)),
+        render: (input: unknown, run?: RenderRun) =>
+          isHeld(input) ? held.hold(run?.signal) : renderer.render(input, run),
       };
     },
   };
@@ -86,7 +87,14 @@ it("a request cut off while its body is being sent never reaches the handler and
   const before = service.logs.length;
   const stderr = vi.spyOn(process.stderr, "write");
   const { hostname, port } = new URL(service.url);
-  const head = ["POST /v1/render HTTP/1.1", `Host: 127.0.0.1:${port}`, "Content-Type: application/json", "Content-Length: 100000", "", '{"template": "gov-'];
+  const head = [
+    "POST /v1/render HTTP/1.1",
+    `Host: 127.0.0.1:${port}`,
+    "Content-Type: application/json",
+    "Content-Length: 100000",
+    "",
+    '{"template": "gov-',
+  ];
   const socket = connect(Number(port), hostname);
   await once(socket, "connect");
   socket.write(head.join("\r\n"));

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { bytesOf, example, EXAMPLE_AGENCY, exampleText, postJson, startTestService, type TestService, waitFor } from "../helpers/local-service.ts";
+import {
+  bytesOf,
+  example,
+  EXAMPLE_AGENCY,
+  exampleText,
+  postJson,
+  startTestService,
+  type TestService,
+  waitFor,
+} from "../helpers/local-service.ts";
 
 // POST /v1/jobs → 202; the request goes into the input bucket, s3rver's event drives the upload
 // handler (as S3 → SQS → Lambda would), and GET /v1/jobs/{id} reads the state it keeps in S3.
@@ -41,7 +50,11 @@ describe("jobs", () => {
     const { response: final, body } = await pollUntilFinished(created.statusUrl);
     expect(final.status).toBe(200);
     const errors = service.logs.filter((l) => l.level === "error");
-    expect(body, JSON.stringify({ body, errors })).toMatchObject({ jobId: created.jobId, status: "done", pages: expect.any(Number) });
+    expect(body, JSON.stringify({ body, errors })).toMatchObject({
+      jobId: created.jobId,
+      status: "done",
+      pages: expect.any(Number),
+    });
     const pdf = await bytesOf(await fetch(String(body.url)));
     expect((await pageTexts(pdf)).length).toBe(body.pages);
     expect(squash((await pageTexts(pdf)).join(""))).toContain(EXAMPLE_AGENCY);
@@ -95,7 +108,9 @@ describe("templates", () => {
   it("GET /v1/templates lists ids, titles and JSON Schemas", async () => {
     const response = await fetch(`${service.url}/v1/templates`);
     expect(response.status).toBe(200);
-    const { templates } = (await response.json()) as { templates: { id: string; title: string; schema: { type: string } }[] };
+    const { templates } = (await response.json()) as {
+      templates: { id: string; title: string; schema: { type: string } }[];
+    };
     const gov = templates.find((t) => t.id === "gov-disclosure-annual-report");
     expect(gov?.title).toBe("政府信息公开工作年度报告");
     expect(gov?.schema.type).toBe("object");

@@ -1,7 +1,16 @@
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { bytesOf, example, EXAMPLE_AGENCY, exampleText, postJson, startTestService, type TestService, waitFor } from "../helpers/local-service.ts";
+import {
+  bytesOf,
+  example,
+  EXAMPLE_AGENCY,
+  exampleText,
+  postJson,
+  startTestService,
+  type TestService,
+  waitFor,
+} from "../helpers/local-service.ts";
 
 // POST /v1/render by real requests to the local server (npm start), real Chromium, real s3rver.
 let service: TestService;
@@ -81,9 +90,14 @@ describe("POST /v1/render, Accept: application/json", () => {
 
 describe("refusals: never a 500, never a stack trace", () => {
   it("400 for a body that is not JSON", async () => {
-    const response = await postJson(render, '{"template": "gov-disclosure-annual-report", ', { accept: "application/pdf" });
+    const response = await postJson(render, '{"template": "gov-disclosure-annual-report", ', {
+      accept: "application/pdf",
+    });
     expect(response.status).toBe(400);
-    const body = (await response.json()) as { error: string; errors: { rule: string; path: string; message: string }[] };
+    const body = (await response.json()) as {
+      error: string;
+      errors: { rule: string; path: string; message: string }[];
+    };
     expect(body.error).toBe("invalid_json");
     expect(body.errors[0]).toMatchObject({ rule: "json", path: "" });
     expect(JSON.stringify(body)).not.toMatch(/\bat .+\.ts:\d+/);
@@ -100,7 +114,11 @@ describe("refusals: never a 500, never a stack trace", () => {
   it("404 for an unknown template, listing the known ones", async () => {
     const response = await postJson(render, { template: "no-such-template", data: {} });
     expect(response.status).toBe(404);
-    const body = (await response.json()) as { error: string; templates: string[]; errors: { path: string; expected: unknown }[] };
+    const body = (await response.json()) as {
+      error: string;
+      templates: string[];
+      errors: { path: string; expected: unknown }[];
+    };
     expect(body.error).toBe("unknown_template");
     expect(body.templates).toContain("gov-disclosure-annual-report");
     expect(body.errors[0]?.path).toBe("/template");
@@ -113,7 +131,10 @@ describe("refusals: never a 500, never a stack trace", () => {
     delete envelope.data.agency;
     const response = await postJson(render, envelope, { accept: "application/pdf" });
     expect(response.status).toBe(422);
-    const body = (await response.json()) as { error: string; errors: { rule: string; path: string; message: string }[] };
+    const body = (await response.json()) as {
+      error: string;
+      errors: { rule: string; path: string; message: string }[];
+    };
     expect(body.error).toBe("invalid_data");
     expect(body.errors).toEqual(
       expect.arrayContaining([
@@ -121,7 +142,8 @@ describe("refusals: never a 500, never a stack trace", () => {
         expect.objectContaining({ rule: "schema", path: "/year", actual: "二〇二〇" }),
       ]),
     );
-    for (const error of body.errors) expect(Object.keys(error)).toEqual(expect.arrayContaining(["rule", "path", "message"]));
+    for (const error of body.errors)
+      expect(Object.keys(error)).toEqual(expect.arrayContaining(["rule", "path", "message"]));
   });
 
   it("413 for a body over the limit (5 MB by default)", async () => {
@@ -168,7 +190,11 @@ describe("only JSON bodies: 415 before the body is read", () => {
       expect(response.headers.get("content-type")).toMatch(/^application\/json/);
       expect(response.headers.get("x-content-type-options")).toBe("nosniff");
       const answer = (await response.json()) as { error: string; message: string; errors: unknown[] };
-      expect(answer).toEqual({ error: "unsupported_media_type", message: expect.stringContaining("application/json"), errors: [] });
+      expect(answer).toEqual({
+        error: "unsupported_media_type",
+        message: expect.stringContaining("application/json"),
+        errors: [],
+      });
     }
     const line = service.logs.findLast((l) => l.msg === "http.request" && l.path === "/v1/render");
     expect(line).toMatchObject({ status: 415, error: "unsupported_media_type" });
@@ -209,7 +235,9 @@ describe("a client that goes away", () => {
     expect((await completed).status).toBe(200);
 
     const line = await waitFor(async () =>
-      service.logs.slice(before).find((l) => l.msg === "http.request" && l.path === "/v1/render" && l.mode === "application/pdf"),
+      service.logs
+        .slice(before)
+        .find((l) => l.msg === "http.request" && l.path === "/v1/render" && l.mode === "application/pdf"),
     );
     expect(line).toMatchObject({ status: 499, aborted: true });
     expect(service.logs.slice(before).filter((l) => l.level === "error")).toEqual([]);
@@ -263,7 +291,10 @@ describe("limits on pages and render time", () => {
   let paged: TestService;
   let timed: TestService;
   beforeAll(async () => {
-    [paged, timed] = await Promise.all([startTestService({ maxPages: 2 }), startTestService({ syncRenderTimeoutMs: 1 })]);
+    [paged, timed] = await Promise.all([
+      startTestService({ maxPages: 2 }),
+      startTestService({ syncRenderTimeoutMs: 1 }),
+    ]);
   });
   afterAll(async () => {
     await paged?.stop();

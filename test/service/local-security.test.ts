@@ -31,7 +31,13 @@ const handled = () => service.logs.filter((l) => l.msg === "http.request").lengt
 describe("the HTTP server answers only to its own loopback name (DNS rebinding)", () => {
   it("421 for another Host, before the handler", async () => {
     const before = handled();
-    for (const host of ["evil.example", `evil.example:${httpPort}`, `127.0.0.1:${httpPort + 1}`, "127.0.0.1", `0.0.0.0:${httpPort}`]) {
+    for (const host of [
+      "evil.example",
+      `evil.example:${httpPort}`,
+      `127.0.0.1:${httpPort + 1}`,
+      "127.0.0.1",
+      `0.0.0.0:${httpPort}`,
+    ]) {
       const response = await rawRequest(service.url, { path: "/health", headers: { host } });
       expect(response.status, host).toBe(421);
       expect(response.headers["content-type"]).toMatch(/^application\/json/);
@@ -57,7 +63,12 @@ describe("the HTTP server answers only to its own loopback name (DNS rebinding)"
   });
 
   it("serves 127.0.0.1, localhost and [::1] with its port", async () => {
-    for (const host of [`127.0.0.1:${httpPort}`, `localhost:${httpPort}`, `LOCALHOST:${httpPort}`, `[::1]:${httpPort}`]) {
+    for (const host of [
+      `127.0.0.1:${httpPort}`,
+      `localhost:${httpPort}`,
+      `LOCALHOST:${httpPort}`,
+      `[::1]:${httpPort}`,
+    ]) {
       const response = await rawRequest(service.url, { path: "/health", headers: { host } });
       expect(response.status, host).toBe(200);
     }
@@ -78,14 +89,21 @@ describe("a cross-site form cannot post to the API (415)", () => {
     const form = new FormData();
     form.append("template", "gov-disclosure-annual-report");
     const attempts: [string, RequestInit][] = [
-      ["text/plain", { body: '{"template":"gov-disclosure-annual-report","data":{}}', headers: { "content-type": "text/plain" } }],
+      [
+        "text/plain",
+        { body: '{"template":"gov-disclosure-annual-report","data":{}}', headers: { "content-type": "text/plain" } },
+      ],
       ["urlencoded", { body: new URLSearchParams({ '{"template":"x"}': "" }) }],
       ["multipart", { body: form }],
       ["none", { body: new TextEncoder().encode("{}") }],
     ];
     for (const path of ["/v1/render", "/v1/jobs"]) {
       for (const [name, init] of attempts) {
-        const response = await fetch(`${service.url}${path}`, { method: "POST", ...init, headers: { origin: "https://evil.example", ...init.headers } });
+        const response = await fetch(`${service.url}${path}`, {
+          method: "POST",
+          ...init,
+          headers: { origin: "https://evil.example", ...init.headers },
+        });
         expect(response.status, `${path} ${name}`).toBe(415);
         expect(response.headers.get("access-control-allow-origin")).toBeNull();
         expect(await response.json()).toMatchObject({ error: "unsupported_media_type", errors: [] });
@@ -144,7 +162,10 @@ describe("s3rver: loopback Host only, web pages only read", () => {
       headers: { host: `rebind.example:${s3Port}` },
     });
     expect(response.status).toBe(421);
-    const ok = await rawRequest(service.s3Endpoint, { path: `/${service.config.inputBucket}`, headers: { host: `localhost:${s3Port}` } });
+    const ok = await rawRequest(service.s3Endpoint, {
+      path: `/${service.config.inputBucket}`,
+      headers: { host: `localhost:${s3Port}` },
+    });
     expect(ok.status).toBe(200);
   });
 
@@ -256,7 +277,9 @@ describe("s3rver keys cannot leave the data folder", () => {
     // Nothing outside the two bucket folders, nothing named escape-… anywhere near.
     const dataDir = join(service.dir, "s3");
     expect((await readdir(dataDir)).sort()).toEqual([input, output].sort());
-    const outside = (await filesUnder(service.dir)).filter((f) => !f.startsWith(`s3${sep}${input}${sep}`) && !f.startsWith(`s3${sep}${output}${sep}`));
+    const outside = (await filesUnder(service.dir)).filter(
+      (f) => !f.startsWith(`s3${sep}${input}${sep}`) && !f.startsWith(`s3${sep}${output}${sep}`),
+    );
     expect(outside).toEqual([]);
     const everywhere = [...(await filesUnder(service.dir)), ...(await readdir(tmpdir()))];
     expect(everywhere.filter((f) => f.includes(id))).toEqual([]);

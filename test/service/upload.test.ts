@@ -44,7 +44,11 @@ async function readOutput(key: string): Promise<Buffer> {
 const readJson = async <T>(key: string) => JSON.parse((await readOutput(key)).toString("utf8")) as T;
 
 /** A one-heading report: quick to render, its text easy to find. */
-const small = (text: string) => JSON.stringify({ template: "report", data: { title: text, lang: "zh-CN", blocks: [{ type: "heading", level: 1, text }] } });
+const small = (text: string) =>
+  JSON.stringify({
+    template: "report",
+    data: { title: text, lang: "zh-CN", blocks: [{ type: "heading", level: 1, text }] },
+  });
 
 const textOf = async (key: string) => squash((await pageTexts(new Uint8Array(await readOutput(key)))).join(""));
 
@@ -53,7 +57,10 @@ async function digests(keys: string[]): Promise<Record<string, string | undefine
   const entries = await Promise.all(
     keys.map(async (key) => {
       const got = await service.storage.get(outputBucket, key);
-      return [key, got.found && "body" in got ? createHash("sha256").update(got.body).digest("hex") : undefined] as const;
+      return [
+        key,
+        got.found && "body" in got ? createHash("sha256").update(got.body).digest("hex") : undefined,
+      ] as const;
     }),
   );
   return Object.fromEntries(entries);
@@ -83,9 +90,15 @@ describe("incoming/<path>.json", () => {
     expect(input.found && "body" in input && input.body.toString("utf8")).toBe(exampleText);
 
     const logLine = service.logs.find((l) => l.msg === "upload.rendered" && l.key === "incoming/2020/zhanhe.json");
-    expect(logLine).toMatchObject({ templateId: "gov-disclosure-annual-report", pages: result.pages, bytes: result.bytes });
+    expect(logLine).toMatchObject({
+      templateId: "gov-disclosure-annual-report",
+      pages: result.pages,
+      bytes: result.bytes,
+    });
     expect(logLine?.requestId).toEqual(expect.any(String));
-    expect(Object.keys(logLine?.durations as object)).toEqual(expect.arrayContaining(["downloadMs", "chromiumMs", "uploadMs"]));
+    expect(Object.keys(logLine?.durations as object)).toEqual(
+      expect.arrayContaining(["downloadMs", "chromiumMs", "uploadMs"]),
+    );
   });
 
   it("an invalid envelope → <path>.error.json with the endpoint's errors, and no PDF", async () => {
@@ -140,7 +153,11 @@ describe("incoming/<path>.json", () => {
     const bad = sqsEvent("incoming/x.json");
     const good = sqsEvent("incoming/does-not-exist.json");
     const broken = { ...bad.Records[0]!, messageId: "broken", body: "not json" };
-    const test = { ...bad.Records[0]!, messageId: "test", body: JSON.stringify({ Service: "Amazon S3", Event: "s3:TestEvent" }) };
+    const test = {
+      ...bad.Records[0]!,
+      messageId: "test",
+      body: JSON.stringify({ Service: "Amazon S3", Event: "s3:TestEvent" }),
+    };
     const response = await handler({ Records: [broken, test, { ...good.Records[0]!, messageId: "gone" }] });
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: "broken" }] });
   });
@@ -173,7 +190,10 @@ describe("incoming/<batch>.jsonl", () => {
       [4, "done"],
       [5, "failed"],
     ]);
-    expect(summary.items[1]).toMatchObject({ error: "invalid_data", errors: [expect.objectContaining({ path: "/year" })] });
+    expect(summary.items[1]).toMatchObject({
+      error: "invalid_data",
+      errors: [expect.objectContaining({ path: "/year" })],
+    });
     expect(summary.items[4]).toMatchObject({ error: "invalid_json" });
 
     const fourth = new Uint8Array(await readOutput("batches/q3/b1/4.pdf"));
@@ -184,14 +204,20 @@ describe("incoming/<batch>.jsonl", () => {
   it("refuses lines past MAX_BATCH_LINES and a file past MAX_UPLOAD_BYTES with the endpoint's limit errors", async () => {
     // The same buckets, handled with lower limits: the queue renders the file first, then it is
     // handled again (its summary removed, so it is not "already answered").
-    const limited = createUploadHandler(createService({ ...service.config, maxBatchLines: 1, maxUploadBytes: 1000 }, createLogger("silent")));
+    const limited = createUploadHandler(
+      createService({ ...service.config, maxBatchLines: 1, maxUploadBytes: 1000 }, createLogger("silent")),
+    );
     const handleLimited = async (key: string, body: string, summaryKey: string) => {
       await upload(key, body);
       await service.storage.delete(outputBucket, summaryKey);
       expect(await limited(sqsEvent(key))).toEqual({ batchItemFailures: [] });
       return readJson<BatchSummary>(summaryKey);
     };
-    const lines = await handleLimited("incoming/limits/lines.jsonl", `${small("一")}\n${small("二")}\n`, "limits/lines.summary.json");
+    const lines = await handleLimited(
+      "incoming/limits/lines.jsonl",
+      `${small("一")}\n${small("二")}\n`,
+      "limits/lines.summary.json",
+    );
     expect(lines.items[1]).toEqual({
       line: 2,
       status: "failed",
@@ -201,8 +227,16 @@ describe("incoming/<batch>.jsonl", () => {
     });
     expect(await outputKeys("batches/limits/lines/")).toEqual(["batches/limits/lines/1.pdf"]);
 
-    const big = await handleLimited("incoming/limits/big.jsonl", `${small("一".repeat(400))}\n`, "limits/big.summary.json");
-    expect(big).toMatchObject({ lines: 0, items: [], error: { error: "body_too_large", errors: [{ rule: "limit.bodySize" }] } });
+    const big = await handleLimited(
+      "incoming/limits/big.jsonl",
+      `${small("一".repeat(400))}\n`,
+      "limits/big.summary.json",
+    );
+    expect(big).toMatchObject({
+      lines: 0,
+      items: [],
+      error: { error: "body_too_large", errors: [{ rule: "limit.bodySize" }] },
+    });
     expect(await outputKeys("batches/limits/big/")).toEqual([]);
   });
 });
@@ -305,7 +339,11 @@ describe("the last attempt always leaves an answer", () => {
     await service.storage.delete(outputBucket, stateKey);
     const handler = createUploadHandler(failingPuts((key) => key.startsWith(`jobs/${jobId}/`) && key.endsWith(".pdf")));
     expect(await handler(lastAttempt(requestKey))).toEqual({ batchItemFailures: [] });
-    expect(await readJson<JobState>(stateKey)).toMatchObject({ status: "failed", error: "internal", sourceETag: request?.eTag });
+    expect(await readJson<JobState>(stateKey)).toMatchObject({
+      status: "failed",
+      error: "internal",
+      sourceETag: request?.eTag,
+    });
 
     // A state that is not JSON: retried, then answered.
     await service.storage.put(outputBucket, stateKey, "{ not json", { contentType: "application/json" });
@@ -314,7 +352,11 @@ describe("the last attempt always leaves an answer", () => {
     expect(await fine(retried)).toEqual({ batchItemFailures: [{ itemIdentifier: retried.Records[0]?.messageId }] });
     expect((await readOutput(stateKey)).toString("utf8")).toBe("{ not json");
     expect(await fine(lastAttempt(requestKey))).toEqual({ batchItemFailures: [] });
-    expect(await readJson<JobState>(stateKey)).toMatchObject({ status: "failed", error: "internal", sourceETag: request?.eTag });
+    expect(await readJson<JobState>(stateKey)).toMatchObject({
+      status: "failed",
+      error: "internal",
+      sourceETag: request?.eTag,
+    });
   });
 
   it("a batch whose line PDF cannot be stored gets a summary with the internal error and no line PDFs", async () => {
@@ -344,7 +386,9 @@ describe("what the upload handler leaves alone", () => {
     expect(await outputKeys("jobs/evil")).toEqual([]);
     expect(await outputKeys("batches/evil")).toEqual([]);
     expect(await outputKeys("elsewhere")).toEqual([]);
-    expect(service.logs.find((l) => l.msg === "upload.ignored" && l.key === "incoming/batches/evil.json")).toMatchObject({
+    expect(
+      service.logs.find((l) => l.msg === "upload.ignored" && l.key === "incoming/batches/evil.json"),
+    ).toMatchObject({
       reason: "its outputs would be under the service's own batches/",
     });
   });

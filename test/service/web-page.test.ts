@@ -4,7 +4,14 @@ import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { example, EXAMPLE_AGENCY, examplePath, startTestService, type TestService, waitFor } from "../helpers/local-service.ts";
+import {
+  example,
+  EXAMPLE_AGENCY,
+  examplePath,
+  startTestService,
+  type TestService,
+  waitFor,
+} from "../helpers/local-service.ts";
 
 // The page at / driven in a real browser: the same @sparticuz/chromium, but a browser of the test's
 // own (the render core's Chromium refuses all network access and runs no page scripts).
@@ -23,7 +30,11 @@ beforeAll(async () => {
     headless: "shell",
   });
   const session = await browser.target().createCDPSession();
-  await session.send("Browser.setDownloadBehavior", { behavior: "allow", downloadPath: downloads, eventsEnabled: true });
+  await session.send("Browser.setDownloadBehavior", {
+    behavior: "allow",
+    downloadPath: downloads,
+    eventsEnabled: true,
+  });
   page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 900 });
   page.on("pageerror", (error) => {
@@ -49,7 +60,10 @@ describe("the web page", () => {
       controls.filter((c) => (c as HTMLInputElement).labels?.length === 0).map((c) => c.id),
     );
     expect(unlabelled).toEqual([]);
-    expect(await page.$eval("#status", (s) => [s.getAttribute("role"), s.getAttribute("aria-live")])).toEqual(["status", "polite"]);
+    expect(await page.$eval("#status", (s) => [s.getAttribute("role"), s.getAttribute("aria-live")])).toEqual([
+      "status",
+      "polite",
+    ]);
     expect(await page.$eval("html", (h) => h.lang)).toBe("en");
     expect(await page.$eval(".skip-link", (a) => a.getAttribute("href"))).toBe("#main");
   });
@@ -64,7 +78,9 @@ describe("the web page", () => {
 
     const previews = await page.$$eval("#pages canvas", (canvases) =>
       canvases.map((canvas) => {
-        const { data } = (canvas as HTMLCanvasElement).getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
+        const { data } = (canvas as HTMLCanvasElement)
+          .getContext("2d")!
+          .getImageData(0, 0, canvas.width, canvas.height);
         let inked = 0;
         for (let i = 0; i < data.length; i += 4) if ((data[i] ?? 255) < 128) inked++;
         return { label: canvas.getAttribute("aria-label"), inked };
@@ -74,7 +90,10 @@ describe("the web page", () => {
     expect(previews[0]?.label).toBe("Page 1 of 7");
     for (const preview of previews) expect(preview.inked).toBeGreaterThan(100); // text was drawn
 
-    const link = await page.$eval("#download-link", (a) => ({ href: (a as HTMLAnchorElement).href, name: (a as HTMLAnchorElement).download }));
+    const link = await page.$eval("#download-link", (a) => ({
+      href: (a as HTMLAnchorElement).href,
+      name: (a as HTMLAnchorElement).download,
+    }));
     expect(link.href).toMatch(/^blob:/);
     expect(link.name).toBe("湛河区交通运输局-2020-政府信息公开工作年度报告.pdf");
     await page.click("#download-link");
@@ -125,7 +144,11 @@ describe("the web page", () => {
 
   it("says how many more errors there are when the service lists only the first ones", async () => {
     // The service stops the list at 100 and counts the rest in `truncated`; answered here by hand.
-    const errors = Array.from({ length: 100 }, (_, i) => ({ rule: "schema", path: `/rows/${i}/value`, message: "must be number" }));
+    const errors = Array.from({ length: 100 }, (_, i) => ({
+      rule: "schema",
+      path: `/rows/${i}/value`,
+      message: "must be number",
+    }));
     const other = await browser.newPage();
     try {
       await other.setRequestInterception(true);
@@ -134,7 +157,12 @@ describe("the web page", () => {
           void request.respond({
             status: 422,
             contentType: "application/json; charset=utf-8",
-            body: JSON.stringify({ error: "invalid_data", message: "the data does not fit the template (250 errors)", errors, truncated: 150 }),
+            body: JSON.stringify({
+              error: "invalid_data",
+              message: "the data does not fit the template (250 errors)",
+              errors,
+              truncated: 150,
+            }),
           });
         } else void request.continue();
       });
@@ -164,8 +192,12 @@ describe("the web page", () => {
       await other.waitForSelector("#pages[data-done='true'], #status.error", { timeout: 30_000 });
       expect(failed).toEqual([]);
       // The name comes from the storage answer's Content-Disposition, which CORS lets the page read.
-      expect(await other.$eval("#status", (s) => s.textContent)).toMatch(/^Done: 湛河区交通运输局-2020-政府信息公开工作年度报告\.pdf/);
-      expect(await other.$eval("#download-link", (a) => (a as HTMLAnchorElement).href)).toMatch(new RegExp(`^${big.s3Endpoint}/`));
+      expect(await other.$eval("#status", (s) => s.textContent)).toMatch(
+        /^Done: 湛河区交通运输局-2020-政府信息公开工作年度报告\.pdf/,
+      );
+      expect(await other.$eval("#download-link", (a) => (a as HTMLAnchorElement).href)).toMatch(
+        new RegExp(`^${big.s3Endpoint}/`),
+      );
       expect(await other.$$eval("#pages canvas", (c) => c.length)).toBe(7);
     } finally {
       await other.close();
@@ -175,7 +207,9 @@ describe("the web page", () => {
 
   it("loads a bundled example and renders it", async () => {
     await page.select("#example-select", "gov-disclosure-annual-report");
-    await page.waitForFunction(() => (document.querySelector("#source") as HTMLTextAreaElement).value.includes('"template"'));
+    await page.waitForFunction(() =>
+      (document.querySelector("#source") as HTMLTextAreaElement).value.includes('"template"'),
+    );
     await page.click("#render-button");
     await page.waitForSelector("#pdf:not([hidden]) #pages[data-done='true']", { timeout: 30_000 });
     expect(await page.$$eval("#pages canvas", (c) => c.length)).toBeGreaterThan(0);

@@ -5,7 +5,10 @@
  * usually Chinese.
  */
 export function contentDisposition(type: "attachment" | "inline", filename: string): string {
-  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const encoded = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
   return `${type}; filename="${asciiFallback(filename)}"; filename*=UTF-8''${encoded}`;
 }
 
@@ -14,6 +17,8 @@ function asciiFallback(filename: string): string {
   const dot = filename.lastIndexOf(".");
   const [stem, ext] = dot > 0 ? [filename.slice(0, dot), filename.slice(dot)] : [filename, ""];
   const ascii = (s: string) => s.replace(/[^\x20-\x7e]+/g, "").replace(/["\\]/g, "");
-  const kept = ascii(stem).replace(/^[\s_.-]+|[\s_.-]+$/g, "").replace(/-{2,}/g, "-");
+  const kept = ascii(stem)
+    .replace(/^[\s_.-]+|[\s_.-]+$/g, "")
+    .replace(/-{2,}/g, "-");
   return `${kept || "download"}${ascii(ext)}`;
 }

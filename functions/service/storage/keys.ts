@@ -84,12 +84,22 @@ export function classifyInputKey(key: string): InputObject {
   const unsafePath = unsafeKeyReason(path);
   if (unsafePath) return { kind: "ignored", inputKey: key, reason: unsafePath };
   if (RESERVED_OUTPUT_PREFIXES.some((prefix) => `${path}/`.startsWith(prefix))) {
-    return { kind: "ignored", inputKey: key, reason: `its outputs would be under the service's own ${path.split("/")[0]}/` };
+    return {
+      kind: "ignored",
+      inputKey: key,
+      reason: `its outputs would be under the service's own ${path.split("/")[0]}/`,
+    };
   }
   const target: ReportUpload | BatchUpload =
     match[2] === "jsonl"
       ? { kind: "batch", inputKey: key, batch: path, summaryKey: `${path}.summary.json` }
-      : { kind: "report", inputKey: key, pdfKey: `${path}.pdf`, resultKey: `${path}.result.json`, errorKey: `${path}.error.json` };
+      : {
+          kind: "report",
+          inputKey: key,
+          pdfKey: `${path}.pdf`,
+          resultKey: `${path}.result.json`,
+          errorKey: `${path}.error.json`,
+        };
   const longest = Math.max(...outputKeysOf(target).map((k) => Buffer.byteLength(k, "utf8")));
   if (longest > MAX_KEY_BYTES) {
     return {

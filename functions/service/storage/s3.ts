@@ -66,7 +66,9 @@ export function createStorage(config: S3Config): Storage {
         const eTag = unquote(out.ETag);
         if (options.maxBytes !== undefined && size > options.maxBytes) {
           // Do not download what will be refused anyway; release the connection.
-          await out.Body?.transformToWebStream().cancel().catch(() => undefined);
+          await out.Body?.transformToWebStream()
+            .cancel()
+            .catch(() => undefined);
           return { found: true, tooLarge: true, eTag, size };
         }
         const bytes = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
