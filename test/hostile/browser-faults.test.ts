@@ -5,9 +5,11 @@ import { browserProcessId, closeBrowser } from "../../functions/core/browser.ts"
 import { LimitError } from "../../functions/core/errors.ts";
 import { defaultLimits } from "../../functions/core/render.ts";
 import { renderReport } from "../helpers/render.ts";
+import { createRenderer } from "../../functions/core/render.ts";
 import { builtInRenderer } from "../../functions/service/service.ts";
+import { builtInTemplates } from "../../templates/index.ts";
 import { loadConfig } from "../../functions/service/settings.ts";
-import { example } from "../helpers/examples.ts";
+import { example, root } from "../helpers/examples.ts";
 
 // Chromium frozen or killed under a render: the render ends within its deadline (or is run again on
 // a new browser), and the next render succeeds. No restart of the process is needed.
@@ -74,13 +76,26 @@ describe("a browser that stops answering", () => {
     }
   });
 
-  it("a caller that is gone: a render whose signal aborts while it waits for a page never starts", async () => {
+  it("a caller that is gone: a render waiting for its turn ends at once, before the render ahead of it", async () => {
+    // One render at a time: a long render holds the turn while a second one waits behind it.
+    const single = createRenderer({ templates: builtInTemplates(root), packagesRoot: root, concurrency: 1 });
+    let longDone = false;
+    const long = single.render(longTableEnvelope(3000)).then((result) => {
+      longDone = true;
+      return result;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 600)); // past its templating: it holds the turn
     const caller = new AbortController();
+    const waiting = single.render(sample(), { signal: caller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const abortedAt = performance.now();
     caller.abort(new Error("the client closed the connection"));
-    const started = performance.now();
-    await expect(renderReport(sample(), defaultLimits, { signal: caller.signal })).rejects.toThrow(
-      "closed the connection",
-    );
-    expect(performance.now() - started).toBeLessThan(100);
+    await expect(waiting).rejects.toThrow("closed the connection");
+    expect(performance.now() - abortedAt).toBeLessThan(100);
+    expect(longDone).toBe(false);
+    expect((await long).pages).toBeGreaterThan(50);
+    // The turn it would have had went to nobody: the next render runs at once.
+    const next = await single.render(sample());
+    expect(next.pages).toBeGreaterThan(0);
   });
 });
