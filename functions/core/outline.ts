@@ -116,7 +116,7 @@ function isCorruptionOf(title: string, heading: string): boolean {
 export function headingTexts(html: string): string[] {
   const out: string[] = [];
   // Attribute values may hold ">" (quoted); comments are not text.
-  const tag = String.raw`(?:[^>"']|"[^"]*"|'[^']*')*`;
+  const tag = `(?:[^>"']|"[^"]*"|'[^']*')*`;
   const heading = new RegExp(String.raw`<h([1-6])\b${tag}>([\s\S]*?)<\/h\1\s*>`, "gi");
   const markup = new RegExp(String.raw`<\/?[A-Za-z]${tag}>`, "g");
   for (const m of html.replace(/<!--[\s\S]*?-->/g, "").matchAll(heading)) {
