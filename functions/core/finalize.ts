@@ -1,6 +1,16 @@
-import { writeFileSync } from "node:fs"; // TEMP
 import { countPages, outlineTitleEdits } from "./outline.ts";
-import { PdfLayoutError, RawPdf, isWhite, pdfTextString, ref, type Edit } from "./pdf-bytes.ts";
+import {
+  type Edit,
+  type NameTreeNode,
+  PdfLayoutError,
+  RawPdf,
+  dictEntries,
+  isWhite,
+  pdfTextString,
+  readNameTree,
+  ref,
+  stringBytes,
+} from "./pdf-bytes.ts";
 import type { PdfMetadata } from "./types.ts";
 
 export interface FinalMetadata extends PdfMetadata {
@@ -29,13 +39,15 @@ export function finalizePdf(
   if (!/^[0-9A-Fa-f]{32,}$/.test(meta.documentId)) {
     throw new TypeError("documentId must be at least 32 hex digits (e.g. a sha256)");
   }
-  if (process.env.DEBUG_RAW_DUMP) (globalThis as any).__n = ((globalThis as any).__n ?? 0) + 1, writeFileSync(`${process.env.DEBUG_RAW_DUMP}${(globalThis as any).__n}.pdf`, raw); // TEMP
   const reader = new RawPdf(raw);
   const infoNumber = ref(reader.trailer, "Info");
   if (infoNumber === undefined) throw new PdfLayoutError("no /Info in the trailer");
   const infoAt = reader.bodyOffset(infoNumber);
   const infoEnd = infoAt + reader.dict(infoNumber).length;
-  const edits: Edit[] = [{ at: infoAt, end: infoEnd, text: `\n${infoDictionary(meta)}` }, ...outlineTitleEdits(reader, headings)];
+  const edits: Edit[] = [
+    { at: infoAt, end: infoEnd, text: `\n${infoDictionary(meta)}` },
+    ...outlineTitleEdits(reader, headings),
+  ];
   edits.push(...structureIdEdits(reader, edits));
   const id = `<${meta.documentId.slice(0, 32).toUpperCase()}>`;
   const out = reader.splice(edits, `/ID [${id} ${id}]`);
@@ -44,15 +56,24 @@ export function finalizePdf(
 
 /**
  * Chromium tags structure elements with "/ID (node00000123)" from DOM node ids (Skia's "node%08d"),
- * which differ per render and grow through a browser's life; number them 1, 2, 3… in the same order
- * instead, always 8 digits (ids past 99999999 have 9, and would sort wrongly as text). Renumbered
- * are the ids some element declares with /ID, wherever they occur as a string (/ID, /Headers, the
- * IDTree's /Names and /Limits); other text such as a bookmark titled "node12345678", an escaped
- * "\(node…)" or anything inside another edit (a title being replaced) is left alone.
+ * which differ per render and grow through a browser's life. Worse, their relative order differs
+ * too: on a freshly launched browser some nodes get their ids in another order than on a warm one
+ * (a long table's first header cell gets 94 where the others get 4…10). So they are numbered 1, 2,
+ * 3… in the order the elements that declare them are written, always 8 digits. That order is the
+ * structure tree's, not the ids': Skia writes every StructElem in one walk over the tree (children
+ * before their parent, object numbers handed out parent first), so the same document gives the
+ * same order, cold or warm.
+ *
+ * Renumbered are the ids some element declares with /ID, wherever they occur as a string (/ID,
+ * /Headers); other text such as a bookmark titled "node12345678", an escaped "\(node…)" or anything
+ * inside another edit (a title being replaced) is left alone. The IDTree (the name tree from each
+ * id to its element) is rewritten whole: its keys must stay sorted, and the new numbers sort
+ * differently from the old ones.
  */
 function structureIdEdits(reader: RawPdf, taken: Edit[]): Edit[] {
   const text = reader.text;
-  const declared = new Set<string>();
+  /** Each declared id's new number, in the order of the declarations. */
+  const numbers = new Map<string, number>();
   const at: number[] = [];
   const digits: string[] = [];
   const busy = [...taken].sort((a, b) => a.at - b.at);
@@ -67,25 +88,85 @@ function structureIdEdits(reader: RawPdf, taken: Edit[]): Edit[] {
     const id = text.slice(i + 5, end);
     let before = i - 1;
     while (isWhite(text.charCodeAt(before))) before--;
-    if (text.startsWith("/ID", before - 2)) declared.add(id);
+    if (text.startsWith("/ID", before - 2) && !numbers.has(id)) numbers.set(id, numbers.size + 1);
     at.push(i);
     digits.push(id);
   }
-  // Numeric order: by length, then as text. Only ids whose number changes need an edit.
-  const ids = [...declared].sort((a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0));
+  if (numbers.size > 99_999_999) throw new PdfLayoutError("more than 99999999 structure ids");
+  /** The string token an id becomes, for the ids whose token changes. */
   const renumbered = new Map<string, string>();
-  ids.forEach((id, i) => {
-    const replacement = String(i + 1).padStart(8, "0");
+  for (const [id, n] of numbers) {
+    const replacement = String(n).padStart(8, "0");
     if (replacement !== id) renumbered.set(id, `(node${replacement})`);
+  }
+  const tree = idTreeEdits(reader, (key) => {
+    const id = /^\(node(\d{8,})\)$/.exec(key)?.[1];
+    return (id === undefined ? undefined : renumbered.get(id)) ?? key;
   });
-  const edits: Edit[] = [];
+  // Occurrences inside the rewritten IDTree are left to it (both lists are in file order).
+  const edits: Edit[] = [...tree];
+  let t = 0;
   for (let k = 0; k < digits.length; k++) {
     const id = digits[k] as string;
     const replacement = renumbered.get(id);
     const from = at[k] as number;
+    while (t < tree.length && (tree[t] as Edit).end <= from) t++;
+    if (t < tree.length && (tree[t] as Edit).at <= from) continue;
     if (replacement !== undefined) edits.push({ at: from, end: from + id.length + 6, text: replacement });
   }
   return edits;
+}
+
+/**
+ * The IDTree (/StructTreeRoot's /IDTree) with its keys renamed by `rename`: every pair sorted by
+ * its new key, the leaves keeping their number of pairs in their order (Skia writes one leaf), and
+ * each /Limits set to the first and last key below it. Edits in file order; none if there is no IDTree.
+ */
+function idTreeEdits(reader: RawPdf, rename: (key: string) => string): Edit[] {
+  const structRoot = ref(reader.dict(reader.rootRef()), "StructTreeRoot");
+  if (structRoot === undefined) return [];
+  const entry = dictEntries(reader.dict(structRoot)).get("IDTree");
+  if (entry === undefined) return [];
+  const root = readNameTree(reader, entry.value, reader.bodyOffset(structRoot) + entry.at);
+
+  const leaves: NameTreeNode[] = [];
+  const collect = (node: NameTreeNode): void => {
+    if (node.names) leaves.push(node);
+    for (const kid of node.kids) collect(kid);
+  };
+  collect(root);
+  const pairs = leaves.flatMap((leaf) =>
+    (leaf.names?.pairs ?? []).map((p) => {
+      const key = rename(p.key);
+      return { key, bytes: stringBytes(key) as string, value: p.value };
+    }),
+  );
+  pairs.sort((a, b) => (a.bytes < b.bytes ? -1 : a.bytes > b.bytes ? 1 : 0));
+
+  const edits: Edit[] = [];
+  const replace = (range: { at: number; end: number }, value: string): void => {
+    if (reader.text.slice(range.at, range.end) !== value) edits.push({ at: range.at, end: range.end, text: value });
+  };
+  let dealt = 0;
+  /** Deals the sorted pairs to the leaves below `node`, sets /Limits, returns the first and last key below it. */
+  const rewrite = (node: NameTreeNode): [string, string] | undefined => {
+    let span: [string, string] | undefined;
+    if (node.names) {
+      const mine = pairs.slice(dealt, dealt + node.names.pairs.length);
+      dealt += mine.length;
+      replace(node.names, `[${mine.map((p) => `${p.key} ${p.value}`).join(" ")}]`);
+      if (mine.length > 0)
+        span = [(mine[0] as (typeof pairs)[number]).key, (mine.at(-1) as (typeof pairs)[number]).key];
+    }
+    for (const kid of node.kids) {
+      const below = rewrite(kid);
+      if (below) span = span ? [span[0], below[1]] : below;
+    }
+    if (node.limits && span) replace(node.limits, `[${span[0]} ${span[1]}]`);
+    return span;
+  };
+  rewrite(root);
+  return edits.sort((a, b) => a.at - b.at);
 }
 
 function isDigit(c: number): boolean {

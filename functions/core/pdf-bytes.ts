@@ -1,8 +1,9 @@
 /**
  * Chromium's PDF as bytes: object access through its classic xref table, and in-place edits that
  * keep that layout. Skia writes one xref table, no object streams and uncompressed dictionaries, so
- * reading the few objects we need (catalog, page tree, outline, info) and splicing a few of them is
- * a matter of milliseconds, where a general PDF library re-serialises the whole file (120–270 ms).
+ * reading the few objects we need (catalog, page tree, outline, info, the structure IDTree) and
+ * splicing a few of them is a matter of milliseconds, where a general PDF library re-serialises the
+ * whole file (120–270 ms).
  *
  * That layout is checked, not assumed: a file that is not one classic xref table and trailer at its
  * end (a cross-reference stream as PDF 1.5 object streams need, a hybrid or incrementally updated
@@ -71,11 +72,14 @@ export class RawPdf {
       const first = Number(head[1]);
       const count = Number(head[2]);
       at = section.lastIndex;
-      if (at + count * 20 > startxrefAt) throw new PdfLayoutError(`xref subsection "${first} ${count}" runs past the table`);
+      if (at + count * 20 > startxrefAt)
+        throw new PdfLayoutError(`xref subsection "${first} ${count}" runs past the table`);
       for (let i = 0; i < count; i++, at += 20) {
         const offset = xrefEntry(text, at);
         if (offset === undefined) {
-          throw new PdfLayoutError(`malformed xref entry for object ${first + i} at byte ${at}: ${JSON.stringify(text.slice(at, at + 20))}`);
+          throw new PdfLayoutError(
+            `malformed xref entry for object ${first + i} at byte ${at}: ${JSON.stringify(text.slice(at, at + 20))}`,
+          );
         }
         if (offset >= 0) {
           this.offsets.set(first + i, offset);
@@ -98,7 +102,8 @@ export class RawPdf {
     this.trailer = text.slice(dictAt, dictEnd);
     const keys = dictEntries(this.trailer);
     if (keys.has("Prev")) throw new PdfLayoutError("an incremental update (the trailer has /Prev)");
-    if (keys.has("XRefStm")) throw new PdfLayoutError("a hybrid file (the trailer has /XRefStm: objects in object streams)");
+    if (keys.has("XRefStm"))
+      throw new PdfLayoutError("a hybrid file (the trailer has /XRefStm: objects in object streams)");
     if (keys.has("Encrypt")) throw new PdfLayoutError("an encrypted file (the trailer has /Encrypt)");
   }
 
@@ -254,7 +259,8 @@ export interface DictEntry {
  */
 export function dictEntries(dict: string): Map<string, DictEntry> {
   let i = skipSpace(dict, 0);
-  if (!dict.startsWith("<<", i)) throw new PdfLayoutError(`expected a dictionary, found ${JSON.stringify(dict.slice(i, i + 20))}`);
+  if (!dict.startsWith("<<", i))
+    throw new PdfLayoutError(`expected a dictionary, found ${JSON.stringify(dict.slice(i, i + 20))}`);
   i += 2;
   const out = new Map<string, DictEntry>();
   for (;;) {
@@ -271,6 +277,96 @@ export function dictEntries(dict: string): Map<string, DictEntry> {
     out.set(key, { key, keyAt, at, end, value: dict.slice(at, end) });
     i = end;
   }
+}
+
+/** One element of an array: its text [at, end) (relative to the text given), and that text. */
+export interface ArrayItem {
+  at: number;
+  end: number;
+  value: string;
+}
+
+/**
+ * The elements of the array whose "[" is at `at` in `text` ("12 0 R" is one element), each with
+ * where it is. Throws if there is no array there.
+ */
+export function arrayItems(text: string, at: number): ArrayItem[] {
+  if (text.charCodeAt(at) !== 0x5b /* [ */)
+    throw new PdfLayoutError(`expected an array, found ${JSON.stringify(text.slice(at, at + 20))}`);
+  const out: ArrayItem[] = [];
+  let i = at + 1;
+  for (;;) {
+    i = skipSpace(text, i);
+    if (i >= text.length) throw new PdfLayoutError(`unterminated array at byte ${at}`);
+    if (text.charCodeAt(i) === 0x5d /* ] */) return out;
+    const end = skipValue(text, i);
+    out.push({ at: i, end, value: text.slice(i, end) });
+    i = end;
+  }
+}
+
+/**
+ * One node of a name tree (PDF 32000-1, 7.9.6) as it is written: where its /Limits and /Names
+ * values are in the file (absolute offsets), its /Kids in order, and a leaf's key/value pairs as
+ * written (a key is a string token, "(…)" or "<…>"; a value any object, "12 0 R" included).
+ */
+export interface NameTreeNode {
+  /** Its object number; undefined for a root written directly inside another dictionary. */
+  num?: number;
+  limits?: { at: number; end: number };
+  kids: NameTreeNode[];
+  names?: { at: number; end: number; pairs: { key: string; value: string }[] };
+}
+
+/**
+ * The name tree whose root is `value` (a reference, or a dictionary written at byte `valueAt` of
+ * the file). Throws PdfLayoutError for what is not a name tree: a node with both /Kids and /Names,
+ * kids that are not references, a node reached twice (a cycle), /Names with an odd number of
+ * elements or a key that is not a string.
+ */
+export function readNameTree(reader: RawPdf, value: string, valueAt: number): NameTreeNode {
+  const seen = new Set<number>();
+  const read = (value: string, valueAt: number, depth: number): NameTreeNode => {
+    if (depth > 64) throw new PdfLayoutError("a name tree deeper than 64 levels");
+    const num = refValue(value);
+    let dict = value;
+    let base = valueAt;
+    if (num !== undefined) {
+      if (seen.has(num)) throw new PdfLayoutError(`name tree node ${num} is reached twice`);
+      seen.add(num);
+      dict = reader.dict(num);
+      base = reader.bodyOffset(num);
+    }
+    const entries = dictEntries(dict);
+    const node: NameTreeNode = { num, kids: [] };
+    const limits = entries.get("Limits");
+    if (limits) node.limits = { at: base + limits.at, end: base + limits.end };
+    const kids = entries.get("Kids");
+    const names = entries.get("Names");
+    const where = num === undefined ? "a name tree's root" : `name tree node ${num}`;
+    if (kids && names) throw new PdfLayoutError(`${where} has both /Kids and /Names`);
+    if (kids) {
+      for (const kid of arrayItems(kids.value, 0)) {
+        if (refValue(kid.value) === undefined)
+          throw new PdfLayoutError(`${where} has a kid that is not a reference: ${kid.value.slice(0, 20)}`);
+        node.kids.push(read(kid.value, 0, depth + 1));
+      }
+    }
+    if (names) {
+      const items = arrayItems(names.value, 0);
+      if (items.length % 2 !== 0) throw new PdfLayoutError(`${where} has an odd number of /Names elements`);
+      const pairs: { key: string; value: string }[] = [];
+      for (let i = 0; i < items.length; i += 2) {
+        const key = (items[i] as ArrayItem).value;
+        if (stringBytes(key) === undefined)
+          throw new PdfLayoutError(`${where} has a key that is not a string: ${key.slice(0, 20)}`);
+        pairs.push({ key, value: (items[i + 1] as ArrayItem).value });
+      }
+      node.names = { at: base + names.at, end: base + names.end, pairs };
+    }
+    return node;
+  };
+  return read(value, valueAt, 0);
 }
 
 /** PDF white space: NUL, tab, line feed, form feed, carriage return, space. */
@@ -328,7 +424,8 @@ export function skipValue(text: string, at: number): number {
   while (i < text.length && ENDS_TOKEN[text.charCodeAt(i) & 0xff] === 0) i++;
   const token = text.slice(at, i);
   if (c === 0x2f || token === "true" || token === "false" || token === "null") return i;
-  if (!NUMBER.test(token)) throw new PdfLayoutError(`unexpected ${JSON.stringify(text.slice(at, at + 20))} at byte ${at}`);
+  if (!NUMBER.test(token))
+    throw new PdfLayoutError(`unexpected ${JSON.stringify(text.slice(at, at + 20))} at byte ${at}`);
   // "12 0 R" is one value.
   if (!INTEGER.test(token)) return i;
   REFERENCE_TAIL.lastIndex = i;
@@ -399,6 +496,17 @@ export function hexBytes(digits: string): Buffer {
 }
 
 /**
+ * The bytes of a string token — "(literal)" or "<hex>" — one char per byte, so that comparing two
+ * of them as JS strings compares the bytes, as a name tree orders its keys. Undefined for other tokens.
+ */
+export function stringBytes(value: string): string | undefined {
+  if (value.startsWith("(")) return literalString(value, 1).value;
+  if (value.startsWith("<") && !value.startsWith("<<"))
+    return hexBytes(value.slice(1, value.indexOf(">"))).toString("latin1");
+  return undefined;
+}
+
+/**
  * A string value as written in a dictionary — `(literal)` or `<hex>` — as text: UTF-16BE after a
  * FE FF byte order mark, UTF-8 after EF BB BF, PDFDocEncoding otherwise. Undefined for other values.
  */
@@ -408,7 +516,9 @@ export function textString(value: string): string | undefined {
   else if (value.startsWith("<") && !value.startsWith("<<")) bytes = hexBytes(value.slice(1, value.indexOf(">")));
   else return undefined;
   if (bytes[0] === 0xfe && bytes[1] === 0xff) {
-    return Buffer.from(bytes.subarray(2, bytes.length & ~1)).swap16().toString("utf16le");
+    return Buffer.from(bytes.subarray(2, bytes.length & ~1))
+      .swap16()
+      .toString("utf16le");
   }
   if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return bytes.subarray(3).toString("utf8");
   let out = "";
@@ -418,11 +528,46 @@ export function textString(value: string): string | undefined {
 
 /** Where PDFDocEncoding differs from Latin-1 (PDF 32000-1, annex D.2). */
 const PDF_DOC_ENCODING: Record<number, number> = {
-  0x18: 0x2d8, 0x19: 0x2c7, 0x1a: 0x2c6, 0x1b: 0x2d9, 0x1c: 0x2dd, 0x1d: 0x2db, 0x1e: 0x2da, 0x1f: 0x2dc,
-  0x80: 0x2022, 0x81: 0x2020, 0x82: 0x2021, 0x83: 0x2026, 0x84: 0x2014, 0x85: 0x2013, 0x86: 0x192, 0x87: 0x2044,
-  0x88: 0x2039, 0x89: 0x203a, 0x8a: 0x2212, 0x8b: 0x2030, 0x8c: 0x201e, 0x8d: 0x201c, 0x8e: 0x201d, 0x8f: 0x2018,
-  0x90: 0x2019, 0x91: 0x201a, 0x92: 0x2122, 0x93: 0xfb01, 0x94: 0xfb02, 0x95: 0x141, 0x96: 0x152, 0x97: 0x160,
-  0x98: 0x178, 0x99: 0x17d, 0x9a: 0x131, 0x9b: 0x142, 0x9c: 0x153, 0x9d: 0x161, 0x9e: 0x17e, 0xa0: 0x20ac,
+  0x18: 0x2d8,
+  0x19: 0x2c7,
+  0x1a: 0x2c6,
+  0x1b: 0x2d9,
+  0x1c: 0x2dd,
+  0x1d: 0x2db,
+  0x1e: 0x2da,
+  0x1f: 0x2dc,
+  0x80: 0x2022,
+  0x81: 0x2020,
+  0x82: 0x2021,
+  0x83: 0x2026,
+  0x84: 0x2014,
+  0x85: 0x2013,
+  0x86: 0x192,
+  0x87: 0x2044,
+  0x88: 0x2039,
+  0x89: 0x203a,
+  0x8a: 0x2212,
+  0x8b: 0x2030,
+  0x8c: 0x201e,
+  0x8d: 0x201c,
+  0x8e: 0x201d,
+  0x8f: 0x2018,
+  0x90: 0x2019,
+  0x91: 0x201a,
+  0x92: 0x2122,
+  0x93: 0xfb01,
+  0x94: 0xfb02,
+  0x95: 0x141,
+  0x96: 0x152,
+  0x97: 0x160,
+  0x98: 0x178,
+  0x99: 0x17d,
+  0x9a: 0x131,
+  0x9b: 0x142,
+  0x9c: 0x153,
+  0x9d: 0x161,
+  0x9e: 0x17e,
+  0xa0: 0x20ac,
 };
 
 /** A PDF text string as UTF-16BE hex with a byte order mark: any script, no escaping needed. */

@@ -18,7 +18,6 @@ import {
 } from "./templates.ts";
 import type { Envelope, Issue, RenderResult } from "./types.ts";
 import { checkSchema } from "./validate.ts";
-import { producer } from "./version.ts";
 
 export { defaultLimits, type RenderLimits } from "./limits.ts";
 
@@ -35,6 +34,8 @@ export interface RendererOptions {
   templates: readonly TemplateSource[];
   /** A folder whose node_modules holds the bundled font packages. */
   packagesRoot: string;
+  /** Written into every PDF as /Producer and /Creator, e.g. "report-render 1.2.0". */
+  producer: string;
   /** Renders printing at once in this process (default 4); later ones wait their turn. */
   concurrency?: number;
   /**
@@ -62,7 +63,7 @@ export function createRenderer(options: RendererOptions): Renderer {
   configureBrowser({ concurrency: options.concurrency ?? 4, environment: options.browserEnvironment });
   return {
     templates,
-    render: (input, run = {}) => renderReport(templates, input, run),
+    render: (input, run = {}) => renderReport(templates, options.producer, input, run),
     validate: (input, limits = defaultLimits) => validateReport(templates, input, limits),
   };
 }
@@ -103,7 +104,12 @@ function validateReport(templates: TemplateRegistry, input: unknown, limits: Ren
  * One deadline (`limits.renderTimeoutMs`) covers all of it, waiting for a page included; past it,
  * or when `run.signal` aborts, the render stops where it is and frees its page.
  */
-async function renderReport(templates: TemplateRegistry, input: unknown, run: RenderRun): Promise<RenderResult> {
+async function renderReport(
+  templates: TemplateRegistry,
+  producer: string,
+  input: unknown,
+  run: RenderRun,
+): Promise<RenderResult> {
   const started = performance.now();
   const limits = run.limits ?? defaultLimits;
   const deadline = deadlineSignal(limits.renderTimeoutMs, run.signal);

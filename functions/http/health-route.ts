@@ -1,5 +1,5 @@
 import { browserIsUp } from "../core/browser.ts";
-import { serviceVersion } from "../core/version.ts";
+import { serviceVersion } from "../service/version.ts";
 import type { HttpResult } from "../service/events.ts";
 import type { Service } from "../service/service.ts";
 import { json } from "./responses.ts";

@@ -1,6 +1,7 @@
 import { builtInTemplates } from "../../templates/index.ts";
 import { createRenderer, type RenderLimits, type Renderer } from "../core/render.ts";
 import { createLogger, type Logger } from "./log.ts";
+import { producer } from "./version.ts";
 import { type ServiceConfig, loadConfig } from "./settings.ts";
 import { createStorage, type Storage } from "./storage/s3.ts";
 
@@ -26,6 +27,7 @@ export function builtInRenderer(config: ServiceConfig = loadConfig()): Renderer 
   return createRenderer({
     templates: builtInTemplates(config.runtimeRoot),
     packagesRoot: config.runtimeRoot,
+    producer,
     concurrency: config.renderConcurrency,
     browserEnvironment: config.browserEnvironment,
   });

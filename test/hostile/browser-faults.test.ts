@@ -78,7 +78,12 @@ describe("a browser that stops answering", () => {
 
   it("a caller that is gone: a render waiting for its turn ends at once, before the render ahead of it", async () => {
     // One render at a time: a long render holds the turn while a second one waits behind it.
-    const single = createRenderer({ templates: builtInTemplates(root), packagesRoot: root, concurrency: 1 });
+    const single = createRenderer({
+      templates: builtInTemplates(root),
+      packagesRoot: root,
+      producer: "test",
+      concurrency: 1,
+    });
     let longDone = false;
     const long = single.render(longTableEnvelope(3000)).then((result) => {
       longDone = true;

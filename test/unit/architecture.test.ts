@@ -10,7 +10,8 @@ const sources = (dir: string): { file: string; text: string }[] =>
     .filter((f) => f.endsWith(".ts"))
     .map((f) => ({ file: join(dir, f), text: readFileSync(join(root, dir, f), "utf8") }));
 
-const imports = (text: string) => [...text.matchAll(/\bfrom\s+"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1] ?? m[2] ?? "");
+const imports = (text: string) =>
+  [...text.matchAll(/\bfrom\s+"([^"]+)"|\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => m[1] ?? m[2] ?? "");
 const code = (text: string) => text.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
 
 describe("the layout", () => {

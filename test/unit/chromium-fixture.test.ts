@@ -17,7 +17,13 @@ import { text } from "./skia-pdf.ts";
 
 const raw = new Uint8Array(readFileSync(new URL("fixtures/chromium.pdf", import.meta.url)));
 const html = readFileSync(new URL("fixtures/chromium.html", import.meta.url), "utf8");
-const meta: FinalMetadata = { title: "Fixture", author: "Unit tests", producer: "report-render", documentId: "ab".repeat(32), date: new Date("2026-10-15T00:00:00Z") };
+const meta: FinalMetadata = {
+  title: "Fixture",
+  author: "Unit tests",
+  producer: "report-render",
+  documentId: "ab".repeat(32),
+  date: new Date("2026-10-15T00:00:00Z"),
+};
 
 const asPrinted = [
   { title: "Report (draft) \\ v1", level: 1, page: 1 },
@@ -43,7 +49,10 @@ describe("Chromium's output, as the byte code expects it", () => {
 
   it("readOutline reads the bookmarks as pdf.js does", async () => {
     expect(readOutline(raw)).toEqual({ pages: 10, entries: asPrinted });
-    const { value, warnings } = await withPdfjs(raw, async (doc) => ({ pages: doc.numPages, bookmarks: await pdfjsBookmarks(doc) }));
+    const { value, warnings } = await withPdfjs(raw, async (doc) => ({
+      pages: doc.numPages,
+      bookmarks: await pdfjsBookmarks(doc),
+    }));
     expect(warnings).toEqual([]);
     expect(value).toEqual({ pages: 10, bookmarks: asPrinted });
   });
@@ -73,14 +82,21 @@ describe("finalizePdf on Chromium's output", () => {
     }));
     expect(warnings).toEqual([]);
     expect(value.pages).toBe(10);
-    expect(value.bookmarks).toEqual(asPrinted.map((b) => (b.title === "one line inthe table" ? { ...b, title: "one line in the table" } : b)));
-    expect(value.info).toMatchObject({ Title: "Fixture", Author: "Unit tests", Producer: "report-render", CreationDate: "D:20261015000000Z" });
+    expect(value.bookmarks).toEqual(
+      asPrinted.map((b) => (b.title === "one line inthe table" ? { ...b, title: "one line in the table" } : b)),
+    );
+    expect(value.info).toMatchObject({
+      Title: "Fixture",
+      Author: "Unit tests",
+      Producer: "report-render",
+      CreationDate: "D:20261015000000Z",
+    });
     const lib = await pdfLib(pdf);
     expect(lib.getTitle()).toBe("Fixture");
     expect(lib.getPageCount()).toBe(10);
   });
 
-  it("replaces the whole /Info, though Chromium's title held \"endobj >>\"", () => {
+  it('replaces the whole /Info, though Chromium\'s title held "endobj >>"', () => {
     expect(text(raw)).toContain("1 0 obj\n<</Title (Q3 \\(draft\\) \\\\ endobj >> notes)\n/Creator (Chromium)");
     const hex = (s: string) => pdfTextString(s);
     expect(text(pdf).slice(0, text(pdf).indexOf("\n3 0 obj\n"))).toBe(

@@ -13,7 +13,14 @@ import { withPdfjs } from "./independent.ts";
 import { latin1, literal, skiaReport, type WrittenPdf } from "./skia-pdf.ts";
 
 const meta: FinalMetadata = { title: "T", producer: "report-render test", documentId: "0".repeat(64) };
-const base = () => skiaReport({ pages: 3, bookmarks: [{ title: literal("A"), page: 1 }, { title: literal("B"), page: 3 }] });
+const base = () =>
+  skiaReport({
+    pages: 3,
+    bookmarks: [
+      { title: literal("A"), page: 1 },
+      { title: literal("B"), page: 3 },
+    ],
+  });
 
 /** finalizePdf and readOutline both throw PdfLayoutError matching `detail`, and leave the input as it was. */
 function expectRefused(pdf: Uint8Array, detail: RegExp, which: ("finalize" | "outline")[] = ["finalize", "outline"]) {
@@ -83,7 +90,8 @@ function xrefStreamWithDecoy(): WrittenPdf {
   const root = /\/Root (\d+) 0 R/.exec(shape.text)?.[1];
   const decoy = (offsets: Map<number, number>, at: number) => {
     let table = `\nxref\n0 ${size}\n0000000000 65535 f \n`;
-    for (let n = 1; n < size; n++) table += `${String(offsets.get(n) ?? 0).padStart(10, "0")} 00000 ${offsets.has(n) ? "n" : "f"} \n`;
+    for (let n = 1; n < size; n++)
+      table += `${String(offsets.get(n) ?? 0).padStart(10, "0")} 00000 ${offsets.has(n) ? "n" : "f"} \n`;
     return `${table}trailer\n<</Size ${size} /Root ${root} 0 R /Info 1 0 R>>\nstartxref\n${String(at).padStart(10, "0")}\n%%EOF\n`;
   };
   // Offsets do not depend on what the placeholder holds, only on its length.
@@ -118,7 +126,10 @@ describe("other layouts the byte code cannot edit safely", () => {
 
   it("startxref that does not point at the table: refused", () => {
     const pdf = base();
-    expectRefused(latin1(pdf.text.replace(/startxref\n\d+/, `startxref\n${pdf.xrefAt - 3}`)), /does not point at an xref table/);
+    expectRefused(
+      latin1(pdf.text.replace(/startxref\n\d+/, `startxref\n${pdf.xrefAt - 3}`)),
+      /does not point at an xref table/,
+    );
     expectRefused(latin1(pdf.text.replace(/startxref\n\d+/, "startxref\n99999999")), /points past the end/);
   });
 
@@ -127,7 +138,10 @@ describe("other layouts the byte code cannot edit safely", () => {
     const catalog = Number(/\/Root (\d+)/.exec(pdf.text)?.[1]);
     // Give the catalog the offset of object 1 (entries follow "xref\n0 size\n", 20 bytes each).
     const catalogEntry = pdf.text.indexOf("\n", pdf.xrefAt + 5) + 1 + catalog * 20;
-    const wrong = pdf.text.slice(0, catalogEntry) + String(pdf.offsets.get(1)).padStart(10, "0") + pdf.text.slice(catalogEntry + 10);
+    const wrong =
+      pdf.text.slice(0, catalogEntry) +
+      String(pdf.offsets.get(1)).padStart(10, "0") +
+      pdf.text.slice(catalogEntry + 10);
     expectRefused(latin1(wrong), new RegExp(`offset \\d+ of object ${catalog} does not point at "${catalog} 0 obj"`));
   });
 
@@ -137,13 +151,19 @@ describe("other layouts the byte code cannot edit safely", () => {
     expect(catalog).toBeGreaterThan(9);
     const catalogEntry = pdf.text.indexOf("\n", pdf.xrefAt + 5) + 1 + catalog * 20;
     const offset = (pdf.offsets.get(catalog) as number) + 1; // "12 0 obj" read as "2 0 obj"
-    const wrong = pdf.text.slice(0, catalogEntry) + String(offset).padStart(10, "0") + pdf.text.slice(catalogEntry + 10);
+    const wrong =
+      pdf.text.slice(0, catalogEntry) + String(offset).padStart(10, "0") + pdf.text.slice(catalogEntry + 10);
     expectRefused(latin1(wrong), /does not point at/);
   });
 
   it("xref entries that are not 20 bytes: refused", () => {
     const pdf = base();
-    const short = pdf.text.slice(0, pdf.xrefAt) + pdf.text.slice(pdf.xrefAt).replace(/ \n(?=\d{10} )/g, "\n").replace(/ n \ntrailer/, " n\ntrailer");
+    const short =
+      pdf.text.slice(0, pdf.xrefAt) +
+      pdf.text
+        .slice(pdf.xrefAt)
+        .replace(/ \n(?=\d{10} )/g, "\n")
+        .replace(/ n \ntrailer/, " n\ntrailer");
     expectRefused(latin1(short.replace(/startxref\n\d+/, `startxref\n${pdf.xrefAt}`)), /malformed xref entry/);
   });
 

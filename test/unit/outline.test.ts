@@ -45,13 +45,19 @@ describe("readOutline", () => {
   it("reads levels, titles and pages through a nested page tree, as pdf.js does", async () => {
     const pdf = skiaReport({ pages: 70, bookmarks: nested });
     expect(readOutline(pdf.bytes)).toEqual({ pages: 70, entries: expected });
-    const { value, warnings } = await withPdfjs(pdf.bytes, async (doc) => ({ pages: doc.numPages, bookmarks: await pdfjsBookmarks(doc) }));
+    const { value, warnings } = await withPdfjs(pdf.bytes, async (doc) => ({
+      pages: doc.numPages,
+      bookmarks: await pdfjsBookmarks(doc),
+    }));
     expect(warnings).toEqual([]);
     expect(value).toEqual({ pages: 70, bookmarks: expected });
   });
 
   it("reads the same with CRLF line ends and a sparse, sectioned xref", () => {
-    const pdf = skiaReport({ pages: 70, bookmarks: nested, sparse: true }, { eol: "\r\n", xrefEol: "\r\n", entryEnd: "\r\n", subsections: "runs+free" });
+    const pdf = skiaReport(
+      { pages: 70, bookmarks: nested, sparse: true },
+      { eol: "\r\n", xrefEol: "\r\n", entryEnd: "\r\n", subsections: "runs+free" },
+    );
     expect(readOutline(pdf.bytes)).toEqual({ pages: 70, entries: expected });
   });
 
@@ -68,7 +74,11 @@ describe("readOutline", () => {
     const pdf = skiaReport({
       pages: 3,
       bookmarks: [
-        { title: literal("Syntax: /Next 2 0 R endobj >> ("), page: 1, kids: [{ title: literal("/First 3 0 R"), page: 2 }] },
+        {
+          title: literal("Syntax: /Next 2 0 R endobj >> ("),
+          page: 1,
+          kids: [{ title: literal("/First 3 0 R"), page: 2 }],
+        },
         { title: literal("/Dest [2 0 R] <</Type /Pages>>"), page: 3 },
       ],
     });
@@ -80,7 +90,13 @@ describe("readOutline", () => {
   });
 
   it("stops at a bookmark cycle instead of looping", () => {
-    const pdf = skiaReport({ pages: 1, bookmarks: [{ title: "(a)", page: 1 }, { title: "(b)", page: 1 }] });
+    const pdf = skiaReport({
+      pages: 1,
+      bookmarks: [
+        { title: "(a)", page: 1 },
+        { title: "(b)", page: 1 },
+      ],
+    });
     // Point the last item's /Parent-less tail back at the first: "/Prev" becomes "/Next".
     const looped = pdf.text.replace(/(\/Title \(b\)[\s\S]*?)\/Prev/, "$1/Next");
     expect(readOutline(latin1(looped)).entries.map((e) => e.title)).toEqual(["a", "b"]);
@@ -142,7 +158,15 @@ describe("outlineTitleEdits", () => {
   });
 
   it("leaves a title alone that is the heading, or differs by more than spaces", () => {
-    const reader = new RawPdf(skiaReport({ pages: 1, bookmarks: [{ title: literal("Same"), page: 1 }, { title: literal("Other"), page: 1 }] }).bytes);
+    const reader = new RawPdf(
+      skiaReport({
+        pages: 1,
+        bookmarks: [
+          { title: literal("Same"), page: 1 },
+          { title: literal("Other"), page: 1 },
+        ],
+      }).bytes,
+    );
     expect(outlineTitleEdits(reader, ["Same", "Another"])).toEqual([]);
   });
 });

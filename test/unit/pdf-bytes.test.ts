@@ -5,7 +5,16 @@
 import { readFileSync } from "node:fs";
 import { PDFName } from "pdf-lib";
 import { describe, expect, it } from "vitest";
-import { RawPdf, dictEntries, literalString, pdfTextString, ref, skipValue, textString, type Edit } from "../../functions/core/pdf-bytes.ts";
+import {
+  RawPdf,
+  dictEntries,
+  literalString,
+  pdfTextString,
+  ref,
+  skipValue,
+  textString,
+  type Edit,
+} from "../../functions/core/pdf-bytes.ts";
 import { pdfLib, withPdfjs, xrefProblems } from "./independent.ts";
 import { latin1, literal, skiaReport, text, type Layout } from "./skia-pdf.ts";
 
@@ -78,7 +87,9 @@ describe("RawPdf reads objects through the xref", () => {
     const reader = new RawPdf(pdf.bytes);
     expect(reader.dict(1).trim()).toBe(tricky);
     expect(ref(reader.dict(1), "Next")).toBe(3);
-    expect(textString(dictEntries(reader.dict(1)).get("Title")?.value ?? "")).toBe("a >> b endobj ) stream /Next 9 0 R");
+    expect(textString(dictEntries(reader.dict(1)).get("Title")?.value ?? "")).toBe(
+      "a >> b endobj ) stream /Next 9 0 R",
+    );
   });
 
   it("reads Chromium's own output", () => {
@@ -90,7 +101,18 @@ describe("RawPdf reads objects through the xref", () => {
 
 describe("PDF syntax", () => {
   it("skips every kind of value", () => {
-    const values = ["<</A 1>>", "<48656C6C6F>", "(a (nested) \\) string)", "[1 2 0 R /N (x)]", "/Name#20x", "-12.5", ".5", "12 0 R", "true", "null"];
+    const values = [
+      "<</A 1>>",
+      "<48656C6C6F>",
+      "(a (nested) \\) string)",
+      "[1 2 0 R /N (x)]",
+      "/Name#20x",
+      "-12.5",
+      ".5",
+      "12 0 R",
+      "true",
+      "null",
+    ];
     for (const v of values) expect(skipValue(`${v} /Next`, 0)).toBe(v.length);
     expect(skipValue("12 0 Rx", 0)).toBe(2); // "Rx" is not the R of a reference
     expect(() => skipValue("<</A (open", 0)).toThrow(/unterminated/);
@@ -141,24 +163,34 @@ describe("splice", () => {
     const infoEnd = info + reader.dict(1).length;
     // Grow the first object, shrink the catalog's /Lang, insert a comment before another object.
     const edits: Edit[] = [
-      { at: info, end: infoEnd, text: `\n<</Title ${pdfTextString("A much longer title, 中文 included")}\n/Author (Me)>>` },
+      {
+        at: info,
+        end: infoEnd,
+        text: `\n<</Title ${pdfTextString("A much longer title, 中文 included")}\n/Author (Me)>>`,
+      },
     ];
     const catalog = reader.rootRef();
     const catalogDict = reader.dict(catalog);
     const lang = dictEntries(catalogDict).get("Lang");
     if (!lang) throw new Error("fixture has no /Lang");
-    edits.push({ at: reader.bodyOffset(catalog) + lang.at, end: reader.bodyOffset(catalog) + lang.end, text: "(zh-CN)" });
+    edits.push({
+      at: reader.bodyOffset(catalog) + lang.at,
+      end: reader.bodyOffset(catalog) + lang.end,
+      text: "(zh-CN)",
+    });
     const second = pdf.offsets.get(2) as number; // insert a comment before "2 0 obj"
     edits.push({ at: second, end: second, text: "% inserted\n" });
 
-    const out = latin1(reader.splice(edits, "/ID [<00112233445566778899AABBCCDDEEFF> <00112233445566778899AABBCCDDEEFF>]"));
+    const out = latin1(
+      reader.splice(edits, "/ID [<00112233445566778899AABBCCDDEEFF> <00112233445566778899AABBCCDDEEFF>]"),
+    );
     expect(xrefProblems(out)).toEqual([]);
     const again = new RawPdf(out);
     expect(textString(dictEntries(again.dict(1)).get("Title")?.value ?? "")).toBe("A much longer title, 中文 included");
 
     const { value, warnings } = await withPdfjs(out, async (doc) => ({
       pages: doc.numPages,
-      info: ((await doc.getMetadata()).info as { Title?: string; Author?: string }),
+      info: (await doc.getMetadata()).info as { Title?: string; Author?: string },
       fingerprints: doc.fingerprints,
     }));
     expect(warnings).toEqual([]);
@@ -187,9 +219,16 @@ describe("splice", () => {
     const reader = new RawPdf(pdf.bytes);
     const at = reader.bodyOffset(1);
     const obj3 = pdf.offsets.get(3) as number;
-    expect(() => reader.splice([{ at, end: at + 5, text: "x" }, { at: at + 4, end: at + 6, text: "y" }])).toThrow(/overlap/);
+    expect(() =>
+      reader.splice([
+        { at, end: at + 5, text: "x" },
+        { at: at + 4, end: at + 6, text: "y" },
+      ]),
+    ).toThrow(/overlap/);
     expect(() => reader.splice([{ at: obj3 - 1, end: obj3 + 1, text: "" }])).toThrow(/covers the start of an object/);
-    expect(() => reader.splice([{ at: pdf.xrefAt, end: pdf.xrefAt + 4, text: "" }])).toThrow(/not inside the file's objects/);
+    expect(() => reader.splice([{ at: pdf.xrefAt, end: pdf.xrefAt + 4, text: "" }])).toThrow(
+      /not inside the file's objects/,
+    );
     expect(() => reader.splice([{ at, end: at, text: "中" }])).toThrow(/latin1/);
   });
 

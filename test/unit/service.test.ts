@@ -48,7 +48,15 @@ describe("S3 keys", () => {
   });
 
   it("ignores other objects, and uploads whose outputs would land on the service's own keys", () => {
-    for (const key of ["incoming/x.txt", "incoming/.json", "incoming/dir/.json", "other/x.json", "incoming/jobs/x.json", "incoming/renders/a.jsonl", "incoming/batches/x.json"]) {
+    for (const key of [
+      "incoming/x.txt",
+      "incoming/.json",
+      "incoming/dir/.json",
+      "other/x.json",
+      "incoming/jobs/x.json",
+      "incoming/renders/a.jsonl",
+      "incoming/batches/x.json",
+    ]) {
       expect(classifyInputKey(key).kind, key).toBe("ignored");
     }
     expect(classifyInputKey("incoming/jobsite/x.json").kind).toBe("report");
@@ -57,7 +65,8 @@ describe("S3 keys", () => {
   it("decodes keys as S3 notifications encode them, and back", () => {
     expect(decodeEventKey("incoming/my+report%E5%B9%B4.json")).toBe("incoming/my report年.json");
     expect(decodeEventKey("incoming/a%2Bb.json")).toBe("incoming/a+b.json");
-    for (const key of ["incoming/a b+c/年报.json", "incoming/100%.json"]) expect(decodeEventKey(encodeEventKey(key))).toBe(key);
+    for (const key of ["incoming/a b+c/年报.json", "incoming/100%.json"])
+      expect(decodeEventKey(encodeEventKey(key))).toBe(key);
   });
 });
 
@@ -88,11 +97,23 @@ describe("config", () => {
   });
 
   it("reads the environment, and refuses a limit that is not a positive number", () => {
-    const config = loadConfig({ S3_ENDPOINT: "http://127.0.0.1:4569", S3_ACCESS_KEY_ID: "S3RVER", S3_SECRET_ACCESS_KEY: "S3RVER", MAX_PAGES: "10" });
-    expect(config.s3).toMatchObject({ endpoint: "http://127.0.0.1:4569", forcePathStyle: true, credentials: { accessKeyId: "S3RVER" } });
+    const config = loadConfig({
+      S3_ENDPOINT: "http://127.0.0.1:4569",
+      S3_ACCESS_KEY_ID: "S3RVER",
+      S3_SECRET_ACCESS_KEY: "S3RVER",
+      MAX_PAGES: "10",
+    });
+    expect(config.s3).toMatchObject({
+      endpoint: "http://127.0.0.1:4569",
+      forcePathStyle: true,
+      credentials: { accessKeyId: "S3RVER" },
+    });
     expect(config.maxPages).toBe(10);
     expect(() => loadConfig({ MAX_BODY_BYTES: "5MB" })).toThrow(/MAX_BODY_BYTES/);
-    expect(withOverrides(config, { s3: { region: "eu-west-1" } }).s3).toMatchObject({ region: "eu-west-1", forcePathStyle: true });
+    expect(withOverrides(config, { s3: { region: "eu-west-1" } }).s3).toMatchObject({
+      region: "eu-west-1",
+      forcePathStyle: true,
+    });
   });
 });
 
@@ -101,7 +122,9 @@ describe("Content-Disposition", () => {
     expect(contentDisposition("attachment", "湛河区-2020-年报.pdf")).toBe(
       `attachment; filename="2020.pdf"; filename*=UTF-8''${encodeURIComponent("湛河区-2020-年报.pdf")}`,
     );
-    expect(contentDisposition("inline", 'a "b".pdf')).toBe(`inline; filename="a b.pdf"; filename*=UTF-8''a%20%22b%22.pdf`);
+    expect(contentDisposition("inline", 'a "b".pdf')).toBe(
+      `inline; filename="a b.pdf"; filename*=UTF-8''a%20%22b%22.pdf`,
+    );
     expect(contentDisposition("attachment", "年报.pdf")).toMatch(/filename="download\.pdf"/);
   });
 });

@@ -125,14 +125,27 @@ export interface ReportSpec {
   bookmarks?: Bookmark[];
   /** The /Info dictionary; false: no /Info at all. Default: Chromium's, with a wall-clock date. */
   info?: string | false;
-  /** DOM node ids of table header cells, written as Skia does: /ID (node%08d), /Headers, an /IDTree. */
+  /**
+   * DOM node ids of table header cells, written as Skia does: /ID (node%08d), /Headers, an /IDTree.
+   * The cells are written in this order (the document's); the ids need not ascend in it (a render on
+   * a freshly launched Chromium numbers some nodes out of order).
+   */
   nodeIds?: number[];
+  /** Data cells after the header cells, each naming header cells (indices into nodeIds) in /Headers. Default: one naming them all. */
+  dataCells?: number[][];
+  /**
+   * At most this many pairs a leaf and kids a node in the IDTree: several leaves under intermediate
+   * nodes, each with /Limits. Default: one leaf under the root, as Skia writes it.
+   */
+  idTreeFanout?: number;
   /** Text inside the first page's content stream (a stream may hold any bytes). */
   content?: string;
   /** More trailer entries. */
   trailer?: string;
   /** Leave every object number divisible by 5 unused (free entries, gaps in the numbering). */
   sparse?: boolean;
+  /** Change the objects before they are written (shapes Skia does not write; the xref stays right). */
+  patch?: (objects: PdfObject[]) => void;
 }
 
 /** A report as Chromium prints it: pages in Skia's page tree (8 kids a node), bookmarks, tags. */
@@ -144,14 +157,17 @@ export function skiaReport(spec: ReportSpec, layout: Layout = {}): WrittenPdf {
     return next++;
   };
   const objects: PdfObject[] = [];
-  const info = spec.info ?? "<</Title (Report)\n/Creator (Chromium)\n/Producer (Skia/PDF m147)\n/CreationDate (D:20261127203132+00'00')\n/ModDate (D:20261127203132+00'00')>>";
+  const info =
+    spec.info ??
+    "<</Title (Report)\n/Creator (Chromium)\n/Producer (Skia/PDF m147)\n/CreationDate (D:20261127203132+00'00')\n/ModDate (D:20261127203132+00'00')>>";
   if (info !== false) objects.push({ num: 1, body: info });
 
   // Content streams first, then the pages, then the page tree (as Skia orders them).
   const pageNums: number[] = [];
   const contents: PdfObject[] = [];
   for (let p = 0; p < spec.pages; p++) {
-    const data = p === 0 && spec.content !== undefined ? spec.content : `q 1 0 0 1 0 0 cm 0 0 10 10 re f Q % page ${p + 1}`;
+    const data =
+      p === 0 && spec.content !== undefined ? spec.content : `q 1 0 0 1 0 0 cm 0 0 10 10 re f Q % page ${p + 1}`;
     contents.push({ num: num(), body: `<</Length ${data.length}>> stream\n${data}\nendstream` });
     pageNums.push(num());
   }
@@ -186,26 +202,66 @@ export function skiaReport(spec: ReportSpec, layout: Layout = {}): WrittenPdf {
     });
   }
 
-  // Structure tree: header cells with /ID (node%08d), a data cell naming them in /Headers, an /IDTree.
+  // Structure tree: header cells with /ID (node%08d), data cells naming them in /Headers, an /IDTree.
+  // Skia numbers the elements parent first and writes them children first.
   let structRoot: number | undefined;
   const ids = spec.nodeIds ?? [];
   if (ids.length > 0) {
     structRoot = num();
     const docElem = num();
     const id = (n: number) => `(node${String(n).padStart(8, "0")})`;
-    const cells = ids.map((n) => ({ num: num(), id: id(n) }));
-    const td = num();
+    const cells = ids.map((n) => ({ num: num(), node: n, id: id(n) }));
+    const data = (spec.dataCells ?? [ids.map((_, i) => i)]).map((headers) => ({ num: num(), headers }));
     for (const c of cells) {
-      objects.push({ num: c.num, body: `<</Type /StructElem${eol}/S /TH${eol}/P ${docElem} 0 R${eol}/A [<</O /Table${eol}/Scope /Column>>]${eol}/ID ${c.id}>>` });
+      objects.push({
+        num: c.num,
+        body: `<</Type /StructElem${eol}/S /TH${eol}/P ${docElem} 0 R${eol}/A [<</O /Table${eol}/Scope /Column>>]${eol}/ID ${c.id}>>`,
+      });
     }
-    objects.push({ num: td, body: `<</Type /StructElem${eol}/S /TD${eol}/P ${docElem} 0 R${eol}/A [<</O /Table${eol}/Headers [${cells.map((c) => c.id).join(" ")}]>>]>>` });
-    objects.push({ num: docElem, body: `<</Type /StructElem${eol}/S /Document${eol}/P ${structRoot} 0 R${eol}/K [${[...cells.map((c) => c.num), td].map((n) => `${n} 0 R`).join(" ")}]>>` });
-    const sorted = [...cells].sort((a, b) => (a.id < b.id ? -1 : 1));
-    const leaf = num();
+    for (const d of data) {
+      const headers = d.headers.map((i) => (cells[i] as (typeof cells)[number]).id).join(" ");
+      objects.push({
+        num: d.num,
+        body: `<</Type /StructElem${eol}/S /TD${eol}/P ${docElem} 0 R${eol}/A [<</O /Table${eol}/Headers [${headers}]>>]>>`,
+      });
+    }
+    objects.push({
+      num: docElem,
+      body: `<</Type /StructElem${eol}/S /Document${eol}/P ${structRoot} 0 R${eol}/K [${[...cells, ...data].map((c) => `${c.num} 0 R`).join(" ")}]>>`,
+    });
+    // Skia sorts the IDTree by node id as a number (std::sort on the ints), then writes one leaf.
+    const sorted = [...cells].sort((a, b) => a.node - b.node);
+    const fanout = spec.idTreeFanout ?? Number.POSITIVE_INFINITY;
+    type TreeNode = { num: number; first: string; last: string };
+    let level: TreeNode[] = [];
+    for (let i = 0; i < sorted.length; i += fanout) {
+      const group = sorted.slice(i, i + fanout);
+      const leaf = { num: num(), first: group[0]?.id ?? "", last: group.at(-1)?.id ?? "" };
+      objects.push({
+        num: leaf.num,
+        body: `<</Limits [${leaf.first} ${leaf.last}]${eol}/Names [${group.map((c) => `${c.id} ${c.num} 0 R`).join(" ")}]>>`,
+      });
+      level.push(leaf);
+    }
+    while (level.length > fanout) {
+      const up: TreeNode[] = [];
+      for (let i = 0; i < level.length; i += fanout) {
+        const group = level.slice(i, i + fanout);
+        const node = { num: num(), first: group[0]?.first ?? "", last: group.at(-1)?.last ?? "" };
+        objects.push({
+          num: node.num,
+          body: `<</Limits [${node.first} ${node.last}]${eol}/Kids [${group.map((g) => `${g.num} 0 R`).join(" ")}]>>`,
+        });
+        up.push(node);
+      }
+      level = up;
+    }
     const tree = num();
-    objects.push({ num: leaf, body: `<</Limits [${sorted[0]?.id} ${sorted.at(-1)?.id}]${eol}/Names [${sorted.map((c) => `${c.id} ${c.num} 0 R`).join(" ")}]>>` });
-    objects.push({ num: tree, body: `<</Kids [${leaf} 0 R]>>` });
-    objects.push({ num: structRoot, body: `<</Type /StructTreeRoot${eol}/K ${docElem} 0 R${eol}/IDTree ${tree} 0 R>>` });
+    objects.push({ num: tree, body: `<</Kids [${level.map((l) => `${l.num} 0 R`).join(" ")}]>>` });
+    objects.push({
+      num: structRoot,
+      body: `<</Type /StructTreeRoot${eol}/K ${docElem} 0 R${eol}/IDTree ${tree} 0 R>>`,
+    });
   }
 
   // Outline: items written children first, each with /Parent, /Prev, /Next, /First, /Last, /Count.
@@ -232,7 +288,10 @@ export function skiaReport(spec: ReportSpec, layout: Layout = {}): WrittenPdf {
       return { first: nums[0] as number, last: nums.at(-1) as number, count };
     };
     const top = writeLevel(spec.bookmarks, outlines);
-    objects.push({ num: outlines, body: `<</Type /Outlines${eol}/First ${top.first} 0 R${eol}/Last ${top.last} 0 R${eol}/Count ${top.count}>>` });
+    objects.push({
+      num: outlines,
+      body: `<</Type /Outlines${eol}/First ${top.first} 0 R${eol}/Last ${top.last} 0 R${eol}/Count ${top.count}>>`,
+    });
   }
 
   const catalog = num();
@@ -248,7 +307,12 @@ export function skiaReport(spec: ReportSpec, layout: Layout = {}): WrittenPdf {
       `/Lang (en)>>`,
     ].join(eol),
   });
-  const trailer = [`/Root ${catalog} 0 R`, ...(info !== false ? ["/Info 1 0 R"] : []), ...(spec.trailer ? [spec.trailer] : [])].join(eol);
+  spec.patch?.(objects);
+  const trailer = [
+    `/Root ${catalog} 0 R`,
+    ...(info !== false ? ["/Info 1 0 R"] : []),
+    ...(spec.trailer ? [spec.trailer] : []),
+  ].join(eol);
   return writePdf(objects, trailer, layout);
 }
 

@@ -30,20 +30,45 @@ describe("batch outputs live under batches/, where no single upload can write", 
   it("recognises only batches/<batch>/<n>.pdf as a line PDF of <batch>", () => {
     expect(batchLineOf("a", "batches/a/1.pdf")).toBe(1);
     expect(batchLineOf("a", "batches/a/12.pdf")).toBe(12);
-    for (const key of ["a/1.pdf", "a/3.pdf", "batches/a/1/1.pdf", "batches/a/x.pdf", "batches/a/0.pdf", "batches/ab/1.pdf", "batches/a/1.result.json"]) {
+    for (const key of [
+      "a/1.pdf",
+      "a/3.pdf",
+      "batches/a/1/1.pdf",
+      "batches/a/x.pdf",
+      "batches/a/0.pdf",
+      "batches/ab/1.pdf",
+      "batches/a/1.result.json",
+    ]) {
       expect(batchLineOf("a", key), key).toBeUndefined();
     }
   });
 
   it("ignores uploads whose outputs would land under batches/, jobs/ or renders/", () => {
-    for (const key of ["incoming/batches/x.json", "incoming/batches/a/1.json", "incoming/batches/b.jsonl", "incoming/jobs/x.json", "incoming/renders/a.jsonl"]) {
+    for (const key of [
+      "incoming/batches/x.json",
+      "incoming/batches/a/1.json",
+      "incoming/batches/b.jsonl",
+      "incoming/jobs/x.json",
+      "incoming/renders/a.jsonl",
+    ]) {
       expect(ignoredBecause(key), key).toMatch(/service's own (batches|jobs|renders)\/$/);
     }
     expect(classifyInputKey("incoming/batchesx/1.json").kind).toBe("report");
   });
 
   it("never gives two inputs the same output key", () => {
-    const inputs = ["a.json", "a.jsonl", "a/1.json", "a/3.json", "a.summary.json", "a.result.json", "a.error.json", "a/1.pdf.json", "x.jsonl", "x/1.jsonl"];
+    const inputs = [
+      "a.json",
+      "a.jsonl",
+      "a/1.json",
+      "a/3.json",
+      "a.summary.json",
+      "a.result.json",
+      "a.error.json",
+      "a/1.pdf.json",
+      "x.jsonl",
+      "x/1.jsonl",
+    ];
     const owners = new Map<string, string>();
     for (const input of inputs) {
       const target = classifyInputKey(`incoming/${input}`);
@@ -93,7 +118,9 @@ describe("unsafe keys are ignored with a reason, never turned into output keys",
     const longest = `incoming/${"x".repeat(MAX_KEY_BYTES - "incoming/".length - ".json".length)}.json`;
     expect(Buffer.byteLength(longest)).toBe(MAX_KEY_BYTES);
     expect(classifyInputKey(longest).kind).toBe("report");
-    expect(ignoredBecause(`${longest.slice(0, -5)}xxxx.json`)).toBe("its outputs' keys would be up to 1026 bytes long; S3 allows 1024");
+    expect(ignoredBecause(`${longest.slice(0, -5)}xxxx.json`)).toBe(
+      "its outputs' keys would be up to 1026 bytes long; S3 allows 1024",
+    );
 
     // A batch's line PDFs are longer than its key: batches/ and /<n>.pdf.
     const batch = (bytes: number) => `incoming/${"年".repeat(bytes / 3)}.jsonl`;

@@ -67,19 +67,33 @@ function context(storage: Storage, options: { lastAttempt?: boolean; eTag?: stri
   const logs: Record<string, unknown>[] = [];
   const log = createLogger("debug", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   const service: Service = { config, storage, log, renderer: builtInRenderer(config) };
-  const ctx: UploadContext = { service, log, messageId: "m-1", lastAttempt: options.lastAttempt ?? false, eTag: options.eTag };
+  const ctx: UploadContext = {
+    service,
+    log,
+    messageId: "m-1",
+    lastAttempt: options.lastAttempt ?? false,
+    eTag: options.eTag,
+  };
   return { ctx, logs, messages: () => logs.map((l) => l.msg) };
 }
 
 /** A round that writes out/<version text>.txt-like answer: one output file recording the version's ETag. */
-function recordingRound(store: ReturnType<typeof memoryStorage>, seen: { text?: string; redo: boolean }[], during?: (round: number) => void) {
+function recordingRound(
+  store: ReturnType<typeof memoryStorage>,
+  seen: { text?: string; redo: boolean }[],
+  during?: (round: number) => void,
+) {
   return async (round: Round) => {
     seen.push({ text: round.input.text, redo: round.redo });
     const answer = store.read(OUT, "race.answer");
     if (answer && JSON.parse(answer).eTag === round.input.source.eTag && !round.redo) return;
     during?.(seen.length);
     await round.beforeWrite();
-    await store.storage.put(OUT, "race.answer", JSON.stringify({ eTag: round.input.source.eTag, text: round.input.text }));
+    await store.storage.put(
+      OUT,
+      "race.answer",
+      JSON.stringify({ eTag: round.input.source.eTag, text: round.input.text }),
+    );
   };
 }
 
@@ -94,8 +108,15 @@ describe("processLatest: the latest version wins", () => {
     const seen: { text?: string; redo: boolean }[] = [];
     const { ctx, logs } = context(store.storage);
     // While v1 "renders", v2 is uploaded.
-    await processLatest(ctx, KEY, { maxBytes: 1000, round: recordingRound(store, seen, (n) => n === 1 && store.set(IN, KEY, "v2")), answer: noAnswer });
-    expect(seen).toEqual([{ text: "v1", redo: false }, { text: "v2", redo: false }]);
+    await processLatest(ctx, KEY, {
+      maxBytes: 1000,
+      round: recordingRound(store, seen, (n) => n === 1 && store.set(IN, KEY, "v2")),
+      answer: noAnswer,
+    });
+    expect(seen).toEqual([
+      { text: "v1", redo: false },
+      { text: "v2", redo: false },
+    ]);
     expect(JSON.parse(store.read(OUT, "race.answer") ?? "")).toEqual({ eTag: store.eTagOf("v2"), text: "v2" });
     expect(logs.find((l) => l.msg === "upload.superseded")).toMatchObject({
       key: KEY,
@@ -121,9 +142,16 @@ describe("processLatest: the latest version wins", () => {
     const { ctx, logs } = context(store.storage);
     await processLatest(ctx, KEY, { maxBytes: 1000, round: recordingRound(store, seen), answer: noAnswer });
     // Round 2 renders v2 again whatever the answer says: ours may have been written over v2's.
-    expect(seen).toEqual([{ text: "v1", redo: false }, { text: "v2", redo: true }]);
+    expect(seen).toEqual([
+      { text: "v1", redo: false },
+      { text: "v2", redo: true },
+    ]);
     expect(JSON.parse(store.read(OUT, "race.answer") ?? "")).toEqual({ eTag: store.eTagOf("v2"), text: "v2" });
-    expect(logs.find((l) => l.msg === "upload.superseded")).toMatchObject({ when: "after writing", wrote: true, round: 1 });
+    expect(logs.find((l) => l.msg === "upload.superseded")).toMatchObject({
+      when: "after writing",
+      wrote: true,
+      round: 1,
+    });
   });
 
   it("skips a version already answered, with no HEAD and no write", async () => {
@@ -132,7 +160,11 @@ describe("processLatest: the latest version wins", () => {
     store.set(IN, KEY, "v1");
     store.set(OUT, "race.answer", JSON.stringify({ eTag: store.eTagOf("v1"), text: "v1" }));
     const seen: { text?: string; redo: boolean }[] = [];
-    await processLatest(context(store.storage).ctx, KEY, { maxBytes: 1000, round: recordingRound(store, seen), answer: noAnswer });
+    await processLatest(context(store.storage).ctx, KEY, {
+      maxBytes: 1000,
+      round: recordingRound(store, seen),
+      answer: noAnswer,
+    });
     expect(ops).toEqual(["get in"]);
   });
 
@@ -141,7 +173,11 @@ describe("processLatest: the latest version wins", () => {
     store.set(IN, KEY, "v1");
     const seen: { text?: string; redo: boolean }[] = [];
     const { ctx, messages } = context(store.storage, { lastAttempt: true });
-    await processLatest(ctx, KEY, { maxBytes: 1000, round: recordingRound(store, seen, () => store.remove(IN, KEY)), answer: noAnswer });
+    await processLatest(ctx, KEY, {
+      maxBytes: 1000,
+      round: recordingRound(store, seen, () => store.remove(IN, KEY)),
+      answer: noAnswer,
+    });
     expect(store.read(OUT, "race.answer")).toBeUndefined();
     expect(messages()).toContain("upload.gone");
   });
@@ -151,9 +187,9 @@ describe("processLatest: the latest version wins", () => {
     store.set(IN, KEY, "v0");
     const seen: { text?: string; redo: boolean }[] = [];
     const round = recordingRound(store, seen, (n) => store.set(IN, KEY, `v${n}`));
-    await expect(processLatest(context(store.storage).ctx, KEY, { maxBytes: 1000, round, answer: noAnswer })).rejects.toThrow(
-      `replaced by a newer version ${MAX_ROUNDS} times`,
-    );
+    await expect(
+      processLatest(context(store.storage).ctx, KEY, { maxBytes: 1000, round, answer: noAnswer }),
+    ).rejects.toThrow(`replaced by a newer version ${MAX_ROUNDS} times`);
     expect(seen).toHaveLength(MAX_ROUNDS);
     expect(store.read(OUT, "race.answer")).toBeUndefined();
   });
@@ -178,7 +214,11 @@ describe("processLatest: nothing unanswered", () => {
     store.set(IN, KEY, "v1");
     const answers: unknown[] = [];
     const { ctx, messages } = context(store.storage, { lastAttempt: true });
-    await processLatest(ctx, KEY, { maxBytes: 1000, round: failing, answer: async (...a: unknown[]) => void answers.push(a) });
+    await processLatest(ctx, KEY, {
+      maxBytes: 1000,
+      round: failing,
+      answer: async (...a: unknown[]) => void answers.push(a),
+    });
     expect(answers).toEqual([
       [
         { status: 500, body: { error: "internal", message: expect.stringContaining("request m-1"), errors: [] } },
@@ -195,7 +235,11 @@ describe("processLatest: nothing unanswered", () => {
     store.set(IN, KEY, "v1");
     const answers: unknown[] = [];
     const { ctx } = context(store.storage, { lastAttempt: true, eTag: store.eTagOf("v1") });
-    await processLatest(ctx, KEY, { maxBytes: 1000, round: failing, answer: async (_f, source) => void answers.push(source) });
+    await processLatest(ctx, KEY, {
+      maxBytes: 1000,
+      round: failing,
+      answer: async (_f, source) => void answers.push(source),
+    });
     expect(answers).toEqual([{ bucket: IN, key: KEY, eTag: store.eTagOf("v1") }]);
   });
 
@@ -245,7 +289,10 @@ describe("processReport through processLatest (inputs refused at once: no Chromi
     const { ctx, logs } = context(store.storage);
     await processReport(ctx, target);
     expect(logs.filter((l) => l.msg === "upload.refused")).toHaveLength(1);
-    expect(logs.find((l) => l.msg === "upload.superseded")).toMatchObject({ eTag: store.eTagOf("[1]"), when: "before writing" });
+    expect(logs.find((l) => l.msg === "upload.superseded")).toMatchObject({
+      eTag: store.eTagOf("[1]"),
+      when: "before writing",
+    });
     const file = JSON.parse(store.read(OUT, "race.error.json") ?? "") as ReportErrorFile;
     expect(file.source.eTag).toBe(store.eTagOf("[2]"));
     expect(file.error).toBe("invalid_envelope");
