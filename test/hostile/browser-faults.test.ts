@@ -59,6 +59,19 @@ describe("a browser that stops answering", () => {
     expect(await browserProcessId()).not.toBe(pid);
   });
 
+  it("a report of 10,000 pages is refused at the page limit without printing them all", async () => {
+    // 20,000 blocks, well within the schema and the value limit: a page break after every paragraph.
+    const blocks = Array.from({ length: 20_000 }, (_, i) =>
+      i % 2 ? { type: "pageBreak" } : { type: "paragraph", text: `p${i}` },
+    );
+    const started = performance.now();
+    const error = await renderReport({ template: "report", data: { title: "Pages", blocks } }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LimitError);
+    expect((error as LimitError).limit).toBe("pages");
+    // Printing 10,000 pages takes minutes; laying them out and printing 501 takes seconds.
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+
   it("Chromium inherits none of the service's settings or credentials", async () => {
     process.env.AWS_SECRET_ACCESS_KEY = "canary-secret-key";
     process.env.S3_SECRET_ACCESS_KEY = "canary-s3-key";
