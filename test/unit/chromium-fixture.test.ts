@@ -12,8 +12,8 @@ import { describe, expect, it } from "vitest";
 import { finalizePdf, type FinalMetadata } from "../../functions/core/finalize.ts";
 import { headingTexts, readOutline } from "../../functions/core/outline.ts";
 import { pdfTextString } from "../../functions/core/pdf-bytes.ts";
-import { pdfLib, pdfjsBookmarks, withPdfjs, xrefProblems } from "./independent.ts";
-import { text } from "./skia-pdf.ts";
+import { pdfLib, pdfjsBookmarks, withPdfjs, xrefProblems } from "../helpers/independent-pdf.ts";
+import { text } from "../helpers/skia-pdf.ts";
 
 const raw = new Uint8Array(readFileSync(new URL("fixtures/chromium.pdf", import.meta.url)));
 const html = readFileSync(new URL("fixtures/chromium.html", import.meta.url), "utf8");

@@ -8,8 +8,8 @@ import { finalizePdf, type FinalMetadata } from "../../functions/core/finalize.t
 import { readOutline } from "../../functions/core/outline.ts";
 import { PDFArray, PDFDict, PDFName, type PDFRef } from "pdf-lib";
 import { PdfLayoutError } from "../../functions/core/pdf-bytes.ts";
-import { pdfLib, stringKey, structureIdTree, withPdfjs, xrefProblems } from "./independent.ts";
-import { literal, skiaReport, text, type PdfObject, type ReportSpec } from "./skia-pdf.ts";
+import { pdfLib, stringKey, structureIdTree, withPdfjs, xrefProblems } from "../helpers/independent-pdf.ts";
+import { literal, skiaReport, text, type PdfObject, type ReportSpec } from "../helpers/skia-pdf.ts";
 
 const documentId = createHash("sha256").update("the envelope").digest("hex");
 const meta: FinalMetadata = {

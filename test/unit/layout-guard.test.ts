@@ -9,8 +9,8 @@ import { describe, expect, it } from "vitest";
 import { finalizePdf, type FinalMetadata } from "../../functions/core/finalize.ts";
 import { readOutline } from "../../functions/core/outline.ts";
 import { PdfLayoutError } from "../../functions/core/pdf-bytes.ts";
-import { withPdfjs } from "./independent.ts";
-import { latin1, literal, skiaReport, type WrittenPdf } from "./skia-pdf.ts";
+import { withPdfjs } from "../helpers/independent-pdf.ts";
+import { latin1, literal, skiaReport, type WrittenPdf } from "../helpers/skia-pdf.ts";
 
 const meta: FinalMetadata = { title: "T", producer: "report-render test", documentId: "0".repeat(64) };
 const base = () =>

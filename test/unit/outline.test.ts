@@ -5,8 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { countPages, headingTexts, outlineTitleEdits, readOutline } from "../../functions/core/outline.ts";
 import { RawPdf } from "../../functions/core/pdf-bytes.ts";
-import { pdfjsBookmarks, withPdfjs, xrefProblems } from "./independent.ts";
-import { latin1, literal, skiaReport, utf16, type Bookmark } from "./skia-pdf.ts";
+import { pdfjsBookmarks, withPdfjs, xrefProblems } from "../helpers/independent-pdf.ts";
+import { latin1, literal, skiaReport, utf16, type Bookmark } from "../helpers/skia-pdf.ts";
 
 /** Three levels of bookmarks over 70 pages (three levels of /Pages nodes), titles in every encoding. */
 const nested: Bookmark[] = [

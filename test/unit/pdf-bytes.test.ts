@@ -15,8 +15,8 @@ import {
   textString,
   type Edit,
 } from "../../functions/core/pdf-bytes.ts";
-import { pdfLib, withPdfjs, xrefProblems } from "./independent.ts";
-import { latin1, literal, skiaReport, text, type Layout } from "./skia-pdf.ts";
+import { pdfLib, withPdfjs, xrefProblems } from "../helpers/independent-pdf.ts";
+import { latin1, literal, skiaReport, text, type Layout } from "../helpers/skia-pdf.ts";
 
 const chromium = new Uint8Array(readFileSync(new URL("fixtures/chromium.pdf", import.meta.url)));
 
