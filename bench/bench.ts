@@ -4,6 +4,8 @@
  *   floor       page.pdf alone on the same final document, already loaded in a warm page
  *   reprint     page.pdf of that document a second time (style, shaping and layout already done)
  *   cold start  a fresh process with an empty temp folder (Chromium not yet inflated) → first PDF
+ *   CLI         wall time of `node bin/report-render.js <example> -o <tmp>` (the compiled dist/cli.mjs):
+ *               warm (Chromium already inflated in the temp folder) and cold (a fresh empty one)
  *   peak RSS    this process plus the Chromium process (high-water marks)
  * The last line is one JSON object for scripts.
  */
@@ -84,6 +86,39 @@ rmSync(coldTmp, { recursive: true, force: true });
 const coldStartMs =
   (JSON.parse(cold.stdout.trim().split("\n").pop() ?? "{}") as { coldStartMs?: number }).coldStartMs ?? Number.NaN;
 
+// The CLI as people run it, start to exit: node starting, the compiled CLI loading, Chromium launching
+// (warm: already inflated in the temp folder; cold: a fresh empty one), the render, the file written.
+// Warm and cold runs alternate so that both see the same machine load.
+const CLI_WARM_RUNS = Number(process.env.BENCH_CLI_RUNS ?? 5);
+const CLI_COLD_RUNS = Math.max(1, Math.ceil(CLI_WARM_RUNS / 2));
+spawnSync(process.execPath, ["bin/build-cli.js"], { stdio: "inherit" }); // an out-of-date build is not timed
+const cliOut = mkdtempSync(join(tmpdir(), "bench-cli-out-"));
+function cliRunMs(temp: string): number {
+  const started = performance.now();
+  const run = spawnSync(process.execPath, ["bin/report-render.js", examplePath, "-o", join(cliOut, "report.pdf")], {
+    env: { ...process.env, TMPDIR: temp },
+    encoding: "utf8",
+  });
+  const ms = performance.now() - started;
+  if (run.status === 0) return ms;
+  process.stderr.write(`CLI run failed (exit ${run.status}): ${run.stderr}\n`);
+  return Number.NaN;
+}
+const cliWarmTmp = mkdtempSync(join(tmpdir(), "bench-cli-warm-"));
+cliRunMs(cliWarmTmp); // inflates Chromium into it, untimed
+const cliWarm: number[] = [];
+const cliCold: number[] = [];
+for (let i = 0; i < CLI_WARM_RUNS; i++) {
+  cliWarm.push(cliRunMs(cliWarmTmp));
+  if (i < CLI_COLD_RUNS) {
+    const coldTmp = mkdtempSync(join(tmpdir(), "bench-cli-cold-"));
+    cliCold.push(cliRunMs(coldTmp));
+    rmSync(coldTmp, { recursive: true, force: true });
+  }
+}
+rmSync(cliWarmTmp, { recursive: true, force: true });
+rmSync(cliOut, { recursive: true, force: true });
+
 // The long-table figures of the `report` template, measured in their own process.
 let longTable: Record<string, number> = {};
 if (existsSync("bench/long-table.ts")) {
@@ -95,6 +130,17 @@ if (existsSync("bench/long-table.ts")) {
   }
 }
 
+// Renders per second with 2 in flight ÷ with 1, on a pool of 2 browsers (bench/parallel.ts).
+const parallel = spawnSync(process.execPath, ["--import", "tsx", "bench/parallel.ts"], { encoding: "utf8" });
+let parallelGain = Number.NaN;
+try {
+  parallelGain =
+    (JSON.parse(parallel.stdout.trim().split("\n").pop() ?? "{}") as { parallelGain?: number }).parallelGain ??
+    Number.NaN;
+} catch {
+  process.stderr.write(`parallel bench failed: ${parallel.stderr}\n`);
+}
+
 const result = {
   iterations: ITERATIONS,
   wholePathP50Ms: round(percentile(whole, 50)),
@@ -104,7 +150,10 @@ const result = {
   reprintP50Ms: round(percentile(reprint, 50)),
   ratio: round((percentile(whole, 50) / percentile(floor, 50)) * 100) / 100,
   coldStartMs,
+  cliWarmMs: Math.round(percentile(cliWarm, 50)),
+  cliColdMs: Math.round(percentile(cliCold, 50)),
   peakRssMb,
+  parallelGain,
   ...Object.fromEntries(Object.entries(longTable).map(([k, v]) => [`longTable_${k}`, v])),
 };
 console.log(`example: ${examplePath}, ${ITERATIONS} iterations each, interleaved`);
@@ -113,4 +162,8 @@ console.log(`floor       p50 ${result.floorP50Ms} ms  p95 ${result.floorP95Ms} m
 console.log(`reprint     p50 ${result.reprintP50Ms} ms  (the same document printed a second time)`);
 console.log(`ratio       ${result.ratio} × floor (goal ≤ 1.15)`);
 console.log(`cold start  ${coldStartMs} ms   peak RSS ${peakRssMb} MB (node + Chromium)`);
+console.log(
+  `CLI         warm ${result.cliWarmMs} ms  cold ${result.cliColdMs} ms  (node bin/report-render.js, one report, wall time; median of ${cliWarm.length} and ${cliCold.length})`,
+);
+console.log(`parallel    ${parallelGain} × renders per second with 2 in flight vs 1 (pool of 2 browsers; goal ≥ 1.6)`);
 console.log(JSON.stringify(result));

@@ -23,43 +23,90 @@ const LARGE_DOCUMENT = 200_000;
 const ABANDON_GRACE_MS = 5_000;
 
 /**
- * Renders that print at once (default 4). Chromium runs single-process (as it must on Lambda), so
- * more pages at once only share the same cores and multiply memory; later renders wait their turn.
+ * Renders that print at once in this process, across all its browsers (default 4). Each Chromium runs
+ * single-process (as it must on Lambda): one renderer thread for all its pages, so more pages at once
+ * in one browser only share that thread and multiply memory; later renders wait their turn.
  */
 const turns = pLimit(4);
 
 /** What Chromium inherits of the process environment, beside its own fontconfig and HOME. */
 let inherited: Readonly<Record<string, string>> = {};
 
+/**
+ * A small pool of Chromium processes, one renderer thread each, so that renders in flight at once use
+ * more than one core. A browser is launched on first use: the second only when a second render is in
+ * flight at once (a CLI or a cold Lambda that renders one report starts one). Each render goes to the
+ * browser with the fewest renders in flight (ties: the lowest index), so no browser ever holds more
+ * than ⌈concurrency / browsers⌉ of them, nor more warm pages. Each browser has its own warm pages,
+ * is killed alone when it freezes and relaunched alone when it dies. The binary and its fonts are
+ * @sparticuz/chromium's everywhere (laptop, CI, Lambda), so output is the same whichever prints.
+ */
+interface Slot {
+  /** Set while the browser is launching or running; cleared when it dies or is closed. */
+  launching?: Promise<Browser>;
+  /** The browser `launching` gave, once it did. */
+  browser?: Browser;
+  idle: WarmPage[];
+  /** Renders given to this browser and not yet ended (waiting for its launch included). */
+  inFlight: number;
+  /** Renders it printed (for tests and benches). */
+  printed: number;
+}
+
+let pool: Slot[] = [newSlot()];
+
+function newSlot(): Slot {
+  return { idle: [], inFlight: 0, printed: 0 };
+}
+
 export function configureBrowser(options: {
   concurrency: number;
+  /** Chromium processes at most (default 1); the door derives it from the machine. */
+  browsers?: number;
   environment?: Readonly<Record<string, string>>;
 }): void {
   turns.concurrency = options.concurrency;
   inherited = options.environment ?? {};
+  const size = Math.max(1, Math.floor(options.browsers ?? 1));
+  if (size > pool.length) pool = [...pool, ...Array.from({ length: size - pool.length }, newSlot)];
+  // Browsers beyond the new size take no new render and close once their renders have ended.
+  for (const slot of pool.splice(size)) if (slot.inFlight === 0) void closeSlot(slot);
+}
+
+/** The browser a render goes to: the fewest renders in flight, ties to the lowest index. */
+function pick(): Slot {
+  let best = pool[0] as Slot;
+  for (const slot of pool) if (slot.inFlight < best.inFlight) best = slot;
+  return best;
+}
+
+function release(slot: Slot): void {
+  slot.inFlight--;
+  if (slot.inFlight === 0 && !pool.includes(slot)) void closeSlot(slot);
+}
+
+/** Drop a dead (or dying) browser and its warm pages; the next render given to its slot launches a new one. */
+function forget(slot: Slot, browser: Browser): void {
+  if (slot.browser === browser) {
+    slot.browser = undefined;
+    slot.launching = undefined;
+  }
+  slot.idle = slot.idle.filter((warm) => warm.page.browser() !== browser);
 }
 
 /**
- * One Chromium per process: launched on first use, shared by concurrent renders, relaunched when it
- * dies. The binary is @sparticuz/chromium's everywhere (laptop, CI, Lambda), so output is the same.
+ * The binary, being inflated into the temp folder. Shared while it is: @sparticuz/chromium asked twice
+ * at once on a cold machine (two browsers launched together) would inflate it twice, and the second
+ * launch would find the half-written file and start it.
  */
-let launching: Promise<Browser> | undefined;
-let current: Browser | undefined;
-let idle: WarmPage[] = [];
+let inflating: Promise<string> | undefined;
 
-/** Drop a dead (or dying) browser and its warm pages; the next render launches a new one. */
-function forget(browser: Browser): void {
-  if (current === browser) {
-    current = undefined;
-    launching = undefined;
-  }
-  idle = idle.filter((warm) => warm.page.browser() !== browser);
-}
-
-async function launch(): Promise<Browser> {
-  const executablePath = await chromium.executablePath();
+async function launch(slot: Slot): Promise<Browser> {
+  inflating ??= chromium.executablePath().finally(() => {
+    inflating = undefined;
+  });
   const browser = await puppeteer.launch({
-    executablePath,
+    executablePath: await inflating,
     headless: "shell",
     args: [
       ...chromium.args,
@@ -72,8 +119,7 @@ async function launch(): Promise<Browser> {
     ],
     env: chromiumEnvironment(),
   });
-  browser.on("disconnected", () => forget(browser));
-  current = browser;
+  browser.on("disconnected", () => forget(slot, browser));
   return browser;
 }
 
@@ -86,40 +132,79 @@ function chromiumEnvironment(): Record<string, string> {
   return { ...inherited, FONTCONFIG_PATH: join(tmpdir(), "fonts"), HOME: tmpdir() };
 }
 
-/** Kill a browser that stopped answering; `disconnected` then clears it and the next render relaunches. */
-function killBrowser(browser: Browser): void {
+/** Kill a browser that stopped answering; its slot forgets it and the next render there relaunches. */
+function killBrowser(slot: Slot, browser: Browser): void {
   const child = browser.process();
   if (child?.pid !== undefined && child.exitCode === null) child.kill("SIGKILL");
-  forget(browser);
+  forget(slot, browser);
 }
 
-export async function getBrowser(): Promise<Browser> {
-  launching ??= launch().catch((e: unknown) => {
-    launching = undefined;
-    throw e;
-  });
+/** The slot's browser, launched if it has none (or the one it had died). */
+async function browserOf(slot: Slot): Promise<Browser> {
+  if (slot.launching === undefined) {
+    const launching = launch(slot);
+    slot.launching = launching;
+    launching.then(
+      (browser) => {
+        if (slot.launching === launching) slot.browser = browser;
+      },
+      () => {
+        if (slot.launching === launching) slot.launching = undefined;
+      },
+    );
+  }
+  const launching = slot.launching;
   const browser = await launching;
   if (!browser.connected) {
-    launching = undefined;
-    return getBrowser();
+    if (slot.launching === launching) {
+      slot.launching = undefined;
+      slot.browser = undefined;
+    }
+    forget(slot, browser);
+    return browserOf(slot);
   }
   return browser;
 }
 
-/** The Chromium process, for measuring it (bench); undefined before the first render. */
-export async function browserProcessId(): Promise<number | undefined> {
-  return (await launching?.catch(() => undefined))?.process()?.pid;
+/** The first browser of the pool, launched if need be. */
+export function getBrowser(): Promise<Browser> {
+  return browserOf(pool[0] as Slot);
+}
+
+async function processId(slot: Slot): Promise<number | undefined> {
+  return (await slot.launching?.catch(() => undefined))?.process()?.pid;
+}
+
+/** The first browser's Chromium process, for measuring it (bench); undefined before the first render. */
+export function browserProcessId(): Promise<number | undefined> {
+  return processId(pool[0] as Slot);
+}
+
+/** Every running browser's Chromium process, in the pool's order. */
+export async function browserProcessIds(): Promise<number[]> {
+  const pids = await Promise.all(pool.map(processId));
+  return pids.filter((pid) => pid !== undefined);
+}
+
+/** Each browser of the pool, in order: renders in flight on it now and renders it printed (tests, benches). */
+export function browserLoad(): { inFlight: number; printed: number }[] {
+  return pool.map(({ inFlight, printed }) => ({ inFlight, printed }));
 }
 
 export function browserIsUp(): boolean {
-  return launching !== undefined;
+  return pool.some((slot) => slot.launching !== undefined);
 }
 
+/** Close every browser; renders after this launch new ones. */
 export async function closeBrowser(): Promise<void> {
-  const closing = launching;
-  launching = undefined;
-  current = undefined;
-  idle = [];
+  await Promise.all(pool.map(closeSlot));
+}
+
+async function closeSlot(slot: Slot): Promise<void> {
+  const closing = slot.launching;
+  slot.launching = undefined;
+  slot.browser = undefined;
+  slot.idle = [];
   const browser = await closing?.catch(() => undefined);
   await browser?.close().catch(() => undefined);
 }
@@ -138,8 +223,15 @@ interface WarmPage {
   refused: string[];
 }
 
+/**
+ * The warm page's document. On screen its body is laid out (which loads the fonts the text needs, as
+ * page.pdf waits for them) but never painted: nobody looks at the page, and painting every new body
+ * had Chromium rasterise it on its software GPU threads, a quarter of its CPU per render, done again
+ * in each browser of the pool beside the renderer threads. Print media is untouched, and so is the PDF.
+ */
 const SHELL = `<!doctype html><html><head><meta charset="utf-8"><title></title>
-<style>${"/*fonts*/"}</style><style id="document-style"></style></head><body></body></html>`;
+<style>${"/*fonts*/"}</style><style>@media screen { body { visibility: hidden } }</style>
+<style id="document-style"></style></head><body></body></html>`;
 
 async function openWarmPage(browser: Browser): Promise<WarmPage> {
   const page = await browser.newPage();
@@ -182,9 +274,12 @@ async function answer(request: HTTPRequest, html: string, refused: string[]): Pr
  * JavaScript gets a fresh page of its own instead, loaded by navigation so its scripts run, and
  * closed afterwards; the same network fence applies.
  *
+ * The render goes to the browser of the pool with the fewest renders in flight (pick()).
  * When `signal` aborts (deadline, caller gone) the render ends at once with its reason and its page
- * is abandoned: closed, or the browser killed if it cannot close (abandon()). A render whose browser
- * died under it (killed, crashed) is run once more on a new one if its signal allows.
+ * is abandoned: closed, or that browser killed if it cannot close (abandon()); the pool's other
+ * browsers and their renders are untouched. A render whose browser died under it (killed, crashed)
+ * is run once more, on a new browser in that browser's place (or another of the pool with fewer
+ * renders in flight), if its signal allows.
  */
 export async function withDocument<T>(
   doc: DocumentParts,
@@ -196,16 +291,24 @@ export async function withDocument<T>(
     for (let attempt = 1; ; attempt++) {
       // A render whose caller left (or whose time ran out) while it waited does not start.
       signal.throwIfAborted();
-      const browser = await untilAborted(signal, getBrowser);
-      const lease: Lease = { browser };
+      const slot = pick();
+      slot.inFlight++;
       try {
-        return await untilAborted(
-          signal,
-          () => (opts.javascript ? inScriptedPage(doc, work, lease) : inWarmPage(doc, work, lease)),
-          () => abandon(lease),
-        );
-      } catch (e) {
-        if (signal.aborted || browser.connected || attempt > 1) throw e;
+        const browser = await untilAborted(signal, () => browserOf(slot));
+        const lease: Lease = { slot, browser };
+        try {
+          const printed = await untilAborted(
+            signal,
+            () => (opts.javascript ? inScriptedPage(doc, work, lease) : inWarmPage(doc, work, lease)),
+            () => abandon(lease),
+          );
+          slot.printed++;
+          return printed;
+        } catch (e) {
+          if (signal.aborted || browser.connected || attempt > 1) throw e;
+        }
+      } finally {
+        release(slot);
       }
     }
   });
@@ -213,6 +316,7 @@ export async function withDocument<T>(
 
 /** The browser and page one render holds, for abandon(). */
 interface Lease {
+  slot: Slot;
   browser: Browser;
   page?: Page;
   /** Set when the render was given up on: the page is then not reused or reset. */
@@ -246,8 +350,8 @@ async function untilAborted<T>(signal: AbortSignal, work: () => Promise<T>, onAb
  */
 function abandon(lease: Lease): void {
   lease.abandoned = true;
-  const { browser, page } = lease;
-  if (page) idle = idle.filter((warm) => warm.page !== page);
+  const { slot, browser, page } = lease;
+  if (page) slot.idle = slot.idle.filter((warm) => warm.page !== page);
   let timer: NodeJS.Timeout | undefined;
   const grace = new Promise<"stuck">((resolve) => {
     timer = setTimeout(() => resolve("stuck"), ABANDON_GRACE_MS);
@@ -262,7 +366,7 @@ function abandon(lease: Lease): void {
     grace,
   ]).then((outcome) => {
     clearTimeout(timer);
-    if (outcome === "stuck") killBrowser(browser);
+    if (outcome === "stuck") killBrowser(slot, browser);
   });
 }
 
@@ -293,7 +397,8 @@ async function inWarmPage<T>(
   work: (page: Page) => Promise<T>,
   lease: Lease,
 ): Promise<{ result: T; refused: string[] }> {
-  const warm = idle.pop() ?? (await openWarmPage(lease.browser));
+  const { slot, browser } = lease;
+  const warm = takeIdle(slot, browser) ?? (await openWarmPage(browser));
   lease.page = warm.page;
   warm.refused = [];
   let healthy = false;
@@ -311,7 +416,7 @@ async function inWarmPage<T>(
       doc.body.length > LARGE_DOCUMENT ? warm.session.send("HeapProfiler.collectGarbage") : undefined,
     );
     reset.catch(() => {
-      idle = idle.filter((p) => p !== warm);
+      slot.idle = slot.idle.filter((p) => p !== warm);
       return warm.page.close().catch(() => undefined);
     });
     healthy = true;
@@ -319,9 +424,15 @@ async function inWarmPage<T>(
   } finally {
     if (lease.abandoned) {
       // abandon() closes it.
-    } else if (healthy && warm.page.browser().connected) idle.push(warm);
+    } else if (healthy && browser.connected) slot.idle.push(warm);
     else await warm.page.close().catch(() => undefined);
   }
+}
+
+/** A warm page of `browser` (the slot's current one), if one is idle. */
+function takeIdle(slot: Slot, browser: Browser): WarmPage | undefined {
+  slot.idle = slot.idle.filter((warm) => warm.page.browser() === browser);
+  return slot.idle.pop();
 }
 
 /**

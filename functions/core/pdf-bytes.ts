@@ -197,7 +197,7 @@ export class RawPdf {
     let dict = this.trailer;
     const replaced = [...dictEntries(dict).values()].filter((e) => added.has(e.key)).sort((a, b) => b.keyAt - a.keyAt);
     for (const e of replaced) dict = dict.slice(0, e.keyAt) + dict.slice(e.end);
-    dict = dict.slice(0, -2) + (trailerEntries ? `\n${trailerEntries}` : "") + ">>";
+    dict = `${dict.slice(0, -2)}${trailerEntries ? `\n${trailerEntries}` : ""}>>`;
     out.push(`trailer\n${dict}\nstartxref\n${moved(this.xrefAt)}\n%%EOF\n`);
     return out.join("");
   }

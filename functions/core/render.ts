@@ -36,8 +36,13 @@ export interface RendererOptions {
   packagesRoot: string;
   /** Written into every PDF as /Producer and /Creator, e.g. "report-render 1.2.0". */
   producer: string;
-  /** Renders printing at once in this process (default 4); later ones wait their turn. */
+  /** Renders printing at once in this process (default 4), across all its browsers; later ones wait their turn. */
   concurrency?: number;
+  /**
+   * Chromium processes at most (default 1), each with one renderer thread: renders in flight at once
+   * are spread over them. The second and later start only when that many renders are in flight at once.
+   */
+  browsers?: number;
   /**
    * Variables Chromium inherits (e.g. PATH, TMPDIR, LD_LIBRARY_PATH, TZ); nothing else of the
    * process environment reaches it. Default: none.
@@ -60,7 +65,11 @@ export interface Renderer {
 export function createRenderer(options: RendererOptions): Renderer {
   const templates = createTemplateRegistry(options.templates);
   useFontPackages(options.packagesRoot);
-  configureBrowser({ concurrency: options.concurrency ?? 4, environment: options.browserEnvironment });
+  configureBrowser({
+    concurrency: options.concurrency ?? 4,
+    browsers: options.browsers,
+    environment: options.browserEnvironment,
+  });
   return {
     templates,
     render: (input, run = {}) => renderReport(templates, options.producer, input, run),

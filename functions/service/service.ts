@@ -22,13 +22,14 @@ export function createService(config: ServiceConfig = loadConfig(), log?: Logger
   };
 }
 
-/** The render core with the built-in templates, the fonts and the concurrency of `config`. */
+/** The render core with the built-in templates, the fonts, the concurrency and the browsers of `config`. */
 export function builtInRenderer(config: ServiceConfig = loadConfig()): Renderer {
   return createRenderer({
     templates: builtInTemplates(config.runtimeRoot),
     packagesRoot: config.runtimeRoot,
     producer,
     concurrency: config.renderConcurrency,
+    browsers: config.renderBrowsers,
     browserEnvironment: config.browserEnvironment,
   });
 }

@@ -1,3 +1,6 @@
+import { readFileSync } from "node:fs";
+import { availableParallelism, freemem, totalmem } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
@@ -26,6 +29,11 @@ export interface ServiceConfig {
   maxJsonValues: number;
   /** Renders printing at once in one process; later ones wait their turn (default 4). */
   renderConcurrency: number;
+  /**
+   * Chromium processes in one process's pool (default: from the machine, see defaultBrowsers); the
+   * renders in flight at once are spread over them, and the second starts only when needed.
+   */
+  renderBrowsers: number;
   /** Chromium time per report (default 50 s). */
   renderTimeoutMs: number;
   /**
@@ -78,8 +86,34 @@ export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
 
 const MB = 1024 * 1024;
 
-/** The repository this module is in: where templates/ and node_modules are when run from source. */
-const SOURCE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/**
+ * The repository this module is in: where templates/ and node_modules are when run from source or
+ * from the CLI's bundle (dist/cli.mjs). Found by looking upward from this module for the package.json
+ * named "report-render", so it does not depend on how deep the module sits; only asked when
+ * REPORT_RENDER_ROOT is not set.
+ */
+let foundSourceRoot: string | undefined;
+
+function sourceRoot(): string {
+  foundSourceRoot ??= findSourceRoot();
+  return foundSourceRoot;
+}
+
+function findSourceRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (let dir = here; ; dir = dirname(dir)) {
+    if (packageName(join(dir, "package.json")) === "report-render") return dir;
+    if (dirname(dir) === dir) return join(here, "..", "..");
+  }
+}
+
+function packageName(file: string): unknown {
+  try {
+    return (JSON.parse(readFileSync(file, "utf8")) as { name?: unknown }).name;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Every environment variable the functions read, by setting. The stack (infra/) sets the functions'
@@ -100,6 +134,7 @@ export const ENV = {
   maxJsonDepth: "MAX_JSON_DEPTH",
   maxJsonValues: "MAX_JSON_VALUES",
   renderConcurrency: "RENDER_CONCURRENCY",
+  renderBrowsers: "RENDER_BROWSERS",
   renderTimeoutMs: "RENDER_TIMEOUT_MS",
   syncRenderTimeoutMs: "SYNC_RENDER_TIMEOUT_MS",
   maxResponseBytes: "MAX_RESPONSE_BYTES",
@@ -161,12 +196,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     maxJsonDepth: count("maxJsonDepth"),
     maxJsonValues: count("maxJsonValues"),
     renderConcurrency: count("renderConcurrency"),
+    renderBrowsers: whole(env, ENV.renderBrowsers, defaultBrowsers()),
     renderTimeoutMs: amount("renderTimeoutMs"),
     syncRenderTimeoutMs: amount("syncRenderTimeoutMs"),
     maxResponseBytes: count("maxResponseBytes"),
     maxReceiveCount: count("maxReceiveCount"),
     logLevel: logLevel(env[ENV.logLevel]),
-    runtimeRoot: env[ENV.runtimeRoot] || SOURCE_ROOT,
+    runtimeRoot: env[ENV.runtimeRoot] || sourceRoot(),
     local: {
       port: tcpPort(env, ENV.port, 3000),
       s3Port: tcpPort(env, ENV.s3Port, 4569),
@@ -176,6 +212,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
       BROWSER_INHERITS.flatMap((name) => (env[name] ? [[name, env[name] as string]] : [])),
     ),
   };
+}
+
+/** Memory one Chromium of the pool is budgeted: the browser, its warm pages and a large render. */
+const BROWSER_BUDGET = 700 * MB;
+
+/**
+ * RENDER_BROWSERS' default: a browser per core, as many as the memory free now holds at
+ * BROWSER_BUDGET each, at least 1: max(1, min(cores, ⌊memory / 700 MB⌋)), where cores is
+ * os.availableParallelism() and memory is os.freemem() (Linux's MemAvailable) capped by the
+ * process's cgroup limit when it has one (process.constrainedMemory()). On Lambda the memory setting
+ * decides both: 2048 MB gives 2 vCPUs and about 1.9 GB free at start-up, so 2 (1 below 1400 MB
+ * free); 1769 MB or less gives 1 vCPU, so 1.
+ */
+export function defaultBrowsers(machine: { cores: number; freeBytes: number } = currentMachine()): number {
+  return Math.max(1, Math.min(machine.cores, Math.floor(machine.freeBytes / BROWSER_BUDGET)));
+}
+
+function currentMachine(): { cores: number; freeBytes: number } {
+  const limit = process.constrainedMemory?.() ?? 0;
+  const freeBytes = limit > 0 && limit < totalmem() ? Math.min(freemem(), limit) : freemem();
+  return { cores: availableParallelism(), freeBytes };
 }
 
 /** A config with some settings replaced (`s3` merged), for the local server and tests. */

@@ -1,8 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { root } from "../helpers/examples.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
 import { attacks } from "./attacks.ts";
@@ -25,6 +25,11 @@ function cli(args: string[], options: { input?: string; cwd?: string; env?: Reco
 }
 
 const attack = (name: string) => attacks.find((a) => a.name.includes(name))!.body;
+
+// The CLI runs dist/cli.mjs: build it from the sources under test.
+beforeAll(() => {
+  execFileSync(process.execPath, [join(root, "bin", "build-cli.js")], { stdio: "inherit" });
+});
 
 describe("report-render CLI under attack", () => {
   it("never writes outside the working folder, whatever the report's name says", () => {
@@ -68,5 +73,22 @@ describe("report-render CLI under attack", () => {
     const { code, stderr } = cli(["-"], { input: attack("byte order mark"), env: { RENDER_CONCURRENCY: "abc" } });
     expect(code).toBe(1);
     expect(stderr).toContain('RENDER_CONCURRENCY must be a positive number, not "abc"');
+  });
+
+  it("renders a batch of attacks line by line: PDFs named by line only, each refusal one short line", () => {
+    const cwd = join(base, "batch");
+    mkdirSync(cwd);
+    const lines = [attack("path out of the working folder"), attack("90,000"), attack("8,000 × 100")];
+    writeFileSync(join(cwd, "attacks.jsonl"), `${lines.join("\n")}\n`);
+    const { code, stderr } = cli(["attacks.jsonl"], { cwd });
+    expect(code).toBe(2);
+    expect(readdirSync(cwd).sort()).toEqual(["attacks-1.pdf", "attacks.jsonl"]);
+    const refusal = (line: number) => {
+      const found = stderr.split("\n").find((l) => l.startsWith(`attacks.jsonl:${line}: `))!;
+      expect(found.length).toBeLessThan(64 * 1024);
+      return JSON.parse(found.slice(`attacks.jsonl:${line}: `.length));
+    };
+    expect(refusal(2)).toMatchObject({ error: "invalid_data", truncated: 89_900 });
+    expect(refusal(3)).toMatchObject({ error: "too_complex", errors: [{ rule: "limit.jsonValues" }] });
   });
 });

@@ -1,0 +1,128 @@
+/**
+ * npx tsx bench/parallel.ts — does a second render in flight use the second core?
+ *
+ * For a pool of 1 browser, then of 2 (RENDER_BROWSERS), in this one process and after warm-up:
+ * renders per second of the seed report with 1 render in flight and with 2 (the whole path: JSON text
+ * in → PDF bytes out), in interleaved rounds so both see the same machine load. Also the CPU each
+ * render cost, in Node and in the Chromium processes (from /proc), which says where a ceiling is.
+ *
+ * The gain is (renders/s with 2 in flight) ÷ (renders/s with 1); goal ≥ 1.6 for the pool of 2 on a
+ * 2-core machine. The last line is one JSON object for scripts: { "parallelGain": …, … }.
+ */
+import { readFileSync } from "node:fs";
+import { browserLoad, browserProcessIds, closeBrowser } from "../functions/core/browser.ts";
+import type { Renderer } from "../functions/core/render.ts";
+import { builtInRenderer } from "../functions/service/service.ts";
+import { loadConfig, withOverrides } from "../functions/service/settings.ts";
+
+const ROUNDS = Number(process.env.PARALLEL_ROUNDS ?? 4);
+/** Renders per round and mode. */
+const RENDERS = Number(process.env.PARALLEL_RENDERS ?? 12);
+const examplePath = "examples/zhanhe-transport-2020.json";
+const text = readFileSync(examplePath, "utf8");
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+
+/** CPU seconds used so far by the Chromium processes `pids` (utime + stime; single-process: one each). */
+function chromiumCpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100; // USER_HZ
+}
+
+const nodeCpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
+
+interface Tally {
+  renders: number;
+  seconds: number;
+  nodeCpu: number;
+  chromiumCpu: number;
+}
+
+/** `count` renders, `inFlight` at a time. */
+async function block(renderer: Renderer, inFlight: number, count: number, tally: Tally): Promise<void> {
+  const pids = await browserProcessIds();
+  const cpu0 = nodeCpuSeconds();
+  const chromium0 = chromiumCpuSeconds(pids);
+  const t0 = performance.now();
+  let started = 0;
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (started < count) {
+        started++;
+        await renderer.render(text);
+      }
+    }),
+  );
+  tally.seconds += (performance.now() - t0) / 1000;
+  tally.renders += count;
+  tally.nodeCpu += nodeCpuSeconds() - cpu0;
+  tally.chromiumCpu += chromiumCpuSeconds(pids) - chromium0;
+}
+
+async function measure(browsers: number) {
+  const renderer = builtInRenderer(withOverrides(loadConfig(), { renderBrowsers: browsers }));
+  // Warm up: launch the browsers (the second starts with the second render in flight), fonts,
+  // the template's compiled code, V8's JIT.
+  await block(renderer, 1, 3, { renders: 0, seconds: 0, nodeCpu: 0, chromiumCpu: 0 });
+  await block(renderer, 2, 6, { renders: 0, seconds: 0, nodeCpu: 0, chromiumCpu: 0 });
+  const one: Tally = { renders: 0, seconds: 0, nodeCpu: 0, chromiumCpu: 0 };
+  const two: Tally = { renders: 0, seconds: 0, nodeCpu: 0, chromiumCpu: 0 };
+  const countsBefore = browserLoad().map((b) => b.printed);
+  for (let r = 0; r < ROUNDS; r++) {
+    // Alternate which mode goes first, so a slow spell of the machine falls on both.
+    const order = r % 2 === 0 ? [1, 2] : [2, 1];
+    for (const inFlight of order) await block(renderer, inFlight, RENDERS, inFlight === 1 ? one : two);
+  }
+  const counts = browserLoad()
+    .map((b) => b.printed)
+    .map((n, i) => n - (countsBefore[i] ?? 0));
+  const pids = await browserProcessIds();
+  await closeBrowser();
+  const rate = (t: Tally) => t.renders / t.seconds;
+  const perRender = (t: Tally, cpu: number) => Math.round((cpu / t.renders) * 1000);
+  const result = {
+    browsers,
+    chromiumProcesses: pids.length,
+    rendersPerBrowser: counts,
+    oneInFlightPerSecond: round2(rate(one)),
+    twoInFlightPerSecond: round2(rate(two)),
+    gain: round2(rate(two) / rate(one)),
+    cpuMsPerRender: {
+      one: { node: perRender(one, one.nodeCpu), chromium: perRender(one, one.chromiumCpu) },
+      two: { node: perRender(two, two.nodeCpu), chromium: perRender(two, two.chromiumCpu) },
+    },
+  };
+  console.log(
+    `pool of ${browsers}: 1 in flight ${result.oneInFlightPerSecond}/s, 2 in flight ${result.twoInFlightPerSecond}/s, ` +
+      `gain ${result.gain}× (${pids.length} Chromium, renders per browser ${counts.join("/")}; CPU ms per render ` +
+      `node ${result.cpuMsPerRender.one.node}→${result.cpuMsPerRender.two.node}, ` +
+      `Chromium ${result.cpuMsPerRender.one.chromium}→${result.cpuMsPerRender.two.chromium})`,
+  );
+  return result;
+}
+
+console.log(`example: ${examplePath}, ${ROUNDS} rounds × ${RENDERS} renders per mode, interleaved`);
+const single = await measure(1);
+const pool = await measure(2);
+console.log(
+  JSON.stringify({
+    parallelGain: pool.gain,
+    singleBrowserGain: single.gain,
+    pool2OneInFlightPerSecond: pool.oneInFlightPerSecond,
+    pool2TwoInFlightPerSecond: pool.twoInFlightPerSecond,
+    pool1OneInFlightPerSecond: single.oneInFlightPerSecond,
+    pool1TwoInFlightPerSecond: single.twoInFlightPerSecond,
+  }),
+);
