@@ -148,7 +148,7 @@ const result = {
   floorP50Ms: round(percentile(floor, 50)),
   floorP95Ms: round(percentile(floor, 95)),
   reprintP50Ms: round(percentile(reprint, 50)),
-  ratio: round((percentile(whole, 50) / percentile(floor, 50)) * 100) / 100,
+  ratio: Math.round((percentile(whole, 50) / percentile(floor, 50)) * 100) / 100,
   coldStartMs,
   cliWarmMs: Math.round(percentile(cliWarm, 50)),
   cliColdMs: Math.round(percentile(cliCold, 50)),
