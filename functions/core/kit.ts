@@ -4,7 +4,7 @@
  */
 export { defineTemplate, type TemplateDefinition } from "./template-definition.ts";
 export type { OutlineEntry } from "./outline.ts";
-export { resolveMargin, type PageDefaults } from "./page-css.ts";
+export { pageBox, resolveMargin, type PageDefaults, type Size } from "./page-css.ts";
 export type { Issue, PdfMetadata, RenderOptions } from "./types.ts";
 export { escapePointer } from "./validate.ts";
 export { safeFileName } from "./filename.ts";

@@ -49,27 +49,45 @@ function toMm(length: string): number {
   return m ? Number(m[1]) * (MM_PER_UNIT[m[2] ?? "mm"] ?? 1) : Number.NaN;
 }
 
+/** Width and height in millimetres. */
+export interface Size {
+  width: number;
+  height: number;
+}
+
+/** The paper and its type area (the paper less the margins) of a page, in mm, orientation applied. */
+export function pageBox(defaults: PageDefaults, page: RenderOptions["page"] = {}): { paper: Size; typeArea: Size } {
+  const [w, h] = PAPER_MM[page.size ?? defaults.size];
+  const landscape = (page.orientation ?? defaults.orientation) === "landscape";
+  const paper = landscape ? { width: h, height: w } : { width: w, height: h };
+  const m = resolveMargin(defaults.margin, page.margin);
+  return {
+    paper,
+    typeArea: {
+      width: paper.width - toMm(m.left) - toMm(m.right),
+      height: paper.height - toMm(m.top) - toMm(m.bottom),
+    },
+  };
+}
+
 /**
  * Problems with `options.page` that its schema cannot see: margins that leave less than
  * MIN_TYPE_AREA_MM of the paper for content (Chromium would print a meaningless PDF).
  */
 export function pageBoxIssues(defaults: PageDefaults, page: RenderOptions["page"] = {}): Issue[] {
-  const [w, h] = PAPER_MM[page.size ?? defaults.size];
-  const [width, height] = (page.orientation ?? defaults.orientation) === "landscape" ? [h, w] : [w, h];
-  const m = resolveMargin(defaults.margin, page.margin);
+  const { paper, typeArea } = pageBox(defaults, page);
   const path = "/options/page/margin";
-  const left = width - toMm(m.left) - toMm(m.right);
-  const top = height - toMm(m.top) - toMm(m.bottom);
   const issues: Issue[] = [];
-  for (const [side, room, paper] of [
-    ["left and right", left, width],
-    ["top and bottom", top, height],
-  ] as const) {
+  const sides = [
+    ["left and right", typeArea.width, paper.width],
+    ["top and bottom", typeArea.height, paper.height],
+  ] as const;
+  for (const [side, room, length] of sides) {
     if (!(room >= MIN_TYPE_AREA_MM)) {
       issues.push({
         rule: "page-margin",
         path,
-        message: `the ${side} margins leave ${Math.max(0, Math.round(room))} mm of the ${Math.round(paper)} mm paper for content; at least ${MIN_TYPE_AREA_MM} mm must remain`,
+        message: `the ${side} margins leave ${Math.max(0, Math.round(room))} mm of the ${Math.round(length)} mm paper for content; at least ${MIN_TYPE_AREA_MM} mm must remain`,
         expected: `≥ ${MIN_TYPE_AREA_MM} mm`,
         actual: `${Math.round(room * 10) / 10} mm`,
       });

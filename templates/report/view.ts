@@ -1,4 +1,4 @@
-import { resolveMargin, type OutlineEntry, type PageDefaults, type RenderOptions } from "../../functions/core/kit.ts";
+import { pageBox, type OutlineEntry, type PageDefaults, type RenderOptions } from "../../functions/core/kit.ts";
 import { chartSvg, type ChartSize } from "./charts.ts";
 import {
   isChinese,
@@ -378,32 +378,11 @@ interface TypeArea {
   height: number;
 }
 
-const PAGE_MM: Record<PageDefaults["size"], [number, number]> = {
-  A4: [210, 297],
-  A3: [297, 420],
-  A5: [148, 210],
-  Letter: [215.9, 279.4],
-  Legal: [215.9, 355.6],
-};
-
-const PX_PER: Record<string, number> = { mm: 96 / 25.4, cm: 96 / 2.54, in: 96, pt: 96 / 72, pc: 16, px: 1 };
-
-function px(length: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(mm|cm|in|pt|px|pc)?\s*$/.exec(length);
-  return m ? Number(m[1]) * (PX_PER[m[2] ?? "px"] ?? 1) : 0;
-}
+/** CSS px (96 per inch) per millimetre. */
+const PX_PER_MM = 96 / 25.4;
 
 /** The page's type area in CSS px, from the same options that page-css.ts turns into @page. */
 export function typeArea(options: RenderOptions): TypeArea {
-  const page = options.page ?? {};
-  const [w, h] = PAGE_MM[page.size ?? PAGE_DEFAULTS.size];
-  const landscape = (page.orientation ?? PAGE_DEFAULTS.orientation) === "landscape";
-  const m = resolveMargin(PAGE_DEFAULTS.margin as Required<typeof PAGE_DEFAULTS.margin>, page.margin);
-  const mm = PX_PER.mm ?? 1;
-  const pageWidth = (landscape ? h : w) * mm;
-  const pageHeight = (landscape ? w : h) * mm;
-  return {
-    width: Math.max(160, pageWidth - px(m.left) - px(m.right)),
-    height: Math.max(160, pageHeight - px(m.top) - px(m.bottom)),
-  };
+  const { typeArea: mm } = pageBox(PAGE_DEFAULTS, options.page);
+  return { width: Math.max(160, mm.width * PX_PER_MM), height: Math.max(160, mm.height * PX_PER_MM) };
 }
