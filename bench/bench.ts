@@ -141,6 +141,15 @@ try {
   process.stderr.write(`parallel bench failed: ${parallel.stderr}\n`);
 }
 
+// A new Lambda instance of the synthesized HTTP function: its init phase, its first request.
+const lambda = spawnSync(process.execPath, ["--import", "tsx", "bench/lambda-cold-start.ts"], { encoding: "utf8" });
+let lambdaCold: Record<string, number> = {};
+try {
+  lambdaCold = JSON.parse(lambda.stdout.trim().split("\n").pop() ?? "{}") as Record<string, number>;
+} catch {
+  process.stderr.write(`lambda cold-start bench failed: ${lambda.stderr}\n`);
+}
+
 const result = {
   iterations: ITERATIONS,
   wholePathP50Ms: round(percentile(whole, 50)),
@@ -154,6 +163,7 @@ const result = {
   cliColdMs: Math.round(percentile(cliCold, 50)),
   peakRssMb,
   parallelGain,
+  ...lambdaCold,
   ...Object.fromEntries(Object.entries(longTable).map(([k, v]) => [`longTable_${k}`, v])),
 };
 console.log(`example: ${examplePath}, ${ITERATIONS} iterations each, interleaved`);
@@ -164,6 +174,9 @@ console.log(`ratio       ${result.ratio} × floor (goal ≤ 1.15)`);
 console.log(`cold start  ${coldStartMs} ms   peak RSS ${peakRssMb} MB (node + Chromium)`);
 console.log(
   `CLI         warm ${result.cliWarmMs} ms  cold ${result.cliColdMs} ms  (node bin/report-render.js, one report, wall time; median of ${cliWarm.length} and ${cliCold.length})`,
+);
+console.log(
+  `Lambda      cold start ${lambdaCold.lambdaColdStartMs} ms = init ${lambdaCold.lambdaInitMs} ms (Chromium inflated and started) + first request ${lambdaCold.lambdaFirstRequestMs} ms`,
 );
 console.log(`parallel    ${parallelGain} × renders per second with 2 in flight vs 1 (pool of 2 browsers; goal ≥ 1.6)`);
 console.log(JSON.stringify(result));

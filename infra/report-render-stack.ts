@@ -86,7 +86,7 @@ export class ReportRenderStack extends Stack {
 
     this.httpFunction = new RenderFunction(this, "HttpFunction", {
       ...functionProps,
-      entry: "functions/http/handler.ts",
+      entry: "functions/http/lambda.ts",
       description: "report-render: the HTTP API (render, jobs, templates, web page)",
       timeoutSeconds: s.httpTimeoutSeconds,
       reservedConcurrency: s.httpReservedConcurrency,
@@ -98,7 +98,7 @@ export class ReportRenderStack extends Stack {
     });
     this.uploadFunction = new RenderFunction(this, "UploadFunction", {
       ...functionProps,
-      entry: "functions/upload/handler.ts",
+      entry: "functions/upload/lambda.ts",
       description: "report-render: uploads and jobs from the input bucket, via SQS",
       timeoutSeconds: s.uploadTimeoutSeconds,
       reservedConcurrency: s.uploadReservedConcurrency,

@@ -166,6 +166,19 @@ async function browserOf(slot: Slot): Promise<Browser> {
   return browser;
 }
 
+/**
+ * Start the first browser and give it a warm page, before any render asks: what a Lambda function
+ * does during its init phase, so that its first request does not wait for Chromium to inflate and
+ * start. A no-op when that browser already has a warm page.
+ */
+export async function warmUp(): Promise<void> {
+  const slot = pool[0] as Slot;
+  const browser = await browserOf(slot);
+  if (slot.idle.some((warm) => warm.page.browser() === browser)) return;
+  const warm = await openWarmPage(browser);
+  if (browser.connected) slot.idle.push(warm);
+}
+
 /** The first browser of the pool, launched if need be. */
 export function getBrowser(): Promise<Browser> {
   return browserOf(pool[0] as Slot);

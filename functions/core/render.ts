@@ -8,7 +8,7 @@ import { finalizePdf } from "./finalize.ts";
 import { buildDocument, toHtml, type DocumentParts } from "./html.ts";
 import { headingTexts, readOutline, type PdfOutline } from "./outline.ts";
 import { printPdf } from "./print.ts";
-import { configureBrowser } from "./browser.ts";
+import { configureBrowser, warmUp } from "./browser.ts";
 import { useFontPackages } from "./fonts.ts";
 import {
   createTemplateRegistry,
@@ -60,6 +60,8 @@ export interface Renderer {
   render(input: unknown, run?: RenderRun): Promise<RenderResult>;
   /** Everything render checks before it renders (see validateReport). */
   validate(input: unknown, limits?: RenderLimits): Validated;
+  /** Start Chromium with a warm page now, so that the first render need not (e.g. in Lambda's init phase). */
+  warmUp(): Promise<void>;
 }
 
 export function createRenderer(options: RendererOptions): Renderer {
@@ -74,6 +76,7 @@ export function createRenderer(options: RendererOptions): Renderer {
     templates,
     render: (input, run = {}) => renderReport(templates, options.producer, input, run),
     validate: (input, limits = defaultLimits) => validateReport(templates, input, limits),
+    warmUp,
   };
 }
 

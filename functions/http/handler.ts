@@ -1,8 +1,7 @@
-import type { APIGatewayProxyHandlerV2 } from "aws-lambda";
 import type { HttpEvent, HttpResult } from "../service/events.ts";
 import { describeFailure, internalFailure } from "../service/failure.ts";
 import { since } from "../service/log.ts";
-import { createService, type Service } from "../service/service.ts";
+import type { Service } from "../service/service.ts";
 import { isJsonContentType } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { health } from "./health-route.ts";
@@ -114,14 +113,3 @@ function decodeSegment(segment: string): string {
     return segment;
   }
 }
-
-let lambdaHandler: HttpHandler | undefined;
-
-/**
- * The Lambda entry point: the service is built from the environment on the first event. (Lambda
- * passes its context object second, where HttpHandler takes its options; it is not handed on.)
- */
-export const handler = ((event: HttpEvent): Promise<HttpResult> => {
-  lambdaHandler ??= createHttpHandler(createService());
-  return lambdaHandler(event);
-}) satisfies APIGatewayProxyHandlerV2;

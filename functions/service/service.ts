@@ -1,6 +1,6 @@
 import { builtInTemplates } from "../../templates/index.ts";
 import { createRenderer, type RenderLimits, type Renderer } from "../core/render.ts";
-import { createLogger, type Logger } from "./log.ts";
+import { createLogger, type Logger, since } from "./log.ts";
 import { producer } from "./version.ts";
 import { type ServiceConfig, loadConfig } from "./settings.ts";
 import { createStorage, type Storage } from "./storage/s3.ts";
@@ -20,6 +20,21 @@ export function createService(config: ServiceConfig = loadConfig(), log?: Logger
     storage: createStorage(config.s3),
     log: log ?? createLogger(config.logLevel),
   };
+}
+
+/**
+ * Start what a first render would otherwise wait for (Chromium inflated and launched, a warm page):
+ * the Lambda entry points await it during the function's init phase. A failure is logged, not
+ * thrown: the first render then tries again, and answers for itself.
+ */
+export async function warmUp(service: Service): Promise<void> {
+  const started = performance.now();
+  try {
+    await service.renderer.warmUp();
+    service.log.info("init.warmed_up", { durations: { warmUpMs: since(started) } });
+  } catch (e) {
+    service.log.warn("init.warm_up_failed", { error: e, durations: { warmUpMs: since(started) } });
+  }
 }
 
 /** The render core with the built-in templates, the fonts, the concurrency and the browsers of `config`. */

@@ -1,6 +1,5 @@
-import type { SQSHandler } from "aws-lambda";
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from "../service/events.ts";
-import { createService, type Service } from "../service/service.ts";
+import type { Service } from "../service/service.ts";
 import { classifyInputKey } from "../service/storage/keys.ts";
 import { processBatch } from "./batch.ts";
 import type { UploadContext } from "./context.ts";
@@ -69,14 +68,3 @@ async function processMessage(service: Service, record: SqsRecord): Promise<void
 function attemptOf(record: SqsRecord): number {
   return Number(record.attributes.ApproximateReceiveCount) || 1;
 }
-
-let lambdaHandler: UploadHandler | undefined;
-
-/**
- * The Lambda entry point (an SQS event source with ReportBatchItemFailures): the service is built
- * from the environment on the first event. Lambda's context object is not handed on.
- */
-export const handler = ((event: SqsEvent): Promise<SqsBatchResponse> => {
-  lambdaHandler ??= createUploadHandler(createService());
-  return lambdaHandler(event);
-}) satisfies SQSHandler;

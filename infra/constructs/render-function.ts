@@ -31,7 +31,7 @@ export type FunctionEnvironment = { readonly [name in FunctionEnvName]?: string 
 export interface RenderFunctionProps {
   /**
    * The handler module, relative to the project root; it exports `handler`
-   * (e.g. `functions/http/handler.ts`).
+   * (e.g. `functions/http/lambda.ts`).
    *
    * Required.
    */

@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve, sep } from "node:path";
-import { promisify } from "node:util";
+import { dirname, join, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV } from "../../functions/service/settings.ts";
 import type { HttpResult, SqsBatchResponse } from "../../functions/service/events.ts";
@@ -11,6 +9,7 @@ import { createStorage, type Storage } from "../../functions/service/storage/s3.
 import { fonts, pageTexts } from "../helpers/pdf.ts";
 import { httpEvent, sqsS3Event } from "../helpers/lambda-events.ts";
 import { startLambdaProcess, type LambdaProcess } from "../helpers/lambda-process.ts";
+import { type LambdaAsset, synthLambdaAssets } from "../helpers/lambda-assets.ts";
 import { root } from "../helpers/synth.ts";
 
 /**
@@ -26,11 +25,7 @@ const EXAMPLE = readFileSync(join(root, "examples/zhanhe-transport-2020.json"), 
 const AGENCY = "湛河区交通运输局";
 const BUCKETS = { input: "artifact-input", output: "artifact-output" };
 
-interface FunctionAsset {
-  name: "HttpFunction" | "UploadFunction";
-  assetDir: string;
-  handler: string;
-  env: Record<string, string>;
+interface FunctionAsset extends LambdaAsset {
   bytes: number;
   files: number;
 }
@@ -45,65 +40,10 @@ const tmpDirs: Record<string, string> = {};
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), "report-render-artifact-"));
-  const out = join(work, "cdk.out");
-
-  // The CLI, as `npm run synth`: no AWS credentials or profile, no version check, no telemetry.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(AWS_|CDK_)/.test(k) && k !== "NODE_OPTIONS" && k !== "VITEST"),
-  ) as Record<string, string>;
-  Object.assign(env, {
-    CDK_DISABLE_VERSION_CHECK: "1",
-    CDK_DISABLE_CLI_TELEMETRY: "1",
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_CONFIG_FILE: join(work, "no-aws-config"),
-    AWS_SHARED_CREDENTIALS_FILE: join(work, "no-aws-credentials"),
-  });
-  const started = performance.now();
-  await promisify(execFile)(
-    process.execPath,
-    [join(root, "node_modules/aws-cdk/bin/cdk"), "synth", "--quiet", "--output", out],
-    {
-      cwd: root,
-      env,
-      maxBuffer: 64 * 1024 * 1024,
-    },
-  ).catch((e: { stdout?: string; stderr?: string; message: string }) => {
-    throw new Error(`cdk synth failed: ${e.message}\n${e.stdout ?? ""}\n${e.stderr ?? ""}`);
-  });
-  synthSeconds = (performance.now() - started) / 1000;
-
-  const template = JSON.parse(readFileSync(join(out, "ReportRender.template.json"), "utf8")) as {
-    Resources: Record<string, { Type: string; Properties: Record<string, unknown>; Metadata?: Record<string, string> }>;
-  };
-  const logicalIdAt = (type: string, path: string) =>
-    Object.entries(template.Resources).find(
-      ([, r]) => r.Type === type && r.Metadata?.["aws:cdk:path"]?.includes(path),
-    )?.[0];
-  const refs: Record<string, string> = {
-    [logicalIdAt("AWS::S3::Bucket", "/Buckets/Input/") ?? "?"]: BUCKETS.input,
-    [logicalIdAt("AWS::S3::Bucket", "/Buckets/Output/") ?? "?"]: BUCKETS.output,
-  };
-
+  const synthesized = await synthLambdaAssets(join(work, "cdk.out"), BUCKETS);
+  synthSeconds = synthesized.synthSeconds;
   assets = {} as typeof assets;
-  for (const name of ["HttpFunction", "UploadFunction"] as const) {
-    const id = logicalIdAt("AWS::Lambda::Function", `/${name}/Function/`);
-    const fn = id ? template.Resources[id] : undefined;
-    if (!fn?.Metadata?.["aws:asset:path"]) throw new Error(`no ${name} with an asset in the template`);
-    const assetDir = resolve(out, fn.Metadata["aws:asset:path"]);
-    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    // The environment as Lambda would see it: bucket references resolved (here: s3rver's buckets),
-    // /var/task being where the asset is unpacked.
-    const resolved = Object.fromEntries(
-      Object.entries(variables).map(([k, v]) => {
-        if (typeof v === "string") return [k, v.replace(/^\/var\/task(?=\/|$)/, assetDir)];
-        const ref = (v as { Ref?: string }).Ref;
-        if (ref && refs[ref]) return [k, refs[ref]];
-        throw new Error(`${name}: unexpected environment value ${k}=${JSON.stringify(v)}`);
-      }),
-    );
-    const { bytes, files } = measure(assetDir);
-    assets[name] = { name, assetDir, handler: String(fn.Properties.Handler), env: resolved, bytes, files };
-  }
+  for (const asset of synthesized.assets) assets[asset.name] = { ...asset, ...measure(asset.assetDir) };
 
   s3 = await startLocalS3({
     host: "127.0.0.1",
@@ -270,6 +210,9 @@ describe("the synthesized function assets", () => {
 describe("the HTTP function's asset, run alone", () => {
   it("answers POST /v1/render (accept application/pdf) with the PDF, Chromium inflated from the asset", async () => {
     const fn = await http();
+    // Chromium was inflated and started, with a warm page, while the module loaded: Lambda's init phase.
+    expect(fn.output()).toContain('"msg":"init.warmed_up"');
+    expect(existsSync(join(tmpDirs.HttpFunction ?? "", "chromium"))).toBe(true);
     const started = performance.now();
     const result = await fn.invoke<HttpResult>(
       httpEvent("POST", "/v1/render", { body: EXAMPLE, headers: { accept: "application/pdf" } }),

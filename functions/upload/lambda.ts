@@ -1,0 +1,16 @@
+import type { SQSHandler } from "aws-lambda";
+import type { SqsBatchResponse, SqsEvent } from "../service/events.ts";
+import { createService, warmUp } from "../service/service.ts";
+import { createUploadHandler } from "./handler.ts";
+
+/**
+ * The upload function's Lambda entry point (an SQS event source with ReportBatchItemFailures). The
+ * service is built, and Chromium started with a warm page, while Lambda initialises the function
+ * (top-level await), so the first message does not wait for it. Lambda's context object is not
+ * handed on.
+ */
+const service = createService();
+await warmUp(service);
+const upload = createUploadHandler(service);
+
+export const handler = ((event: SqsEvent): Promise<SqsBatchResponse> => upload(event)) satisfies SQSHandler;
