@@ -383,6 +383,16 @@ function abandon(lease: Lease): void {
   });
 }
 
+/**
+ * A page that arrived after its render was given up on (abandon() found none to close): close it and
+ * stop, rather than fill and print it outside the turns and leave it open.
+ */
+async function closeIfAbandoned(lease: Lease, page: Page): Promise<void> {
+  if (!lease.abandoned) return;
+  await page.close().catch(() => undefined);
+  throw new Error("the render was given up on while its page opened");
+}
+
 async function inScriptedPage<T>(
   doc: DocumentParts,
   work: (page: Page) => Promise<T>,
@@ -390,6 +400,7 @@ async function inScriptedPage<T>(
 ): Promise<{ result: T; refused: string[] }> {
   const page = await lease.browser.newPage();
   lease.page = page;
+  await closeIfAbandoned(lease, page);
   const refused: string[] = [];
   try {
     await page.setJavaScriptEnabled(true);
@@ -413,6 +424,7 @@ async function inWarmPage<T>(
   const { slot, browser } = lease;
   const warm = takeIdle(slot, browser) ?? (await openWarmPage(browser));
   lease.page = warm.page;
+  await closeIfAbandoned(lease, warm.page);
   warm.refused = [];
   let healthy = false;
   try {

@@ -36,7 +36,6 @@ export const defaultLimits: RenderLimits = {
  */
 export function checkInputShape(root: unknown, limits: RenderLimits): { value: unknown; warnings: Issue[] } {
   const warnings: Issue[] = [];
-  let values = 0;
   const fix = (text: string, path: string): string => {
     if (text.isWellFormed()) return text;
     if (warnings.length < 100) {
@@ -48,18 +47,20 @@ export function checkInputShape(root: unknown, limits: RenderLimits): { value: u
     }
     return text.toWellFormed();
   };
+  const tooMany = (path: string) =>
+    new LimitError(
+      "jsonValues",
+      `the input holds more than ${limits.maxJsonValues} values (strings, numbers, arrays, objects); split it into several reports`,
+      path,
+    );
+  // Values are counted as a container is opened, before its children are queued: a 5 MB array of
+  // 2.6 million numbers is refused having looked at its length, not after queuing them all.
+  let values = 1;
   const stack: { value: unknown; path: string; depth: number; set: (v: unknown) => void }[] = [
     { value: root, path: "", depth: 0, set: (v) => (root = v) },
   ];
   for (let next = stack.pop(); next; next = stack.pop()) {
     const { value, path, depth, set } = next;
-    if (++values > limits.maxJsonValues) {
-      throw new LimitError(
-        "jsonValues",
-        `the input holds more than ${limits.maxJsonValues} values (strings, numbers, arrays, objects); split it into several reports`,
-        path,
-      );
-    }
     if (typeof value === "string") {
       const fixed = fix(value, path);
       if (fixed !== value) set(fixed);
@@ -71,13 +72,18 @@ export function checkInputShape(root: unknown, limits: RenderLimits): { value: u
     }
     // Children are pushed last first, so they are visited (and reported) in document order.
     if (Array.isArray(value)) {
+      values += value.length;
+      if (values > limits.maxJsonValues) throw tooMany(path);
       for (let i = value.length - 1; i >= 0; i--) {
         stack.push({ value: value[i], path: `${path}/${i}`, depth: depth + 1, set: (v) => (value[i] = v) });
       }
       continue;
     }
     const object = value as Record<string, unknown>;
-    for (const key of Object.keys(object).reverse()) {
+    const keys = Object.keys(object);
+    values += keys.length;
+    if (values > limits.maxJsonValues) throw tooMany(path);
+    for (const key of keys.reverse()) {
       const safeKey = fix(key, `${path}/${escapePointer(key.toWellFormed())}`);
       if (safeKey !== key) {
         object[safeKey] = object[key];

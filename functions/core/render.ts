@@ -102,7 +102,9 @@ function validateReport(templates: TemplateRegistry, input: unknown, limits: Ren
   // The template's own rules (e.g. I1–I5) honour options.validation = "warn".
   const schemaIssues = checkSchema(template.schema, envelope.data);
   const ruleIssues = template.definition.rules?.(envelope.data, schemaIssues.length === 0) ?? [];
-  if (schemaIssues.length > 0 || (ruleIssues.length > 0 && envelope.options.validation !== "warn")) {
+  const guards = new Set(template.definition.limitRules ?? []);
+  const waived = envelope.options.validation === "warn" && !ruleIssues.some((i) => guards.has(i.rule));
+  if (schemaIssues.length > 0 || (ruleIssues.length > 0 && !waived)) {
     throw new InputError("invalid_data", [...schemaIssues, ...ruleIssues]);
   }
   return { envelope, template, warnings: [...repairs, ...ruleIssues].slice(0, MAX_LISTED_ISSUES) };
@@ -122,9 +124,23 @@ async function renderReport(
   input: unknown,
   run: RenderRun,
 ): Promise<RenderResult> {
-  const started = performance.now();
   const limits = run.limits ?? defaultLimits;
-  const deadline = deadlineSignal(limits.renderTimeoutMs, run.signal);
+  const { signal, dispose } = deadlineSignal(limits.renderTimeoutMs, run.signal);
+  try {
+    return await renderUntil(templates, producer, input, limits, signal);
+  } finally {
+    dispose();
+  }
+}
+
+async function renderUntil(
+  templates: TemplateRegistry,
+  producer: string,
+  input: unknown,
+  limits: RenderLimits,
+  deadline: AbortSignal,
+): Promise<RenderResult> {
+  const started = performance.now();
   const { envelope, template, warnings } = validateReport(templates, input, limits);
   const { data, options } = envelope;
   const definition = template.definition;
@@ -191,8 +207,11 @@ async function renderReport(
   };
 }
 
-/** Aborts when the caller's signal does, or after `ms` with a LimitError("renderTime") as its reason. */
-function deadlineSignal(ms: number, caller: AbortSignal | undefined): AbortSignal {
+/**
+ * Aborts when the caller's signal does, or after `ms` with a LimitError("renderTime") as its reason.
+ * `dispose` clears the timer once the render has ended.
+ */
+function deadlineSignal(ms: number, caller: AbortSignal | undefined): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   const timer = setTimeout(
     () => controller.abort(new LimitError("renderTime", `rendering took longer than ${ms / 1000} s`)),
@@ -202,7 +221,7 @@ function deadlineSignal(ms: number, caller: AbortSignal | undefined): AbortSigna
   const signals = caller ? [caller, controller.signal] : [controller.signal];
   const signal = AbortSignal.any(signals);
   signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
-  return signal;
+  return { signal, dispose: () => clearTimeout(timer) };
 }
 
 function checkDeadline(signal: AbortSignal): void {

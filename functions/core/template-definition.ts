@@ -19,6 +19,11 @@ export interface TemplateDefinition<Data = unknown> {
   /** The template's own rules, run after the JSON Schema. `data` has passed the schema only if `schemaValid`. */
   rules?(data: Data, schemaValid: boolean): Issue[];
   /**
+   * Rules (by `rule` name) that guard the service rather than the document — image pixel sizes,
+   * table widths: they refuse even when options.validation is "warn", which waives only the others.
+   */
+  limitRules?: readonly string[];
+  /**
    * The Handlebars view of valid data: defaults filled in, tables laid out. When `paginate` asks for
    * it, the view is built again after a first print with `headings`: the PDF's bookmarks (one per
    * h1–h6, in document order) and the page each landed on, e.g. for a table of contents. The view

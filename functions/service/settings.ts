@@ -176,8 +176,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   const accessKeyId = env[ENV.s3AccessKeyId];
   const secretAccessKey = env[ENV.s3SecretAccessKey];
   const endpoint = env[ENV.s3Endpoint] || undefined;
-  const count = (key: keyof typeof DEFAULTS) => whole(env, ENV[key], DEFAULTS[key]);
-  const amount = (key: keyof typeof DEFAULTS) => positive(env, ENV[key], DEFAULTS[key]);
+  const count = (key: keyof typeof DEFAULTS) => atMost(key, whole(env, ENV[key], DEFAULTS[key]));
+  const amount = (key: keyof typeof DEFAULTS) => atMost(key, positive(env, ENV[key], DEFAULTS[key]));
   return {
     inputBucket: env[ENV.inputBucket] || "report-render-input",
     outputBucket: env[ENV.outputBucket] || "report-render-output",
@@ -257,6 +257,23 @@ function tcpPort(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0 || value > 65535)
     throw new Error(`${name} must be a port (0–65535), not "${raw}"`);
+  return value;
+}
+
+/**
+ * Upper bounds where a larger value would not lift a limit but break the service: Node's timers fire
+ * at once past 2³¹−1 ms, S3 presigns for 7 days at most, and recursive validation needs a floor.
+ */
+const MAXIMA: Partial<Record<keyof typeof DEFAULTS, number>> = {
+  renderTimeoutMs: 2_147_483_647,
+  syncRenderTimeoutMs: 2_147_483_647,
+  presignTtlSeconds: 604_800,
+  maxJsonDepth: 256,
+};
+
+function atMost(key: keyof typeof DEFAULTS, value: number): number {
+  const max = MAXIMA[key];
+  if (max !== undefined && value > max) throw new Error(`${ENV[key]} must be at most ${max}, not ${value}`);
   return value;
 }
 

@@ -14,6 +14,8 @@ export default defineTemplate<ReportData>({
   title: "Report",
   page: PAGE_DEFAULTS,
   rules: reportRules,
+  // These protect the service (memory, layout time): "warn" does not waive them.
+  limitRules: ["table-columns", "image-pixels", "image-nesting", "image-format"],
   view: reportView,
   // The table of contents states page numbers: print once to learn them, then again with them.
   paginate: (data) => data.toc === true,

@@ -132,7 +132,24 @@ function imageRules(image: Record<string, unknown>, path: string): Issue[] {
   ];
 }
 
-/** The image's own size, read from its header (and that of every image an SVG embeds). */
+/** SVGs inside SVGs this deep are looked into; an image nested deeper is refused, not skipped. */
+const MAX_IMAGE_NESTING = 2;
+
+/** Character references an SVG's text may spell "data:" with (XML's, and HTML's &colon;). */
+function decodeXmlReferences(text: string): string {
+  const named: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", colon: ":" };
+  return text.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, ref: string) => {
+    if (ref[0] !== "#") return named[ref.toLowerCase()] ?? whole;
+    const code = ref[1] === "x" || ref[1] === "X" ? Number.parseInt(ref.slice(2), 16) : Number.parseInt(ref.slice(1), 10);
+    return code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+  });
+}
+
+/**
+ * The image's own size, read from its header, whatever type its data: URL claims (Chromium decodes
+ * by the bytes). In an SVG, every data: URL it holds is looked at the same way: Chromium decodes the
+ * rasters an SVG embeds, of any declared type.
+ */
 function imageSizeRules(src: string, path: string, depth = 0): Issue[] {
   const comma = src.indexOf(",");
   const meta = src.slice(0, comma);
@@ -145,24 +162,19 @@ function imageSizeRules(src: string, path: string, depth = 0): Issue[] {
       { rule: "image-src", path, message: "the data: URL's percent-encoding is broken", expected: "data:image/…" },
     ];
   }
-  const isSvg = /^data:image\/svg\+xml/i.test(meta);
-  let size: { width?: number; height?: number };
+  let size: { width?: number; height?: number; type?: string };
   try {
     size = imageSize(bytes);
   } catch {
-    if (isSvg)
-      size = {}; // an SVG without a size of its own takes the size it is given
-    else
-      return [
-        {
-          rule: "image-format",
-          path,
-          message: `the image data is not a readable ${meta.slice(5).split(";")[0]} image`,
-        },
-      ];
+    // An SVG without a size of its own takes the size it is given; anything else must be readable.
+    if (!/^data:image\/svg\+xml/i.test(meta)) {
+      return [{ rule: "image-format", path, message: `the data: URL (${meta.slice(5)}) holds no readable image` }];
+    }
+    size = { type: "svg" };
   }
   const issues: Issue[] = [];
   const { width = 0, height = 0 } = size;
+  const isSvg = size.type === "svg";
   if (!isSvg && (width > MAX_IMAGE_SIDE || height > MAX_IMAGE_SIDE || width * height > MAX_IMAGE_PIXELS)) {
     issues.push({
       rule: "image-pixels",
@@ -172,12 +184,19 @@ function imageSizeRules(src: string, path: string, depth = 0): Issue[] {
       actual: `${width} × ${height}`,
     });
   }
-  // An SVG drawn as an image may still decode the raster images it embeds as data: URLs.
-  if (isSvg && depth < 2) {
-    const text = Buffer.from(bytes).toString("utf8");
-    for (const m of text.matchAll(/data:image\/[a-z0-9.+-]+(?:;[a-z0-9-]+=[^;,"')\s]*)*(?:;base64)?,[^"')\s]*/gi)) {
-      issues.push(...imageSizeRules(m[0], path, depth + 1));
+  if (!isSvg) return issues;
+  const text = decodeXmlReferences(Buffer.from(bytes).toString("utf8"));
+  for (const m of text.matchAll(/data:[^,"'()<>\s]*,[^"'()<>\s]*/gi)) {
+    if (depth + 1 > MAX_IMAGE_NESTING) {
+      issues.push({
+        rule: "image-nesting",
+        path,
+        message: `images inside SVGs are looked into ${MAX_IMAGE_NESTING} levels deep; this one nests deeper`,
+        expected: MAX_IMAGE_NESTING,
+      });
+      break;
     }
+    issues.push(...imageSizeRules(m[0], path, depth + 1));
   }
   return issues;
 }

@@ -90,6 +90,12 @@ export const attacks: Attack[] = [
     error: "too_complex",
   },
   {
+    name: "an array of 2,400,000 numbers (4.8 MB)",
+    body: `{"template":"report","data":{"title":"x","blocks":[${Array(2_400_000).fill(0).join(",")}]}}`,
+    status: 422,
+    error: "too_complex",
+  },
+  {
     name: "margins of 9000 mm",
     body: report({ blocks: [] }, { page: { margin: "9000mm" } }),
     status: 422,
@@ -111,6 +117,25 @@ export const attacks: Attack[] = [
         },
       ],
     }),
+    status: 422,
+    error: "invalid_data",
+  },
+  {
+    name: "an SVG that embeds a 50,000 × 50,000 PNG declared as application/octet-stream, its colon a character reference",
+    body: report({
+      blocks: [
+        {
+          type: "image",
+          src: `data:image/svg+xml,${encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><image href="data&#58;application/octet-stream;base64,${pngDeclaring(50_000, 50_000).split(",")[1]}"/></svg>`)}`,
+        },
+      ],
+    }),
+    status: 422,
+    error: "invalid_data",
+  },
+  {
+    name: "a PNG of 100,000 × 100,000 pixels with options.validation warn",
+    body: report({ blocks: [{ type: "image", src: pngDeclaring(100_000, 100_000) }] }, { validation: "warn" }),
     status: 422,
     error: "invalid_data",
   },

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { longTableEnvelope } from "../../bench/long-table-data.ts";
-import { browserProcessId, closeBrowser } from "../../functions/core/browser.ts";
+import { ASSET_ORIGIN, browserProcessId, closeBrowser, getBrowser } from "../../functions/core/browser.ts";
 import { LimitError } from "../../functions/core/errors.ts";
 import { defaultLimits } from "../../functions/core/render.ts";
 import { renderReport } from "../helpers/render.ts";
@@ -70,6 +70,22 @@ describe("a browser that stops answering", () => {
     expect((error as LimitError).limit).toBe("pages");
     // Printing 10,000 pages takes minutes; laying them out and printing 501 takes seconds.
     expect(performance.now() - started).toBeLessThan(30_000);
+  });
+
+  it("renders given up on while their page opens leave no page behind", async () => {
+    // A running browser with no warm page: each render below opens one, and is given up on meanwhile.
+    await closeBrowser();
+    await getBrowser();
+    for (const after of [5, 10, 20, 40, 80]) {
+      const caller = new AbortController();
+      const rendering = renderReport(sample(), defaultLimits, { signal: caller.signal });
+      setTimeout(() => caller.abort(new Error("gone")), after);
+      await expect(rendering).rejects.toThrow();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const pages = await (await getBrowser()).pages();
+    expect(pages.filter((page) => page.url().startsWith(ASSET_ORIGIN))).toEqual([]);
+    expect((await renderReport(sample())).pages).toBeGreaterThan(0);
   });
 
   it("Chromium inherits none of the service's settings or credentials", async () => {
