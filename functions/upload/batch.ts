@@ -61,12 +61,21 @@ export async function processBatch(ctx: UploadContext, target: BatchUpload): Pro
 async function batchRound(ctx: UploadContext, target: BatchUpload, round: Round): Promise<void> {
   const { input } = round;
   const previous = await readJsonOutput<BatchSummary>(ctx, target.summaryKey);
-  if (previous?.source.eTag === input.source.eTag && !round.redo) {
+  // A summary that records a fault of ours (the file's or a line's "internal") is no answer.
+  const faulted =
+    previous?.error?.error === "internal" || previous?.items.some((i) => "error" in i && i.error === "internal");
+  if (previous?.source.eTag === input.source.eTag && !faulted && !round.redo) {
     return ctx.log.info("upload.skipped", { key: target.inputKey, reason: "this version was already rendered" });
   }
 
   const lines = input.text === undefined ? [] : splitLines(input.text);
-  const items = await renderLines(lines, (text, line) => renderLine(ctx, target, round, text, line));
+  // Lines past the limit get no work and one entry between them, however many there are: a 2 MB file
+  // of a million short lines must not become a million tasks and a 300 MB summary.
+  const { maxBatchLines } = ctx.service.config;
+  const items = await renderLines(lines.slice(0, maxBatchLines), (text, line) =>
+    renderLine(ctx, target, round, text, line),
+  );
+  if (lines.length > maxBatchLines) items.push(linesPastLimit(maxBatchLines, lines.length));
 
   // Line PDFs of an earlier version of this file that this version does not produce are removed,
   // so the folder always matches the summary.
@@ -104,13 +113,6 @@ async function renderLine(
 ): Promise<BatchItem> {
   const { config } = ctx.service;
   if (text.trim() === "") return { line, status: "skipped", reason: "blank line" };
-  if (line > config.maxBatchLines) {
-    return {
-      line,
-      status: "failed",
-      ...refusal(new LimitError("batchLines", `a batch renders at most ${config.maxBatchLines} lines`)),
-    };
-  }
   const bytes = Buffer.byteLength(text, "utf8");
   const outcome = await renderInput(ctx, {
     text,
@@ -130,6 +132,16 @@ async function renderLine(
     durations: { ...result.timings, uploadMs },
   });
   return { line, status: "done", ...stored };
+}
+
+/** The one entry for lines max+1 … total, none of which is rendered. */
+function linesPastLimit(max: number, total: number): BatchItem {
+  const rest = total === max + 1 ? "" : ` (lines ${max + 1} to ${total} were not rendered)`;
+  return {
+    line: max + 1,
+    status: "failed",
+    ...refusal(new LimitError("batchLines", `a batch renders at most ${max} lines${rest}`)),
+  };
 }
 
 /**

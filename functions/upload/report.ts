@@ -43,7 +43,11 @@ async function reportRound(ctx: UploadContext, target: ReportUpload, round: Roun
     readJsonOutput<ReportResultFile>(ctx, target.resultKey),
     readJsonOutput<ReportErrorFile>(ctx, target.errorKey),
   ]);
-  const answered = [previousResult, previousError].some((p) => p?.source.eTag === input.source.eTag);
+  // A fault of ours ("internal", written on a last attempt) is no answer: the same file uploaded
+  // again is rendered again, as that error's message invites.
+  const answered =
+    previousResult?.source.eTag === input.source.eTag ||
+    (previousError?.source.eTag === input.source.eTag && previousError.error !== "internal");
   if (answered && !round.redo) {
     return ctx.log.info("upload.skipped", { key: target.inputKey, reason: "this version was already rendered" });
   }

@@ -60,6 +60,18 @@ describe("uploads under attack", () => {
     expect(summary.rendered).toBe(attacks.filter((a) => a.status === 200).length);
   });
 
+  it("a JSONL of 1,000,000 short lines (2 MB): the first 1,000 answered, the rest in one entry, quickly", async () => {
+    const started = performance.now();
+    await service.storage.put(service.config.inputBucket, "incoming/million.jsonl", "x\n".repeat(1_000_000));
+    await service.uploadsIdle();
+    const summary = JSON.parse((await output("million.summary.json"))!.toString("utf8")) as BatchSummary;
+    expect(summary.lines).toBe(1_000_000);
+    expect(summary.items).toHaveLength(1_001);
+    expect(summary.items[1_000]).toMatchObject({ line: 1_001, status: "failed", error: "body_too_large" });
+    expect(JSON.stringify(summary.items[1_000])).toContain("lines 1001 to 1000000 were not rendered");
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+
   it("renders a normal upload right after", async () => {
     await service.storage.put(service.config.inputBucket, "incoming/after.json", exampleText);
     await service.uploadsIdle();

@@ -313,4 +313,21 @@ describe("processReport through processLatest (inputs refused at once: no Chromi
     expect(file).toMatchObject({ error: "internal", source: { key: KEY, eTag: store.eTagOf("[1]") } });
     expect(store.read(OUT, "race.pdf")).toBeUndefined();
   });
+
+  it("an internal error file is no answer: the same file delivered again is processed again", async () => {
+    const store = memoryStorage(() => undefined);
+    store.set(IN, KEY, "[1]");
+    const internal = {
+      source: { bucket: IN, key: KEY, eTag: store.eTagOf("[1]") },
+      error: "internal",
+      message: "m",
+      errors: [],
+    };
+    store.set(OUT, "race.error.json", JSON.stringify(internal));
+    const { ctx, logs } = context(store.storage);
+    await processReport(ctx, target);
+    expect(logs.map((l) => l.msg)).not.toContain("upload.skipped");
+    const file = JSON.parse(store.read(OUT, "race.error.json") ?? "") as ReportErrorFile;
+    expect(file.error).toBe("invalid_envelope"); // "[1]" is no envelope: now answered for what it is
+  });
 });
