@@ -39,6 +39,12 @@ describe("S3 keys", () => {
     expect(batchLineOf("q3/all", "batches/q3/allx/1.pdf")).toBeUndefined();
   });
 
+  it("lets names that only start like the service's folders through: their outputs are not under them", () => {
+    for (const key of ["incoming/jobs.json", "incoming/renders.json", "incoming/batches.jsonl"]) {
+      expect(classifyInputKey(key).kind, key).not.toBe("ignored");
+    }
+  });
+
   it("knows job keys", () => {
     const id = "0b6c3c1e-8d43-4f7e-9d0a-1f2e3d4c5b6a";
     expect(classifyInputKey(jobRequestKey(id))).toEqual({ kind: "job", inputKey: `jobs/${id}.json`, jobId: id });
@@ -56,6 +62,9 @@ describe("S3 keys", () => {
       "incoming/jobs/x.json",
       "incoming/renders/a.jsonl",
       "incoming/batches/x.json",
+      "incoming/a\\..\\x.json", // a path out of "a" for Windows tools
+      "incoming/report\u202Egpj.json", // a right-to-left override that disguises the name
+      "incoming/c1\u0085.json", // a C1 control character
     ]) {
       expect(classifyInputKey(key).kind, key).toBe("ignored");
     }

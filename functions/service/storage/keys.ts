@@ -83,7 +83,7 @@ export function classifyInputKey(key: string): InputObject {
   // "incoming/a/..json" has no dot segment, but its outputs would ("a/..pdf").
   const unsafePath = unsafeKeyReason(path);
   if (unsafePath) return { kind: "ignored", inputKey: key, reason: unsafePath };
-  if (RESERVED_OUTPUT_PREFIXES.some((prefix) => `${path}/`.startsWith(prefix))) {
+  if (RESERVED_OUTPUT_PREFIXES.some((prefix) => path.startsWith(prefix))) {
     return {
       kind: "ignored",
       inputKey: key,
@@ -119,12 +119,13 @@ export function classifyInputKey(key: string): InputObject {
  */
 function unsafeKeyReason(key: string): string | undefined {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  const control = /[\u0000-\u001f\u007f]/.exec(key);
+  const control = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/.exec(key);
   if (control) {
     const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
     return `the key contains the control character U+${code}`;
   }
-  const segments = key.split("/");
+  // Windows tools read a backslash as a folder separator: "a\..\x" is a path out of "a" there.
+  const segments = key.split(/[/\\]/);
   if (segments.some((s) => s === "")) return "the key has an empty path segment (// or a leading or trailing /)";
   const dots = segments.find((s) => s === "." || s === "..");
   if (dots) return `the key has a "${dots}" path segment`;
