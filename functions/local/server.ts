@@ -137,9 +137,14 @@ async function main(): Promise<void> {
     ].join("\n"),
   );
   let stopping = false;
+  // The first Ctrl-C lets renders under way finish; a second one does not wait for them.
   const stop = () => {
-    if (stopping) return;
+    if (stopping) {
+      process.stderr.write("report-render: stopped without waiting for the renders under way\n");
+      process.exit(130);
+    }
     stopping = true;
+    process.stderr.write("report-render: stopping once the renders under way finish (Ctrl-C again: at once)\n");
     local.close().then(
       () => process.exit(0),
       () => process.exit(1),
