@@ -46,7 +46,7 @@ export class InputError extends Error {
  * A render that hit one of the service's limits. Pages and time: the input itself may be fine.
  * The rest: the input is too large or too complex to be worth starting on.
  */
-export type LimitKind = "pages" | "renderTime" | "bodySize" | "batchLines" | "jsonDepth" | "jsonValues";
+type LimitKind = "pages" | "renderTime" | "bodySize" | "batchLines" | "jsonDepth" | "jsonValues";
 
 export class LimitError extends Error {
   readonly limit: LimitKind;

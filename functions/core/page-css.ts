@@ -40,7 +40,7 @@ const PAPER_MM: Record<PageDefaults["size"], [number, number]> = {
 };
 
 /** The smallest type area (width and height, mm) a page may be left with once the margins are taken. */
-export const MIN_TYPE_AREA_MM = 30;
+const MIN_TYPE_AREA_MM = 30;
 
 const MM_PER_UNIT: Record<string, number> = { mm: 1, cm: 10, in: 25.4, pt: 25.4 / 72, pc: 25.4 / 6, px: 25.4 / 96 };
 

@@ -112,8 +112,8 @@ export function isImageDataUrl(src: string): boolean {
  * Pixels an image may decode to. Chromium holds a decoded image as 4 bytes a pixel: a few hundred
  * bytes of PNG can declare 100,000 × 100,000 pixels (40 GB). A4 at 600 dpi is about 35 million.
  */
-export const MAX_IMAGE_PIXELS = 40_000_000;
-export const MAX_IMAGE_SIDE = 20_000;
+const MAX_IMAGE_PIXELS = 40_000_000;
+const MAX_IMAGE_SIDE = 20_000;
 
 function imageRules(image: Record<string, unknown>, path: string): Issue[] {
   if (typeof image.src !== "string") return [];
