@@ -7,6 +7,7 @@
  *   CLI         wall time of `node bin/report-render.js <example> -o <tmp>` (the compiled dist/cli.mjs):
  *               warm (Chromium already inflated in the temp folder) and cold (a fresh empty one)
  *   peak RSS    this process plus the Chromium process (high-water marks)
+ *   TOC         the 2,000-row report with a table of contents ÷ without (bench/toc.ts)
  * The last line is one JSON object for scripts.
  */
 import { spawnSync } from "node:child_process";
@@ -130,6 +131,15 @@ if (existsSync("bench/long-table.ts")) {
   }
 }
 
+// A table of contents' cost: the 2,000-row report with toc ÷ without (bench/toc.ts).
+const tocRun = spawnSync(process.execPath, ["--import", "tsx", "bench/toc.ts"], { encoding: "utf8" });
+let toc: Record<string, number> = {};
+try {
+  toc = JSON.parse(tocRun.stdout.trim().split("\n").pop() ?? "{}") as Record<string, number>;
+} catch {
+  process.stderr.write(`toc bench failed: ${tocRun.stderr}\n`);
+}
+
 // Renders per second with 2 in flight ÷ with 1, on a pool of 2 browsers (bench/parallel.ts).
 const parallel = spawnSync(process.execPath, ["--import", "tsx", "bench/parallel.ts"], { encoding: "utf8" });
 let parallelGain = Number.NaN;
@@ -163,6 +173,7 @@ const result = {
   cliColdMs: Math.round(percentile(cliCold, 50)),
   peakRssMb,
   parallelGain,
+  ...toc,
   ...lambdaCold,
   ...Object.fromEntries(Object.entries(longTable).map(([k, v]) => [`longTable_${k}`, v])),
 };
@@ -177,6 +188,9 @@ console.log(
 );
 console.log(
   `Lambda      cold start ${lambdaCold.lambdaColdStartMs} ms = init ${lambdaCold.lambdaInitMs} ms (Chromium inflated and started) + first request ${lambdaCold.lambdaFirstRequestMs} ms`,
+);
+console.log(
+  `TOC         ${toc.tocOverhead} × the 2,000-row report without one (${toc.tocMs} vs ${toc.noTocMs} ms, ${toc.tocPrints} print; goal ≤ 1.3)`,
 );
 console.log(`parallel    ${parallelGain} × renders per second with 2 in flight vs 1 (pool of 2 browsers; goal ≥ 1.6)`);
 console.log(JSON.stringify(result));

@@ -1,5 +1,6 @@
 import { fontAssets } from "./fonts.ts";
 import { pageCss } from "./page-css.ts";
+import { PAGE_REF_CSS } from "./page-refs.ts";
 import type { LoadedTemplate } from "./templates.ts";
 import type { RenderOptions } from "./types.ts";
 
@@ -20,7 +21,7 @@ export function buildDocument(
   return {
     lang: head.lang,
     title: head.title,
-    css: `${template.css}\n${pageCss(template.definition.page, options.page)}`,
+    css: `${PAGE_REF_CSS}\n${template.css}\n${pageCss(template.definition.page, options.page)}`,
     body: template.render(view),
   };
 }

@@ -3,7 +3,6 @@
  * with the core (createRenderer's `templates`); the core never imports a template.
  */
 export { defineTemplate, type TemplateDefinition } from "./template-definition.ts";
-export type { OutlineEntry } from "./outline.ts";
 export { pageBox, resolveMargin, type PageDefaults, type Size } from "./page-css.ts";
 export type { Issue, PdfMetadata, RenderOptions } from "./types.ts";
 export { escapePointer } from "./validate.ts";

@@ -151,7 +151,7 @@ export function countPages(reader: RawPdf): number {
 }
 
 /** Page object number → 1-based page number. */
-function pageTree(reader: RawPdf, catalog: string): Map<number, number> {
+export function pageTree(reader: RawPdf, catalog: string): Map<number, number> {
   const pagesRef = ref(catalog, "Pages");
   if (pagesRef === undefined) throw new PdfLayoutError("no page tree");
   const pageNumbers = new Map<number, number>();

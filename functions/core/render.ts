@@ -6,7 +6,10 @@ import { defaultLimits, type RenderLimits } from "./limits.ts";
 import { pageBoxIssues } from "./page-css.ts";
 import { finalizePdf } from "./finalize.ts";
 import { buildDocument, toHtml, type DocumentParts } from "./html.ts";
-import { headingTexts, readOutline, type PdfOutline } from "./outline.ts";
+import { countPages, headingTexts } from "./outline.ts";
+import { fillPageNumbers, pageRefTargets } from "./page-numbers.ts";
+import { numberPageRefs, PAGE_REF_DIGITS, pageRefIds, reservePageRefs } from "./page-refs.ts";
+import { RawPdf } from "./pdf-bytes.ts";
 import { printPdf } from "./print.ts";
 import { configureBrowser, warmUp } from "./browser.ts";
 import { useFontPackages } from "./fonts.ts";
@@ -150,38 +153,26 @@ async function renderUntil(
   const meta = definition.metadata(data);
   const title = options.metadata?.title ?? meta.title;
   const head = { title, lang: meta.lang };
-  let doc = buildDocument(template, await definition.view(data, options), options, head);
+  const doc = buildDocument(template, await definition.view(data, options), options, head);
+  const refs = pageRefIds(doc.body);
   const templated = performance.now();
   checkDeadline(deadline);
 
   // Chromium prints one page past the limit at most: enough to know the report is too long.
   const print = (d: DocumentParts) =>
-    printPdf(d, { signal: deadline, maxPages: limits.maxPages + 1, javascript: definition.javascript === true });
-  let printed = await untilAborted(print(doc), deadline);
-  const paginate = definition.paginate;
-  if (typeof paginate === "function" ? paginate(data) : paginate === true) {
-    // A first print says where each heading landed; the view is built again with those pages
-    // (e.g. a table of contents) and printed again, until the pages it states are the pages found.
-    let outline = readOutline(printed.pdf);
-    for (let pass = 2; ; pass++) {
-      if (outline.pages > limits.maxPages) break; // refused below, without another print
-      doc = buildDocument(template, await definition.view(data, options, outline.entries), options, head);
-      printed = await untilAborted(print(doc), deadline);
-      const next = readOutline(printed.pdf);
-      if (samePages(outline, next)) break;
-      if (pass >= MAX_PASSES) {
-        throw new Error(`the headings' page numbers did not settle after ${MAX_PASSES} passes`);
-      }
-      outline = next;
-    }
-  }
+    untilAborted(
+      printPdf(d, { signal: deadline, maxPages: limits.maxPages + 1, javascript: definition.javascript === true }),
+      deadline,
+    );
+  const printed =
+    refs.length === 0 ? { doc, ...(await print(doc)), prints: 1 } : await printNumbered(doc, refs, print, limits);
   const chromiumDone = performance.now();
 
   const documentId = sha256(JSON.stringify(envelope));
   const { pdf, pages } = finalizePdf(
     printed.pdf,
     { ...meta, ...options.metadata, title, producer, documentId },
-    headingTexts(doc.body),
+    headingTexts(printed.doc.body),
   );
   if (pages > limits.maxPages) {
     throw new LimitError("pages", `the report has more than ${limits.maxPages} pages; the limit is ${limits.maxPages}`);
@@ -194,8 +185,9 @@ async function renderUntil(
     bytes: pdf.byteLength,
     sha256: sha256(pdf),
     warnings,
-    html: toHtml(doc),
+    html: toHtml(printed.doc),
     refusedRequests: printed.refused,
+    prints: printed.prints,
     filename: safeFileName(options.filename ?? definition.filename(data)),
     timings: {
       validateMs: round(validated - started),
@@ -257,13 +249,43 @@ function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-/** Prints of a paginated template (the first included) before giving up on settling page numbers. */
-const MAX_PASSES = 3;
+type Print = (doc: DocumentParts) => Promise<{ pdf: Uint8Array; refused: string[] }>;
 
-function samePages(a: PdfOutline, b: PdfOutline): boolean {
-  return (
-    a.pages === b.pages &&
-    a.entries.length === b.entries.length &&
-    a.entries.every((e, i) => e.page === b.entries[i]?.page && e.title === b.entries[i]?.title)
-  );
+/** Prints before giving up on page numbers that settle (when they could not be filled in after one). */
+const MAX_PRINTS = 3;
+
+/**
+ * The document with its page references (page-refs.ts) as numbers. One print with their room
+ * reserved, the numbers written in after (page-numbers.ts); only when that cannot be done, prints
+ * with the numbers as text until the pages they state are the pages found.
+ */
+async function printNumbered(
+  doc: DocumentParts,
+  refs: string[],
+  print: Print,
+  limits: RenderLimits,
+): Promise<{ doc: DocumentParts; pdf: Uint8Array; refused: string[]; prints: number }> {
+  const reserved = { ...doc, body: reservePageRefs(doc.body) };
+  const first = await print(reserved);
+  // Too long: refused by the caller, whose message must not be about a missing page.
+  if (countPages(new RawPdf(first.pdf)) > limits.maxPages) return { doc: reserved, ...first, prints: 1 };
+  const numbering = fillPageNumbers(first.pdf, refs, PAGE_REF_DIGITS);
+  if (numbering.filled) {
+    return {
+      doc: { ...doc, body: numberPageRefs(doc.body, numbering.pages) },
+      pdf: numbering.pdf,
+      refused: first.refused,
+      prints: 1,
+    };
+  }
+  let pages = numbering.pages;
+  for (let prints = 2; ; prints++) {
+    const numbered = { ...doc, body: numberPageRefs(doc.body, pages) };
+    const printed = await print(numbered);
+    if (countPages(new RawPdf(printed.pdf)) > limits.maxPages) return { doc: numbered, ...printed, prints };
+    const found = pageRefTargets(printed.pdf, refs);
+    if (refs.every((id) => found.get(id) === pages.get(id))) return { doc: numbered, ...printed, prints };
+    if (prints >= MAX_PRINTS) throw new Error(`the page numbers did not settle after ${MAX_PRINTS} prints`);
+    pages = found;
+  }
 }

@@ -1,5 +1,4 @@
 import type { HelperDelegate } from "handlebars";
-import type { OutlineEntry } from "./outline.ts";
 import type { PageDefaults } from "./page-css.ts";
 import type { Issue, PdfMetadata, RenderOptions } from "./types.ts";
 
@@ -24,17 +23,10 @@ export interface TemplateDefinition<Data = unknown> {
    */
   limitRules?: readonly string[];
   /**
-   * The Handlebars view of valid data: defaults filled in, tables laid out. When `paginate` asks for
-   * it, the view is built again after a first print with `headings`: the PDF's bookmarks (one per
-   * h1–h6, in document order) and the page each landed on, e.g. for a table of contents. The view
-   * must take the same room on the page with or without them (reserve the width of page numbers).
+   * The Handlebars view of valid data: defaults filled in, tables laid out. Page numbers of
+   * elements (a table of contents) are the core's: `<page-ref for="ID"></page-ref>` (page-refs.ts).
    */
-  view(data: Data, options: RenderOptions, headings?: OutlineEntry[]): Promise<object> | object;
-  /**
-   * Print twice (or until the heading pages settle): the first print tells `view` on which page
-   * each heading lands. Costs a second Chromium print, so only when the data needs it (a TOC).
-   */
-  paginate?: boolean | ((data: Data) => boolean);
+  view(data: Data, options: RenderOptions): Promise<object> | object;
   /** Document metadata derived from the data; options.metadata overrides each field. */
   metadata(data: Data): PdfMetadata & { title: string; lang: string; date?: Date };
   /** A file name for the PDF when options.filename is absent (without directory). */

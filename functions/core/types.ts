@@ -61,5 +61,10 @@ export interface RenderResult {
   refusedRequests: string[];
   /** The file name for download and storage: options.filename or one derived from the template. */
   filename: string;
+  /**
+   * Chromium prints it took: 1, or more when page numbers (page-refs.ts) could not be written into
+   * the first print and were printed as text instead.
+   */
+  prints: number;
   timings: StepTimings;
 }

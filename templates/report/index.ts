@@ -17,8 +17,6 @@ export default defineTemplate<ReportData>({
   // These protect the service (memory, layout time): "warn" does not waive them.
   limitRules: ["table-columns", "image-pixels", "image-nesting", "image-format"],
   view: reportView,
-  // The table of contents states page numbers: print once to learn them, then again with them.
-  paginate: (data) => data.toc === true,
   metadata: (data) => ({
     title: data.title,
     author: data.author,

@@ -1,4 +1,4 @@
-import { pageBox, type OutlineEntry, type PageDefaults, type RenderOptions } from "../../functions/core/kit.ts";
+import { pageBox, type PageDefaults, type RenderOptions } from "../../functions/core/kit.ts";
 import { chartSvg, type ChartSize } from "./charts.ts";
 import {
   isChinese,
@@ -58,12 +58,11 @@ type BlockView =
   | { partial: "chart"; svg: string; label: string }
   | { partial: "pageBreak" };
 
+/** An entry of the table of contents; its page number is the core's <page-ref> to `id`. */
 export interface TocEntry {
   id: string;
   text: string;
   level: 1 | 2;
-  /** "" until the first print has told on which page the heading landed. */
-  page: string;
 }
 
 export interface ReportView {
@@ -80,11 +79,7 @@ export interface ReportView {
   blocks: BlockView[];
 }
 
-export async function reportView(
-  data: ReportData,
-  options: RenderOptions,
-  headings?: OutlineEntry[],
-): Promise<ReportView> {
+export async function reportView(data: ReportData, options: RenderOptions): Promise<ReportView> {
   const lang = reportLang(data);
   const zh = isChinese(lang);
   const geometry = typeArea(options);
@@ -99,10 +94,9 @@ export async function reportView(
     const view = await blockView(block, i, lang, geometry);
     blocks.push(view);
     if (block.type === "heading" && block.level <= 2) {
-      tocEntries.push({ id: `s${i}`, text: normalize(block.text), level: block.level as 1 | 2, page: "" });
+      tocEntries.push({ id: `s${i}`, text: normalize(block.text), level: block.level as 1 | 2 });
     }
   }
-  if (headings) assignPages(tocEntries, headings);
 
   const byline = [data.author?.trim(), data.date ? formatDate(data.date, lang) : undefined].filter(Boolean);
   return {
@@ -116,27 +110,6 @@ export async function reportView(
     toc: data.toc && tocEntries.length > 0 ? { title: zh ? "目录" : "Contents", entries: tocEntries } : null,
     blocks,
   };
-}
-
-/**
- * The bookmarks are one per h1/h2 in document order (the title, the TOC's own title and level-3
- * headings are not heading elements), so they pair with the TOC entries in order; the titles are
- * compared too (white space aside), and an entry whose heading is not found keeps an empty number.
- */
-export function assignPages(entries: TocEntry[], headings: OutlineEntry[]): void {
-  let next = 0;
-  for (const entry of entries) {
-    const want = bare(entry.text);
-    const found = headings.findIndex((h, k) => k >= next && bare(h.title).includes(want));
-    if (found < 0) continue;
-    entry.page = String(headings[found]?.page ?? "");
-    next = found + 1;
-  }
-}
-
-/** Chromium's first-pass titles may lack the space at a line break or repeat a first line. */
-function bare(text: string): string {
-  return text.replace(/\s+/g, "");
 }
 
 /** HTML white space (not U+3000, which is text) collapsed to one space, as a browser shows it. */

@@ -222,4 +222,19 @@ export const attacks: Attack[] = [
     status: 200,
     contains: ["<script>alert(1)</script>"],
   },
+  {
+    // <page-ref> is template markup: in data it is text. Text that reads like a placeholder (ten
+    // digits then an index) on the TOC's page makes the render print its numbers as text instead.
+    name: "a <page-ref> in text, and a title that reads like a page-number placeholder",
+    body: report({
+      title: "0123456789000",
+      toc: true,
+      blocks: [
+        { type: "heading", level: 1, text: '<page-ref for="s0"></page-ref>' },
+        { type: "paragraph", text: '<page-ref for="nowhere"></page-ref> 0123456789001' },
+      ],
+    }),
+    status: 200,
+    contains: ['<page-ref for="s0"></page-ref>', '<page-ref for="nowhere"></page-ref> 0123456789001'],
+  },
 ];

@@ -36,6 +36,8 @@ describe("a table of contents over two pages, in English", () => {
   it("states the page of every level-1 and level-2 heading, and the bookmarks agree", async () => {
     const envelope = longTocReport();
     const result = await renderReport(envelope);
+    // One print: the numbers are written into the room the first print reserved.
+    expect(result.prints).toBe(1);
     const texts = await pageTexts(result.pdf);
     const lines = await textLines(result.pdf);
     const headings = envelope.data.blocks.filter((b) => (b as { type: string }).type === "heading") as {
@@ -60,6 +62,9 @@ describe("a table of contents over two pages, in English", () => {
     const marks = await bookmarks(result.pdf);
     expect(marks.map((e) => [e.level, e.title])).toEqual(entries.map((h) => [h.level, h.text]));
     expect(marks.map((e) => e.page)).toEqual(entries.map((h) => toc.get(h.text)?.page));
+    expect(Math.max(...[...toc.values()].map((e) => e.page ?? 0))).toBeGreaterThanOrEqual(10);
+    // The placeholders' digits are gone: only the numbers are left.
+    expect(squash(texts.slice(0, 2).join(""))).not.toMatch(/0123456789|\d{4}/);
 
     // Running footer in English; no empty page at the end.
     texts.forEach((t, i) => {
@@ -71,6 +76,26 @@ describe("a table of contents over two pages, in English", () => {
     // The same input gives the same bytes (both passes are deterministic).
     const again = await renderReport(envelope);
     expect(again.sha256).toBe(result.sha256);
+  });
+});
+
+describe("text that looks like a page-number placeholder", () => {
+  it("cannot put a wrong number in the table of contents: the render prints the numbers as text instead", async () => {
+    const envelope = longTocReport();
+    // On the TOC's first page, the title and subtitle read like placeholders 0 and 1.
+    Object.assign(envelope.data, { title: "0123456789000", subtitle: "0123456789001" });
+    const result = await renderReport(envelope);
+    expect(result.prints).toBe(2);
+    const lines = await textLines(result.pdf);
+    const entries = envelope.data.blocks.filter(
+      (b) => (b as { type: string; level?: number }).type === "heading" && (b as { level: number }).level <= 2,
+    ) as { text: string }[];
+    const toc = await tocFromPdf(
+      result.pdf,
+      entries.map((h) => h.text),
+    );
+    for (const h of entries) expect(headingPage(lines, h.text, 2), h.text).toBe(toc.get(h.text)?.page);
+    expect(squash((await pageTexts(result.pdf))[0] ?? "")).toContain("0123456789000");
   });
 });
 
