@@ -1,5 +1,6 @@
 import { fontAssets } from "./fonts.ts";
 import { pageCss } from "./page-css.ts";
+import { declaredFaces, fontPreloadHtml, marginBoxText } from "./margin-text.ts";
 import { PAGE_REF_CSS } from "./page-refs.ts";
 import type { LoadedTemplate } from "./templates.ts";
 import type { RenderOptions } from "./types.ts";
@@ -18,12 +19,20 @@ export function buildDocument(
   options: RenderOptions,
   head: { title: string; lang: string },
 ): DocumentParts {
-  return {
-    lang: head.lang,
-    title: head.title,
-    css: `${PAGE_REF_CSS}\n${template.css}\n${pageCss(template.definition.page, options.page)}`,
-    body: template.render(view),
-  };
+  const css = `${PAGE_REF_CSS}\n${template.css}\n${pageCss(template.definition.page, options.page)}`;
+  const body = template.render(view);
+  // Margin boxes' text in every face the page has, laid out unseen so that its glyphs are loaded.
+  const faces = [...bundledFaces(), ...declaredFaces(template.css)];
+  return { lang: head.lang, title: head.title, css, body: fontPreloadHtml(marginBoxText(css, body), faces) + body };
+}
+
+let bundled: { css: string; faces: ReturnType<typeof declaredFaces> } | undefined;
+
+/** The faces of the bundled fonts (family, weight, style), read once from their @font-face rules. */
+function bundledFaces(): ReturnType<typeof declaredFaces> {
+  const { css } = fontAssets();
+  if (bundled?.css !== css) bundled = { css, faces: declaredFaces(css) };
+  return bundled.faces;
 }
 
 /** The same document as one standalone HTML file (for `--html` and debugging). */

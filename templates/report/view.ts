@@ -73,8 +73,6 @@ export interface ReportView {
   runningTitle: string;
   subtitle: string | null;
   byline: string | null;
-  /** Text in the fonts of the running header and footer, laid out invisibly (see template.hbs). */
-  warmup: string;
   toc: { title: string; entries: TocEntry[] } | null;
   blocks: BlockView[];
 }
@@ -106,7 +104,6 @@ export async function reportView(data: ReportData, options: RenderOptions): Prom
     runningTitle: shorten(data.title, RUNNING_TITLE_LENGTH),
     subtitle: data.subtitle?.trim() || null,
     byline: byline.length ? byline.join(zh ? "　" : " · ") : null,
-    warmup: `${data.title} … 第页共 Page of 0123456789`,
     toc: data.toc && tocEntries.length > 0 ? { title: zh ? "目录" : "Contents", entries: tocEntries } : null,
     blocks,
   };
