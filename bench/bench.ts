@@ -8,6 +8,7 @@
  *               warm (Chromium already inflated in the temp folder) and cold (a fresh empty one)
  *   peak RSS    this process plus the Chromium process (high-water marks)
  *   TOC         the 2,000-row report with a table of contents ÷ without (bench/toc.ts)
+ *   jsreport    with JSREPORT_DIR set: jsreport 4 ÷ ours, seed report and 2,000-row TOC report (bench/jsreport.ts)
  * The last line is one JSON object for scripts.
  */
 import { spawnSync } from "node:child_process";
@@ -140,6 +141,17 @@ try {
   process.stderr.write(`toc bench failed: ${tocRun.stderr}\n`);
 }
 
+// The peer, when installed in a scratch folder (bench/jsreport.ts says how): jsreport ÷ ours.
+let peer: Record<string, number> = {};
+if (process.env.JSREPORT_DIR) {
+  const run = spawnSync(process.execPath, ["--import", "tsx", "bench/jsreport.ts"], { encoding: "utf8" });
+  try {
+    peer = JSON.parse(run.stdout.trim().split("\n").pop() ?? "{}") as Record<string, number>;
+  } catch {
+    process.stderr.write(`jsreport bench failed: ${run.stderr}\n`);
+  }
+}
+
 // Renders per second with 2 in flight ÷ with 1, on a pool of 2 browsers (bench/parallel.ts).
 const parallel = spawnSync(process.execPath, ["--import", "tsx", "bench/parallel.ts"], { encoding: "utf8" });
 let parallelGain = Number.NaN;
@@ -174,6 +186,9 @@ const result = {
   peakRssMb,
   parallelGain,
   ...toc,
+  ...(peer.jsreportSeedRatio === undefined
+    ? {}
+    : { jsreportSeedRatio: peer.jsreportSeedRatio, jsreportTocRatio: peer.jsreportTocRatio }),
   ...lambdaCold,
   ...Object.fromEntries(Object.entries(longTable).map(([k, v]) => [`longTable_${k}`, v])),
 };
@@ -192,5 +207,10 @@ console.log(
 console.log(
   `TOC         ${toc.tocOverhead} × the 2,000-row report without one (${toc.tocMs} vs ${toc.noTocMs} ms, ${toc.tocPrints} print; goal ≤ 1.3)`,
 );
+if (peer.jsreportSeedRatio !== undefined) {
+  console.log(
+    `jsreport    ${peer.jsreportSeedRatio} × slower on the seed report, ${peer.jsreportTocRatio} × on the 2,000-row TOC report (goals ≥ 3, ≥ 1.2)`,
+  );
+}
 console.log(`parallel    ${parallelGain} × renders per second with 2 in flight vs 1 (pool of 2 browsers; goal ≥ 1.6)`);
 console.log(JSON.stringify(result));
