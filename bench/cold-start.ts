@@ -1,4 +1,6 @@
-// One fresh process: the first PDF, with nothing inflated in the temp folder (bench.ts sets TMPDIR).
+// One fresh process: the first PDF, with a fresh empty temp folder (bench.ts sets TMPDIR). Chromium
+// comes unpacked from the project's cache (node_modules/.cache/report-render), as for the CLI; what a new
+// Lambda instance pays to inflate it is lambda-cold-start.ts's lambdaUnpackMs.
 import { readFileSync } from "node:fs";
 import { closeBrowser } from "../functions/core/browser.ts";
 import { builtInRenderer } from "../functions/service/service.ts";

@@ -1,7 +1,8 @@
 // A new Lambda instance of the HTTP function, as `cdk synth` bundles it: a fresh Node process running
 // the asset's handler with an empty temp folder (Chromium not yet inflated), then its first request.
 // Prints { lambdaInitMs, lambdaFirstRequestMs, lambdaColdStartMs } (init: loading the module, which
-// inflates and starts Chromium; first request: the render that follows).
+// inflates Chromium from the asset's pack and starts it; first request: the render that follows), and
+// lambdaUnpackMs: the part of init spent inflating the pack (the function's chromium.unpacked log line).
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,12 +40,18 @@ try {
   await fn.stop();
   if (result.statusCode !== 200)
     throw new Error(`the first request answered ${result.statusCode}\n${fn.output().slice(-2000)}`);
+  const unpacked = fn
+    .output()
+    .split("\n")
+    .find((line) => line.includes('"msg":"chromium.unpacked"'));
+  const unpackMs = (JSON.parse(unpacked ?? "{}") as { durations?: { unpackMs?: number } }).durations?.unpackMs;
   const round = (ms: number) => Math.round(ms);
   console.log(
     JSON.stringify({
       lambdaInitMs: round(ready - started),
       lambdaFirstRequestMs: round(done - ready),
       lambdaColdStartMs: round(done - started),
+      lambdaUnpackMs: round(unpackMs ?? Number.NaN),
     }),
   );
 } finally {

@@ -20,15 +20,17 @@ export function addNagSuppressions(stack: ReportRenderStack): void {
   // The policy documents CDK attaches to each function's own role (infra/constructs/access.ts).
   objectPrefixes(
     stack.httpFunction.role,
-    [`${input}/jobs/*`, `${output}/jobs/*`, `${output}/renders/*`],
+    [`${input}/jobs/*`, `${output}/jobs/*`, `${output}/renders/*`, `${input}/templates/*`],
     "an S3 object ARN names a key prefix only with a wildcard; the HTTP function writes job requests " +
-      "(jobs/<uuid>.json), job state and PDFs under exactly these prefixes, with exactly the actions it calls",
+      "(jobs/<uuid>.json), job state, PDFs and published template packages (templates/<id>/…) under exactly " +
+      "these prefixes, with exactly the actions it calls",
   );
   objectPrefixes(
     stack.uploadFunction.role,
-    [`${input}/jobs/*`, `${input}/incoming/*`],
+    [`${input}/jobs/*`, `${input}/incoming/*`, `${input}/templates/*`],
     "an S3 object ARN names a key prefix only with a wildcard; the upload function reads (GetObject only) " +
-      "the uploads and job requests under these prefixes, the only ones the queue is notified of",
+      "the uploads and job requests under these prefixes, the only ones the queue is notified of, and the " +
+      "published template packages they may name",
   );
   objectPrefixes(
     stack.uploadFunction.role,
@@ -80,12 +82,32 @@ export function addNagSuppressions(stack: ReportRenderStack): void {
   const invoke = stack.endpoint.invokePolicy;
   if (invoke) {
     const api = Stack.of(stack).getLogicalId(stack.endpoint.api.node.defaultChild as CfnElement);
+    const arn = (rest: string) =>
+      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${api}>/${rest}]`;
+    for (const method of ["GET", "HEAD", "POST", "OPTIONS"]) {
+      acknowledge(
+        invoke,
+        arn(`*/${method}/*`),
+        "the policy is for the clients of this one API: every stage and path of it by this method (the $default " +
+          "route's function routes the paths), nothing of any other API",
+      );
+    }
     acknowledge(
       invoke,
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${api}>/*/*/*]`,
-      "the policy is for the clients of this one API: every stage, method and path of it (a single $default route, " +
-        "the function routes the paths), nothing of any other API",
+      arn("*/$default"),
+      "every stage of this one API's $default route (in case IAM names its requests by the route), nothing of any other API",
     );
+  }
+  const publish = stack.endpoint.publishPolicy;
+  if (publish) {
+    for (const method of ["PUT", "DELETE"]) {
+      const api = Stack.of(stack).getLogicalId(stack.endpoint.api.node.defaultChild as CfnElement);
+      acknowledge(
+        publish,
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${api}>/*/${method}/v1/templates/*]`,
+        "publishing any template package of this one API, in every stage: the ids are the publishers' to choose",
+      );
+    }
   }
 }
 

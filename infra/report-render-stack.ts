@@ -1,4 +1,6 @@
-import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, Duration, Stack, type StackProps, Token } from "aws-cdk-lib";
+import { Alarm, ComparisonOperator, type Metric, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { DEFAULTS, ENV } from "../functions/service/settings.ts";
@@ -7,7 +9,7 @@ import { ServiceAlarms } from "./constructs/alarms.ts";
 import { ReportBuckets } from "./constructs/buckets.ts";
 import { HttpEndpoint } from "./constructs/http-endpoint.ts";
 import { RenderFunction, type FunctionEnvironment } from "./constructs/render-function.ts";
-import { UploadPipeline } from "./constructs/upload-pipeline.ts";
+import { batchLineQueueName, UploadPipeline } from "./constructs/upload-pipeline.ts";
 import { addNagSuppressions } from "./nag-suppressions.ts";
 import { settingsFromContext, type ReportRenderSettings } from "./settings.ts";
 
@@ -46,10 +48,12 @@ export class ReportRenderStack extends Stack {
   readonly uploadFunction: RenderFunction;
   /** The HTTP API, its stage, authorizer and access log. */
   readonly endpoint: HttpEndpoint;
-  /** The S3 → SQS path of uploads and job requests, with its dead-letter queue. */
+  /** The S3 → SQS path of uploads and job requests, and the queue of batch lines, each with its dead-letter queue. */
   readonly uploads: UploadPipeline;
   /** The alarms and the topic they notify. */
   readonly alarms: ServiceAlarms;
+  /** The alarm on the line queue's dead letters (`alarms` has the rest). */
+  readonly lineDeadLettersAlarm: Alarm;
 
   constructor(scope: Construct, id: string, props: ReportRenderStackProps = {}) {
     super(scope, id, {
@@ -96,13 +100,16 @@ export class ReportRenderStack extends Stack {
         [ENV.syncRenderTimeoutMs]: String(Math.min(MAX_SYNC_RENDER_MS, (s.httpTimeoutSeconds - 2) * 1000)),
       },
     });
+    // A name known now, not a reference: see batchLineQueueName.
+    if (Token.isUnresolved(this.stackName)) throw new Error("the stack needs a literal name (it names the line queue)");
+    const lineQueueName = batchLineQueueName(this.stackName);
     this.uploadFunction = new RenderFunction(this, "UploadFunction", {
       ...functionProps,
       entry: "functions/upload/lambda.ts",
-      description: "report-render: uploads and jobs from the input bucket, via SQS",
+      description: "report-render: uploads, jobs and batch lines from the input bucket, via SQS",
       timeoutSeconds: s.uploadTimeoutSeconds,
       reservedConcurrency: s.uploadReservedConcurrency,
-      environment: common,
+      environment: { ...common, [ENV.batchLineQueueName]: lineQueueName },
     });
     grantHttpAccess(this.httpFunction.function, this.buckets);
     grantUploadAccess(this.uploadFunction.function, this.buckets);
@@ -123,6 +130,8 @@ export class ReportRenderStack extends Stack {
       handlerTimeoutSeconds: s.uploadTimeoutSeconds,
       maxReceiveCount: s.maxReceiveCount,
       maxConcurrency: s.uploadMaxConcurrency,
+      lineQueueName,
+      lineMaxConcurrency: s.batchLineMaxConcurrency,
     });
 
     this.alarms = new ServiceAlarms(this, "Alarms", {
@@ -133,6 +142,13 @@ export class ReportRenderStack extends Stack {
       ],
       alarmEmail: s.alarmEmail,
     });
+    this.lineDeadLettersAlarm = deadLettersAlarm(
+      this.alarms,
+      this.uploads.lineDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(5),
+        statistic: "Maximum",
+      }),
+    );
 
     new CfnOutput(this, "ApiUrl", {
       description: "The endpoint (POST /v1/render, /v1/jobs, GET /v1/templates)",
@@ -150,6 +166,10 @@ export class ReportRenderStack extends Stack {
       description: "Uploads that failed every attempt",
       value: this.uploads.deadLetterQueue.queueUrl,
     });
+    new CfnOutput(this, "BatchLineDeadLetterQueueUrl", {
+      description: "Batch lines that failed every attempt",
+      value: this.uploads.lineDeadLetterQueue.queueUrl,
+    });
     new CfnOutput(this, "AlarmTopicArn", {
       description: "Subscribe to be told of dead letters and function errors",
       value: this.alarms.topic.topicArn,
@@ -162,7 +182,33 @@ export class ReportRenderStack extends Stack {
         value: this.endpoint.invokePolicy.managedPolicyArn,
       });
     }
+    if (this.endpoint.publishPolicy) {
+      new CfnOutput(this, "PublishTemplatesPolicyArn", {
+        description: "Attach to the IAM principals that may also publish and withdraw template packages",
+        value: this.endpoint.publishPolicy.managedPolicyArn,
+      });
+    }
 
     addNagSuppressions(this);
   }
+}
+
+/**
+ * The line queue's dead letters raise an alarm like the upload queue's (infra/constructs/alarms.ts
+ * watches that one): a line whose every attempt failed, even to record its failure, leaves its batch
+ * without a summary.
+ */
+function deadLettersAlarm(alarms: ServiceAlarms, metric: Metric): Alarm {
+  const alarm = new Alarm(alarms, "LineDeadLetters", {
+    alarmDescription: "Batch lines failed every attempt and wait in the line dead-letter queue",
+    metric,
+    threshold: 1,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  const action = new SnsAction(alarms.topic);
+  alarm.addAlarmAction(action);
+  alarm.addOkAction(action);
+  return alarm;
 }

@@ -22,11 +22,13 @@ export interface ReportRenderSettings {
    */
   readonly httpTimeoutSeconds: number;
   /**
-   * Timeout of the upload function, s (60–900): a JSONL batch renders up to `DEFAULTS.maxBatchLines`
-   * reports. Its render limit per report (`ENV.renderTimeoutMs`) is 10 s less, at most the functions'
-   * default (`DEFAULTS.renderTimeoutMs`, 50 s).
+   * Timeout of the upload function, s (60–900). One invocation renders one upload, one job or two
+   * lines of a batch; its render limit per report (`ENV.renderTimeoutMs`) is 10 s less, at most the
+   * functions' default (`DEFAULTS.renderTimeoutMs`, 50 s). Both queues hide a received message this
+   * long plus 60 s, so it is also how long a message whose invocation crashed waits for its retry:
+   * 180 s covers two lines at the render limit with room for storage, and retries come after 4 min.
    *
-   * @default 900
+   * @default 180
    */
   readonly uploadTimeoutSeconds: number;
   /**
@@ -42,7 +44,8 @@ export interface ReportRenderSettings {
    */
   readonly httpReservedConcurrency?: number;
   /**
-   * Reserved concurrency of the upload function; at least `uploadMaxConcurrency`.
+   * Reserved concurrency of the upload function; at least `uploadMaxConcurrency` +
+   * `batchLineMaxConcurrency`.
    *
    * @default - none: the account's unreserved pool
    */
@@ -55,6 +58,15 @@ export interface ReportRenderSettings {
    * @default 10
    */
   readonly uploadMaxConcurrency: number;
+  /**
+   * Upload function invocations the line queue starts at once (SQS event source maxConcurrency,
+   * 2–1000), each rendering up to two lines of a batch: how many of a batch's lines render at the
+   * same time (about twice this). With `uploadReservedConcurrency`, this and `uploadMaxConcurrency`
+   * together must fit in it. Lambda's account concurrency (1,000 by default) caps it too.
+   *
+   * @default 50
+   */
+  readonly batchLineMaxConcurrency: number;
   /**
    * SQS attempts before a message goes to the dead-letter queue (1–1000); the upload function is
    * told it too (`ENV.maxReceiveCount`), so it writes the error on the last attempt.
@@ -139,9 +151,10 @@ export type DeployedLogLevel = Exclude<LogLevel, "silent">;
 export const DEFAULT_SETTINGS: ReportRenderSettings = {
   memorySizeMb: 2048,
   httpTimeoutSeconds: 30,
-  uploadTimeoutSeconds: 900,
+  uploadTimeoutSeconds: 180,
   ephemeralStorageMb: 1024,
   uploadMaxConcurrency: 10,
+  batchLineMaxConcurrency: 50,
   maxReceiveCount: DEFAULTS.maxReceiveCount,
   outputExpirationDays: 30,
   inputVersionExpirationDays: 30,
@@ -169,6 +182,7 @@ const BOUNDS: Record<NumberKey, [number, number]> = {
   httpReservedConcurrency: [1, 10000],
   uploadReservedConcurrency: [1, 10000],
   uploadMaxConcurrency: [2, 1000],
+  batchLineMaxConcurrency: [2, 1000],
   maxReceiveCount: [1, 1000],
   outputExpirationDays: [0, 36500],
   inputVersionExpirationDays: [1, 36500],
@@ -240,6 +254,15 @@ export function resolveSettings(partial: Partial<ReportRenderSettings> = {}): Re
   ) {
     throw new Error(
       "setting uploadMaxConcurrency must not exceed uploadReservedConcurrency (the queue would be throttled)",
+    );
+  }
+  if (
+    settings.uploadReservedConcurrency !== undefined &&
+    settings.uploadMaxConcurrency + settings.batchLineMaxConcurrency > settings.uploadReservedConcurrency
+  ) {
+    throw new Error(
+      "settings uploadMaxConcurrency + batchLineMaxConcurrency must not exceed uploadReservedConcurrency " +
+        "(both queues invoke the upload function; past its reserved concurrency they would be throttled)",
     );
   }
   for (const origin of settings.corsAllowedOrigins) {

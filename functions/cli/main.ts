@@ -10,8 +10,8 @@ import { loadConfig } from "../service/settings.ts";
 import { batchLinePdfOf, countLines, type InputItem, isBatch, isBlank, pdfOf, readLines } from "./inputs.ts";
 import { createReporter, type Reporter } from "./progress.ts";
 
-const USAGE =
-  "usage: report-render <input.json|batch.jsonl|->... [-o out.pdf|folder] [--html out.html] [--validation strict|warn]";
+const USAGE = `usage: report-render <input.json|batch.jsonl|->... [-o out.pdf|folder] [--html out.html] [--validation strict|warn]
+       report-render template check|render|pack DIR ... (report-render template --help)`;
 
 const HELP = `${USAGE}
 
@@ -24,7 +24,12 @@ Renders each input (a report envelope as JSON, or a JSON Lines batch: one envelo
   --html file    one input only: also the HTML that Chromium printed
   --validation   strict (default) or warn: render anyway, listing the template's rule failures
 Exit 0 when every input rendered, 2 when an input was refused (invalid) and none failed otherwise,
-1 when anything else failed.`;
+1 when anything else failed.
+
+Template packages (a folder of template.json, template.hbs, style.css, schema.json, example.json…):
+  report-render template check DIR                      every problem as file:line:column: message
+  report-render template render DIR [data.json] [-o out.pdf]
+  report-render template pack DIR [-o package.zip]`;
 
 /** Reports rendering at once: enough to keep Chromium busy while the next one is read and templated. */
 const IN_FLIGHT = 2;
@@ -56,6 +61,8 @@ type Outcome =
  * nothing else failed, 1 otherwise.
  */
 export async function main(argv: string[]): Promise<number> {
+  // Loaded only for this command: rendering reports never pays for the package checks.
+  if (argv[0] === "template") return (await import("./template-command.ts")).templateCommand(argv.slice(1));
   let args: ReturnType<typeof parseCliArgs>;
   try {
     args = parseCliArgs(argv);

@@ -64,9 +64,12 @@ export function configureBrowser(options: {
   /** Chromium processes at most (default 1); the door derives it from the machine. */
   browsers?: number;
   environment?: Readonly<Record<string, string>>;
+  /** Where the binary comes from (default: @sparticuz/chromium's executablePath()). */
+  chromium?: ChromiumLocator;
 }): void {
   turns.concurrency = options.concurrency;
   inherited = options.environment ?? {};
+  locate = options.chromium ?? sparticuz;
   const size = Math.max(1, Math.floor(options.browsers ?? 1));
   if (size > pool.length) pool = [...pool, ...Array.from({ length: size - pool.length }, newSlot)];
   // Browsers beyond the new size take no new render and close once their renders have ended.
@@ -94,19 +97,40 @@ function forget(slot: Slot, browser: Browser): void {
   slot.idle = slot.idle.filter((warm) => warm.page.browser() !== browser);
 }
 
+/** A Chromium binary ready to start, and the variables it needs (its fontconfig, its libraries). */
+export interface ChromiumBinary {
+  executablePath: string;
+  environment: Readonly<Record<string, string>>;
+}
+
 /**
- * The binary, being inflated into the temp folder. Shared while it is: @sparticuz/chromium asked twice
- * at once on a cold machine (two browsers launched together) would inflate it twice, and the second
- * launch would find the half-written file and start it.
+ * Gives the binary, unpacking it first if need be; asked before every launch. The door hands one in
+ * (createRenderer's `chromium`): the core knows neither where Chromium is kept nor on what machine.
  */
-let inflating: Promise<string> | undefined;
+export type ChromiumLocator = () => Promise<ChromiumBinary>;
+
+/** @sparticuz/chromium's own: brotli-inflated into the temp folder (/tmp/chromium and /tmp/fonts on Lambda). */
+const sparticuz: ChromiumLocator = async () => ({
+  executablePath: await chromium.executablePath(),
+  environment: { FONTCONFIG_PATH: join(tmpdir(), "fonts") },
+});
+
+let locate: ChromiumLocator = sparticuz;
+
+/**
+ * The binary, being located (and inflated). Shared while it is: asked twice at once on a cold machine
+ * (two browsers launched together), @sparticuz/chromium would inflate it twice, and the second launch
+ * would find the half-written file and start it.
+ */
+let locating: Promise<ChromiumBinary> | undefined;
 
 async function launch(slot: Slot): Promise<Browser> {
-  inflating ??= chromium.executablePath().finally(() => {
-    inflating = undefined;
+  locating ??= locate().finally(() => {
+    locating = undefined;
   });
+  const binary = await locating;
   const browser = await puppeteer.launch({
-    executablePath: await inflating,
+    executablePath: binary.executablePath,
     headless: "shell",
     args: [
       ...chromium.args,
@@ -117,7 +141,7 @@ async function launch(slot: Slot): Promise<Browser> {
       "--disable-component-update",
       "--no-first-run",
     ],
-    env: chromiumEnvironment(),
+    env: chromiumEnvironment(binary),
   });
   browser.on("disconnected", () => forget(slot, browser));
   return browser;
@@ -128,8 +152,8 @@ async function launch(slot: Slot): Promise<Browser> {
  * service's own settings and credentials (AWS keys, secrets).
  * The fontconfig is the one that ships with the binary (as on Lambda), never the machine's own fonts.
  */
-function chromiumEnvironment(): Record<string, string> {
-  return { ...inherited, FONTCONFIG_PATH: join(tmpdir(), "fonts"), HOME: tmpdir() };
+function chromiumEnvironment(binary: ChromiumBinary): Record<string, string> {
+  return { ...inherited, HOME: tmpdir(), ...binary.environment };
 }
 
 /** Kill a browser that stopped answering; its slot forgets it and the next render there relaunches. */

@@ -12,6 +12,7 @@
 import { deflateSync, inflateSync } from "node:zlib";
 import { textShows, type ShownString, UnreadableContent } from "./content-stream.ts";
 import { pageTree } from "./outline.ts";
+import { pageRefError } from "./page-refs.ts";
 import {
   PdfLayoutError,
   RawPdf,
@@ -92,7 +93,7 @@ function targetPages(reader: RawPdf, ids: readonly string[]): Map<string, number
     if (value.startsWith("<<")) value = dictEntries(value).get("D")?.value ?? "";
     const target = /^\[[\0\t\n\f\r ]*(\d+)[\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+R/.exec(value)?.[1];
     const page = target === undefined ? undefined : pageNumbers.get(Number(target));
-    if (page === undefined) throw new Error(`<page-ref for="${id}">: the document has no element with id "${id}"`);
+    if (page === undefined) throw pageRefError(`<page-ref for="${id}">: the document has no element with id "${id}"`);
     pages.set(id, page);
   }
   return pages;

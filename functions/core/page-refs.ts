@@ -12,6 +12,8 @@
  * content stream laid out otherwise), the render prints again with the numbers as text instead.
  */
 
+import { InputError } from "./errors.ts";
+
 /** Digits of room every reference reserves: pages up to 999 fill in after the one print. */
 export const PAGE_REF_DIGITS = 3;
 
@@ -30,10 +32,18 @@ export function pageRefIds(body: string): string[] {
   return [...body.matchAll(PAGE_REF)].map((m) => {
     const id = m[1] ?? "";
     if (!ID.test(id)) {
-      throw new Error(`<page-ref for="${id}">: an id is a letter then up to 99 letters, digits, "_" or "-"`);
+      throw pageRefError(`<page-ref for="${id}">: an id is a letter then up to 99 letters, digits, "_" or "-"`);
     }
     return id;
   });
+}
+
+/**
+ * A reference that cannot be resolved. The template wrote it, but a template package may build the
+ * id from data: the render is refused like data the template cannot lay out, not failed as ours.
+ */
+export function pageRefError(message: string): InputError {
+  return new InputError("invalid_data", [{ rule: "page-ref", path: "", message }]);
 }
 
 /** The body with every reference as its placeholder: the ten digits, then its index in three. */

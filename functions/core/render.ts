@@ -11,18 +11,21 @@ import { fillPageNumbers, pageRefTargets } from "./page-numbers.ts";
 import { numberPageRefs, PAGE_REF_DIGITS, pageRefIds, reservePageRefs } from "./page-refs.ts";
 import { RawPdf } from "./pdf-bytes.ts";
 import { printPdf } from "./print.ts";
-import { configureBrowser, warmUp } from "./browser.ts";
+import { type ChromiumLocator, configureBrowser, warmUp } from "./browser.ts";
 import { useFontPackages } from "./fonts.ts";
 import {
   createTemplateRegistry,
+  load,
   type LoadedTemplate,
   type TemplateRegistry,
+  type TemplateResolver,
   type TemplateSource,
 } from "./templates.ts";
 import type { Envelope, Issue, RenderResult } from "./types.ts";
 import { checkSchema } from "./validate.ts";
 
 export { defaultLimits, type RenderLimits } from "./limits.ts";
+export type { ChromiumBinary, ChromiumLocator } from "./browser.ts";
 
 /** How one render is run. */
 export interface RenderRun {
@@ -30,6 +33,11 @@ export interface RenderRun {
   limits?: RenderLimits;
   /** Aborts it (the caller has gone): the work stops and frees its page. */
   signal?: AbortSignal;
+  /**
+   * Render with this template, whatever the envelope names (e.g. a template package being checked
+   * before it is published); it is loaded for this render only.
+   */
+  template?: TemplateSource;
 }
 
 export interface RendererOptions {
@@ -51,6 +59,16 @@ export interface RendererOptions {
    * process environment reaches it. Default: none.
    */
   browserEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * Where Chromium is: asked before each browser launches, it gives the binary (unpacking it first if
+   * need be) and the variables it needs. Default: @sparticuz/chromium's own, inflated into the temp folder.
+   */
+  chromium?: ChromiumLocator;
+  /**
+   * Where templates not in `templates` are found (published template packages, e.g. from S3): asked
+   * for the envelope's `template` when no template handed in has that id. Default: none.
+   */
+  resolveTemplate?: TemplateResolver;
 }
 
 /**
@@ -62,18 +80,19 @@ export interface Renderer {
   /** Envelope → PDF (see renderReport). */
   render(input: unknown, run?: RenderRun): Promise<RenderResult>;
   /** Everything render checks before it renders (see validateReport). */
-  validate(input: unknown, limits?: RenderLimits): Validated;
+  validate(input: unknown, limits?: RenderLimits): Promise<Validated>;
   /** Start Chromium with a warm page now, so that the first render need not (e.g. in Lambda's init phase). */
   warmUp(): Promise<void>;
 }
 
 export function createRenderer(options: RendererOptions): Renderer {
-  const templates = createTemplateRegistry(options.templates);
+  const templates = createTemplateRegistry(options.templates, options.resolveTemplate);
   useFontPackages(options.packagesRoot);
   configureBrowser({
     concurrency: options.concurrency ?? 4,
     browsers: options.browsers,
     environment: options.browserEnvironment,
+    chromium: options.chromium,
   });
   return {
     templates,
@@ -96,9 +115,14 @@ export interface Validated {
  * returns the warnings that rendering would carry (rule failures that options.validation = "warn"
  * lets through, text repairs). POST /v1/jobs refuses bad input with it at once.
  */
-function validateReport(templates: TemplateRegistry, input: unknown, limits: RenderLimits): Validated {
+async function validateReport(
+  templates: TemplateRegistry,
+  input: unknown,
+  limits: RenderLimits,
+  only?: TemplateSource,
+): Promise<Validated> {
   const { envelope, warnings: repairs } = parseEnvelope(input, limits);
-  const template = templates.get(envelope.template);
+  const template = only ? load(only) : await templates.resolve(envelope.template);
   const pageIssues = pageBoxIssues(template.definition.page, envelope.options.page);
   if (pageIssues.length > 0) throw new InputError("invalid_options", pageIssues);
   // Structural (schema) failures always refuse: the template cannot lay out data of the wrong shape.
@@ -130,7 +154,7 @@ async function renderReport(
   const limits = run.limits ?? defaultLimits;
   const { signal, dispose } = deadlineSignal(limits.renderTimeoutMs, run.signal);
   try {
-    return await renderUntil(templates, producer, input, limits, signal);
+    return await renderUntil(templates, producer, input, limits, signal, run.template);
   } finally {
     dispose();
   }
@@ -142,9 +166,10 @@ async function renderUntil(
   input: unknown,
   limits: RenderLimits,
   deadline: AbortSignal,
+  only: TemplateSource | undefined,
 ): Promise<RenderResult> {
   const started = performance.now();
-  const { envelope, template, warnings } = validateReport(templates, input, limits);
+  const { envelope, template, warnings } = await validateReport(templates, input, limits, only);
   const { data, options } = envelope;
   const definition = template.definition;
   const validated = performance.now();
@@ -189,6 +214,7 @@ async function renderUntil(
     refusedRequests: printed.refused,
     prints: printed.prints,
     filename: safeFileName(options.filename ?? definition.filename(data)),
+    template: definition.id,
     timings: {
       validateMs: round(validated - started),
       templateMs: round(templated - validated),

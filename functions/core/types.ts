@@ -61,6 +61,8 @@ export interface RenderResult {
   refusedRequests: string[];
   /** The file name for download and storage: options.filename or one derived from the template. */
   filename: string;
+  /** The template it was rendered with, exactly: a published one with its version (`id@version`). */
+  template: string;
   /**
    * Chromium prints it took: 1, or more when page numbers (page-refs.ts) could not be written into
    * the first print and were printed as text instead.

@@ -24,6 +24,12 @@ export function isJsonContentType(contentType: string | undefined): boolean {
   return true;
 }
 
+/** Whether a Content-Type names a zip (browsers on Windows say application/x-zip-compressed). */
+export function isZipContentType(contentType: string | undefined): boolean {
+  const type = (contentType ?? "").split(";")[0]?.trim().toLowerCase();
+  return type === "application/zip" || type === "application/x-zip-compressed";
+}
+
 /**
  * The request body as text, refused (LimitError bodySize → 413) when larger than `maxBytes`.
  * API Gateway base64-encodes bodies it does not consider text; both arrive here the same way.

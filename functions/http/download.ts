@@ -13,11 +13,13 @@ export interface DownloadAnswer {
   bytes: number;
   sha256: string;
   warnings: StoredPdf["warnings"];
+  /** The template it was rendered with, exactly (a published one as `id@version`). */
+  template: string;
 }
 
 /**
  * The answer for a PDF in the output bucket, with a fresh presigned URL (valid for the configured
- * time). The fields and their order are what clients have always been sent.
+ * time). The fields and their order are what clients have always been sent (`template` added last).
  */
 export async function downloadAnswer(service: Service, stored: StoredPdf): Promise<DownloadAnswer> {
   const { config, storage } = service;
@@ -34,5 +36,6 @@ export async function downloadAnswer(service: Service, stored: StoredPdf): Promi
     bytes: stored.bytes,
     sha256: stored.sha256,
     warnings: stored.warnings,
+    template: stored.template,
   };
 }

@@ -2,13 +2,20 @@ import type { HttpEvent, HttpResult } from "../service/events.ts";
 import { describeFailure, internalFailure } from "../service/failure.ts";
 import { since } from "../service/log.ts";
 import type { Service } from "../service/service.ts";
-import { isJsonContentType } from "./body.ts";
+import { isJsonContentType, isZipContentType } from "./body.ts";
 import type { RequestContext } from "./context.ts";
 import { health } from "./health-route.ts";
 import { getJob, postJob } from "./jobs-route.ts";
 import { postRender } from "./render-route.ts";
 import { failureResponse, json, methodNotAllowed, notFound, unsupportedMediaType } from "./responses.ts";
-import { listTemplates, templateExample } from "./templates-route.ts";
+import {
+  checkTemplate,
+  deleteTemplate,
+  getTemplate,
+  listTemplates,
+  putTemplate,
+  templateExample,
+} from "./templates-route.ts";
 import { isWebPagePath, webPageAsset } from "./web-page-route.ts";
 
 /** How one request is handled: `signal` aborts it when the caller has gone (the local server's client disconnected). */
@@ -86,16 +93,36 @@ async function route(ctx: RequestContext, method: string, path: string): Promise
 
   if (path === "/v1/render") return only("POST", () => withJsonBody(ctx, () => postRender(ctx)));
   if (path === "/v1/jobs") return only("POST", () => withJsonBody(ctx, () => postJob(ctx)));
-  if (path === "/v1/templates") return only("GET", () => listTemplates(ctx.service.renderer.templates));
+  if (path === "/v1/templates") return only("GET", () => listTemplates(ctx));
+  if (path === "/v1/templates/check") return only("POST", () => withZipBody(ctx, () => checkTemplate(ctx)));
   if (path === "/health") return only("GET", () => health(ctx.service));
   if (isWebPagePath(path)) return only("GET", () => webPageAsset(ctx.service.config.runtimeRoot, path));
 
   const job = /^\/v1\/jobs\/([^/]+)$/.exec(path)?.[1];
   if (job !== undefined) return only("GET", () => getJob(ctx, decodeSegment(job)));
   const example = /^\/v1\/templates\/([^/]+)\/example$/.exec(path)?.[1];
-  if (example !== undefined)
-    return only("GET", () => templateExample(ctx.service.renderer.templates, decodeSegment(example)));
+  if (example !== undefined) return only("GET", () => templateExample(ctx, decodeSegment(example)));
+  const template = /^\/v1\/templates\/([^/]+)$/.exec(path)?.[1];
+  if (template !== undefined) {
+    const name = decodeSegment(template);
+    if (method === "GET" || method === "HEAD") return getTemplate(ctx, name);
+    if (method === "PUT") return withZipBody(ctx, () => putTemplate(ctx, name));
+    if (method === "DELETE") return deleteTemplate(ctx, name);
+    return methodNotAllowed(["GET", "PUT", "DELETE"]);
+  }
   return notFound(`no route ${method} ${path}`);
+}
+
+/** 415 before the body is looked at, unless it is declared a zip (a template package). */
+function withZipBody(ctx: RequestContext, run: () => Promise<HttpResult>): Promise<HttpResult> | HttpResult {
+  const contentType = ctx.event.headers["content-type"];
+  if (isZipContentType(contentType)) return run();
+  ctx.logFields.error = "unsupported_media_type";
+  return json(415, {
+    error: "unsupported_media_type",
+    message: `a template package is sent zipped as Content-Type: application/zip; the request has ${contentType ? `Content-Type ${contentType.slice(0, 100)}` : "no Content-Type"}`,
+    errors: [],
+  });
 }
 
 /** 415 before the body is looked at, unless it is declared JSON (see isJsonContentType). */

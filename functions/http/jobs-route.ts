@@ -16,7 +16,7 @@ import { json, notFound } from "./responses.ts";
  */
 export async function postJob(ctx: RequestContext): Promise<HttpResult> {
   const text = bodyText(ctx.event, ctx.service.config.maxBodyBytes);
-  const { envelope } = ctx.service.renderer.validate(parseJson(text), backgroundLimits(ctx.service.config));
+  const { envelope } = await ctx.service.renderer.validate(parseJson(text), backgroundLimits(ctx.service.config));
   ctx.logFields.templateId = envelope.template;
 
   const jobId = randomUUID();

@@ -30,11 +30,25 @@ export async function postRender(ctx: RequestContext): Promise<HttpResult> {
   ctx.logFields.mode = mode;
 
   const result = await renderWithinRequest(input, ctx);
+  return answerWithPdf(ctx, result, mode);
+}
+
+/**
+ * The answer for a rendered PDF: the bytes (Accept: application/pdf) when they fit a response, else
+ * stored in the output bucket and answered with where to fetch it (303 for a PDF, 200 JSON).
+ */
+export async function answerWithPdf(
+  ctx: RequestContext,
+  result: RenderResult,
+  mode: "application/pdf" | "application/json",
+): Promise<HttpResult> {
+  const { config } = ctx.service;
   ctx.signal?.throwIfAborted(); // the caller has gone: nothing to store or send
   const reportHeaders = {
     "x-report-pages": String(result.pages),
     "x-report-sha256": result.sha256,
     "x-report-warnings": String(result.warnings.length),
+    "x-report-template": result.template,
   };
   if (mode === "application/pdf" && base64ResponseSize(result.bytes) <= config.maxResponseBytes) {
     Object.assign(ctx.logFields, renderedFields(result));

@@ -1,22 +1,131 @@
-import type { TemplateRegistry } from "../core/templates.ts";
 import type { HttpResult } from "../service/events.ts";
-import { json } from "./responses.ts";
+import { bodyTooLarge } from "../service/failure.ts";
+import { requestLimits } from "../service/service.ts";
+import type { PublishedTemplate } from "../service/template-store.ts";
+import { defaultPackageLimits } from "../packages/index.ts";
+import { negotiate } from "./accept.ts";
+import type { RequestContext } from "./context.ts";
+import { answerWithPdf } from "./render-route.ts";
+import { json, notFound } from "./responses.ts";
 
-/** GET /v1/templates → every template's id, title and JSON Schema. */
-export function listTemplates(registry: TemplateRegistry): HttpResult {
-  const templates = registry.ids().map((id) => {
-    const template = registry.get(id);
-    return {
-      id,
-      title: template.definition.title,
-      schema: template.schema,
-      example: `/v1/templates/${encodeURIComponent(id)}/example`,
-    };
+/**
+ * The templates: built-in ones and published template packages (functions/service/template-store.ts).
+ *
+ *   GET    /v1/templates               every template: built-in, and published with its versions
+ *   GET    /v1/templates/{id}          one (`id` or `id@version`): its schema, and for a published one its versions
+ *   GET    /v1/templates/{id}/example  an envelope that renders
+ *   PUT    /v1/templates/{id}          publish a zipped package (application/zip) → 201 { id, version, … }
+ *   DELETE /v1/templates/{id}          withdraw it from new renders
+ *   POST   /v1/templates/check         check a zipped package without publishing it: its problems (422),
+ *                                      or its example rendered (Accept: application/pdf) or described
+ */
+
+/** GET /v1/templates */
+export async function listTemplates(ctx: RequestContext): Promise<HttpResult> {
+  const { renderer, templates } = ctx.service;
+  const builtIn = renderer.templates.ids().map((id) => {
+    const template = renderer.templates.get(id);
+    return { id, title: template.definition.title, builtIn: true, schema: template.schema, example: examplePath(id) };
   });
-  return json(200, { templates }, { "cache-control": "public, max-age=300" });
+  const published = (await templates.list()).map((t) => ({ ...summary(t), example: examplePath(t.id) }));
+  return json(200, { templates: [...builtIn, ...published] }, { "cache-control": "no-cache" });
 }
 
-/** GET /v1/templates/{id}/example → a complete envelope that renders (unknown id → 404 with the known ones). */
-export function templateExample(registry: TemplateRegistry, id: string): HttpResult {
-  return json(200, registry.get(id).example, { "cache-control": "public, max-age=300" });
+/** GET /v1/templates/{name}: a built-in template, or a published one (`id` for its latest version, or `id@version`). */
+export async function getTemplate(ctx: RequestContext, name: string): Promise<HttpResult> {
+  const { renderer, templates } = ctx.service;
+  if (renderer.templates.ids().includes(name)) {
+    const template = renderer.templates.get(name);
+    const { title } = template.definition;
+    return json(200, { id: name, title, builtIn: true, schema: template.schema, example: examplePath(name) });
+  }
+  const [id = ""] = name.split("@");
+  const index = await templates.get(id);
+  if (!index) return notFound(`no template "${id}"`);
+  const body = { ...summary(index), example: examplePath(name) };
+  if (index.withdrawnAt) return json(200, body);
+  const template = await renderer.templates.resolve(name);
+  return json(200, { ...body, template: template.definition.id, schema: template.schema });
+}
+
+/** GET /v1/templates/{name}/example: an envelope that renders with it. */
+export async function templateExample(ctx: RequestContext, name: string): Promise<HttpResult> {
+  const { renderer } = ctx.service;
+  if (renderer.templates.ids().includes(name)) return json(200, renderer.templates.get(name).example);
+  // A published template's example.json is its data alone.
+  const template = await renderer.templates.resolve(name);
+  return json(200, { template: name, data: template.example });
+}
+
+/** PUT /v1/templates/{id}: 201 for a new version, 200 when these files were published before. */
+export async function putTemplate(ctx: RequestContext, id: string): Promise<HttpResult> {
+  const published = await ctx.service.templates.publish(id, zipBody(ctx));
+  const { template, version, created } = published;
+  ctx.logFields.templateId = `${id}@${version.version}`;
+  const location = `/v1/templates/${encodeURIComponent(id)}`;
+  return json(
+    created ? 201 : 200,
+    {
+      ...version,
+      id,
+      template: `${id}@${version.version}`,
+      latest: template.latest,
+      versions: template.versions.length,
+    },
+    { location },
+  );
+}
+
+/** DELETE /v1/templates/{id}: withdrawn from new renders (its versions stay on record). */
+export async function deleteTemplate(ctx: RequestContext, id: string): Promise<HttpResult> {
+  const withdrawn = await ctx.service.templates.withdraw(id);
+  if (!withdrawn) return notFound(`no template "${id}"`);
+  return json(200, summary(withdrawn));
+}
+
+const CHECK_MODES = ["application/json", "application/pdf"] as const;
+
+/**
+ * POST /v1/templates/check: the package checked as publishing would, then its example rendered:
+ * Accept application/pdf → the PDF; application/json → what it is and how many pages its example has.
+ */
+export async function checkTemplate(ctx: RequestContext): Promise<HttpResult> {
+  const mode = negotiate(ctx.event.headers.accept, CHECK_MODES);
+  if (!mode) return json(406, { error: "not_acceptable", message: `Accept ${CHECK_MODES.join(" or ")}`, errors: [] });
+  const pkg = await ctx.service.templates.check(zipBody(ctx));
+  const { id, title } = pkg.manifest;
+  const version = pkg.digest.slice(0, 12);
+  ctx.logFields.templateId = `${id}@${version}`;
+  const result = await ctx.service.renderer.render(
+    { template: id, data: "files" in pkg.source ? pkg.source.files.example : {} },
+    { template: pkg.source, limits: requestLimits(ctx.service.config), signal: ctx.signal },
+  );
+  if (mode === "application/pdf") return answerWithPdf(ctx, { ...result, template: `${id}@${version}` }, mode);
+  const headers = { "x-report-pages": String(result.pages), "x-report-template": `${id}@${version}` };
+  return json(200, { id, title, version, digest: pkg.digest, pages: result.pages, warnings: result.warnings }, headers);
+}
+
+/** The request body's bytes (a zip), refused over the package limit before anything reads it. */
+function zipBody(ctx: RequestContext): Uint8Array {
+  const raw = ctx.event.body ?? "";
+  const bytes = ctx.event.isBase64Encoded ? Buffer.from(raw, "base64") : Buffer.from(raw, "latin1");
+  const max = defaultPackageLimits.maxZipBytes;
+  if (bytes.byteLength > max) throw bodyTooLarge(bytes.byteLength, max);
+  return new Uint8Array(bytes);
+}
+
+function summary(t: PublishedTemplate) {
+  return {
+    id: t.id,
+    title: t.title,
+    ...(t.description ? { description: t.description } : {}),
+    builtIn: false,
+    latest: t.latest,
+    ...(t.withdrawnAt ? { withdrawnAt: t.withdrawnAt } : {}),
+    versions: t.versions,
+  };
+}
+
+function examplePath(name: string): string {
+  return `/v1/templates/${encodeURIComponent(name)}/example`;
 }

@@ -43,7 +43,8 @@ export interface LocalS3 {
  * - a request sent by a web page (it carries Origin) may only read, and only the origins in
  *   `corsOrigins` may read the output bucket cross-origin (none if not given);
  * - no bucket name, key, copy source or multipart upload id can reach outside `directory`'s
- *   bucket folders (`..`, `%2e%2e`, `%2F`…): 400.
+ *   bucket folders (`..`, `%2e%2e`, `%2F`…): 400;
+ * - a PUT with If-None-Match: * or If-Match is honoured as S3 does (s3rver ignores both).
  */
 export async function startLocalS3(options: {
   host: string;
@@ -70,6 +71,7 @@ export async function startLocalS3(options: {
   if (corsOrigins.length === 0) await server.store.deleteSubresource(options.outputBucket, undefined, "cors");
 
   confineStore(server.store, options.directory);
+  const writes = conditionalWrites(server.store);
   let port = options.port;
   const hosts = () => new Set([options.host, "127.0.0.1", "localhost"].map((h) => (port === 80 ? h : `${h}:${port}`)));
   // Before s3rver's own middleware (Koa composes the list when the server starts).
@@ -87,7 +89,7 @@ export async function startLocalS3(options: {
       throw new S3Error("AccessDenied", "requests from web pages may only read");
     }
     refuseEscapingPaths(ctx);
-    await next();
+    await writes(ctx, next);
     // s3rver answers a CORS preflight with "*" once a rule matched: name the origin instead.
     if (ctx.method === "OPTIONS" && ctx.response.get("access-control-allow-origin") === "*") {
       if (corsOrigins.includes(origin)) ctx.set("access-control-allow-origin", origin);
@@ -169,6 +171,59 @@ function confineStore(store: S3rver["store"], directory: string): void {
     if (!resolve(path).startsWith(dir + sep)) throw refuse();
     return path;
   };
+}
+
+/**
+ * S3 honours If-None-Match: * and If-Match on PutObject (since 2024); s3rver ignores both, and a
+ * batch's finishing step depends on them to write each line's outcome and the summary once. So
+ * they are checked here, and every write of one key waits for the one before it, so that the check
+ * and the write are one step, as on S3. Writes that fail the check answer 412 (404 for If-Match on
+ * a missing key, as S3 does).
+ */
+function conditionalWrites(store: S3rver["store"]): (ctx: KoaContext, next: () => Promise<void>) => Promise<void> {
+  const queues = new Map<string, Promise<void>>();
+  return async (ctx, next) => {
+    const [, bucket, ...rest] = ctx.path.split("/");
+    const isObjectWrite =
+      (ctx.method === "PUT" || ctx.method === "DELETE") && bucket && rest.length > 0 && rest.join("/") !== "";
+    if (!isObjectWrite || ctx.query.uploadId !== undefined) return next();
+    const key = decodeURIComponent(rest.join("/"));
+    const id = `${bucket}/${key}`;
+    const before = queues.get(id) ?? Promise.resolve();
+    let release = () => {};
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const turn = before.then(() => mine);
+    queues.set(id, turn);
+    await before;
+    try {
+      if (ctx.method === "PUT") await checkPreconditions(store, ctx, decodeURIComponent(bucket), key);
+      await next();
+    } finally {
+      release();
+      if (queues.get(id) === turn) queues.delete(id);
+    }
+  };
+}
+
+async function checkPreconditions(store: S3rver["store"], ctx: KoaContext, bucket: string, key: string) {
+  const noneMatch = ctx.get("if-none-match");
+  const match = ctx.get("if-match");
+  if (!noneMatch && !match) return;
+  const eTag = await store.getMetadata(bucket, key).then(
+    (metadata) => String(metadata.etag).replace(/"/g, ""),
+    () => undefined,
+  );
+  const failed = () =>
+    new S3Error("PreconditionFailed", "At least one of the pre-conditions you specified did not hold", {
+      Condition: noneMatch ? "If-None-Match" : "If-Match",
+    });
+  if (noneMatch === "*" && eTag !== undefined) throw failed();
+  if (match) {
+    if (eTag === undefined) throw new S3Error("NoSuchKey", "The specified key does not exist.", { Key: key });
+    if (match.replace(/"/g, "") !== eTag) throw failed();
+  }
 }
 
 function escapeXml(text: string): string {

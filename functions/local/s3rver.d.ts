@@ -38,6 +38,8 @@ declare module "s3rver" {
     getBucketPath(bucket: string): string;
     getResourcePath(bucket: string, key?: string, resource?: string): string;
     deleteSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<void>;
+    /** An object's metadata (`etag` with its quotes); rejects if there is no such object. */
+    getMetadata(bucket: string, key: string): Promise<Record<string, string | number>>;
   }
 
   class S3rver extends EventEmitter {

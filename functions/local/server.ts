@@ -17,7 +17,8 @@ import { createUploadQueue } from "./upload-queue.ts";
  * `npm start`: the whole service on a laptop, in one process and with no AWS account.
  * - the HTTP handler behind node:http (http://127.0.0.1:3000), through the API Gateway event adapter;
  * - s3rver on loopback (port 4569) with the input and output buckets, data under ./.data;
- * - s3rver's ObjectCreated events → an in-process queue → the upload handler, as S3 → SQS → Lambda.
+ * - s3rver's ObjectCreated events → an in-process queue → the upload handler, as S3 → SQS → Lambda;
+ *   a batch's line tasks go through the same queue (the line queue on AWS).
  * No web page the user visits can drive it: both servers answer only to their loopback Host (DNS
  * rebinding), the API takes only JSON bodies (a cross-site form cannot send one), s3rver lets web
  * pages only read, and only the service's own page may read outputs cross-origin (CORS).
@@ -83,12 +84,14 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
     });
     const service = createService(config, options.log ?? createLogger(config.logLevel));
 
+    // The handler sends a batch's line tasks to the queue that delivers to it.
     const uploads = createUploadQueue({
       inputBucket: config.inputBucket,
-      handler: createUploadHandler(service),
+      handler: (event) => handleUpload(event),
       maxReceiveCount: config.maxReceiveCount,
       log: service.log,
     });
+    const handleUpload = createUploadHandler(service, { lineTasks: uploads.lineTasks });
     store.onEvent((event) => uploads.accept(event));
 
     // Only requests that name this server by its loopback address reach the handler (DNS rebinding).

@@ -4,16 +4,21 @@ import type { S3Notification, SqsRecord } from "../service/events.ts";
 import type { Logger } from "../service/log.ts";
 import { encodeEventKey, INCOMING_PREFIX, JOBS_PREFIX } from "../service/storage/keys.ts";
 import type { UploadHandler } from "../upload/handler.ts";
+import type { LineTaskQueue } from "../upload/line-queue.ts";
+import { lineTaskBody } from "../upload/line-task.ts";
 
 /**
  * What S3 → SQS → Lambda does on AWS, in process: each ObjectCreated notification for the input
  * bucket becomes an SQS message (URL-encoded key, as S3 writes it) delivered to the upload handler
  * in a batch of one; a failed message is delivered again after a pause, up to `maxReceiveCount`
- * times, then dropped (where AWS would move it to the dead-letter queue).
+ * times, then dropped (where AWS would move it to the dead-letter queue). A batch's line tasks are
+ * messages on it too (the line queue on AWS), under the same concurrency limit.
  */
 export interface UploadQueue {
   /** Feed it s3rver's events. */
   accept(event: S3Notification): void;
+  /** Where the upload handler sends a batch's line tasks. */
+  lineTasks: LineTaskQueue;
   /** Resolves once every accepted message has been handled (or given up on). */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -23,6 +28,8 @@ interface Message {
   body: string;
   messageId: string;
   receiveCount: number;
+  /** The queue it is on, as the event source ARN names it. */
+  queue: "uploads" | "batch-lines";
 }
 
 export function createUploadQueue(options: {
@@ -106,8 +113,21 @@ export function createUploadQueue(options: {
           (key.startsWith(INCOMING_PREFIX) || key.startsWith(JOBS_PREFIX));
         if (!wanted) continue;
         const encoded = { ...record, s3: { ...record.s3, object: { ...record.s3.object, key: encodeEventKey(key) } } };
-        send({ body: JSON.stringify({ Records: [encoded] }), messageId: randomUUID(), receiveCount: 0 });
+        send({
+          body: JSON.stringify({ Records: [encoded] }),
+          messageId: randomUUID(),
+          receiveCount: 0,
+          queue: "uploads",
+        });
       }
+    },
+    lineTasks: {
+      async send(tasks) {
+        if (closed) throw new Error("the local queue is closed");
+        for (const task of tasks) {
+          send({ body: lineTaskBody(task), messageId: randomUUID(), receiveCount: 0, queue: "batch-lines" });
+        }
+      },
     },
     idle,
     async close() {
@@ -133,7 +153,7 @@ export function createUploadQueue(options: {
       messageAttributes: {},
       md5OfBody: createHash("md5").update(message.body).digest("hex"),
       eventSource: "aws:sqs",
-      eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:report-render-uploads",
+      eventSourceARN: `arn:aws:sqs:us-east-1:000000000000:report-render-${message.queue}`,
       awsRegion: "us-east-1",
     };
   }

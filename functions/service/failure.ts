@@ -1,5 +1,6 @@
-import { InputError, LimitError } from "../core/errors.ts";
+import { InputError, LimitError, MAX_LISTED_ISSUES } from "../core/errors.ts";
 import type { Issue } from "../core/types.ts";
+import { TemplateConflict, TemplateRefused } from "./template-store.ts";
 
 /**
  * Why a report was refused, in the one vocabulary every door uses: the HTTP status and body of the
@@ -13,7 +14,8 @@ export interface Failure {
 export interface FailureBody {
   error: FailureCode;
   message: string;
-  errors: Issue[];
+  /** For a template package, `path` is the file and `line`/`column` where in it (1-based). */
+  errors: (Issue & { line?: number; column?: number })[];
   /** How many more errors there were than `errors` lists (it stops at the first 100). */
   truncated?: number;
   /** With `unknown_template`: the templates there are. */
@@ -26,6 +28,8 @@ export type FailureCode =
   | "too_complex"
   | "page_limit"
   | "render_timeout"
+  | "invalid_template"
+  | "template_conflict"
   | "internal";
 
 const inputStatus: Record<InputError["code"], number> = {
@@ -62,7 +66,35 @@ export function describeFailure(e: unknown): Failure | undefined {
       body: { error, message: e.message, errors: [{ rule: `limit.${e.limit}`, path: e.path, message: e.message }] },
     };
   }
+  if (e instanceof TemplateRefused) return templateRefusal(e);
+  if (e instanceof TemplateConflict) {
+    return { status: 409, body: { error: "template_conflict", message: e.message, errors: [] } };
+  }
   return undefined;
+}
+
+/** A template package's problems (functions/packages/): 413 for a zip too large to read, 422 otherwise. */
+function templateRefusal(e: TemplateRefused): Failure {
+  const tooLarge = e.problems.find((p) => p.rule === "zip-too-large");
+  if (tooLarge) {
+    return { status: 413, body: { error: "body_too_large", message: tooLarge.message, errors: [] } };
+  }
+  const errors = e.problems.slice(0, MAX_LISTED_ISSUES).map((p) => ({
+    rule: p.rule,
+    path: p.file,
+    ...(p.line === undefined ? {} : { line: p.line }),
+    ...(p.column === undefined ? {} : { column: p.column }),
+    message: p.message,
+  }));
+  const first = errors[0];
+  const where = first ? `${first.path}${first.line === undefined ? "" : `:${first.line}`}: ${first.message}` : "";
+  const body: FailureBody = {
+    error: "invalid_template",
+    message: `the template package has ${e.problems.length} ${e.problems.length === 1 ? "problem" : "problems"}${where ? `: ${where}` : ""}`,
+    errors,
+  };
+  if (e.problems.length > errors.length) body.truncated = e.problems.length - errors.length;
+  return { status: 422, body };
 }
 
 /** What is said when the service itself failed: no stack, no internals, the id to look it up by. */

@@ -1,24 +1,36 @@
 import { builtInTemplates } from "../../templates/index.ts";
 import { createRenderer, type RenderLimits, type Renderer } from "../core/render.ts";
+import { chromiumLocator } from "./chromium.ts";
 import { createLogger, type Logger, since } from "./log.ts";
 import { producer } from "./version.ts";
 import { type ServiceConfig, loadConfig } from "./settings.ts";
 import { createStorage, type Storage } from "./storage/s3.ts";
+import { createTemplateStore, type TemplateStore } from "./template-store.ts";
+import type { TemplateResolver } from "../core/templates.ts";
 
 /** What every handler is built from: settings, the render core, storage and a logger. Built once per process. */
 export interface Service {
   config: ServiceConfig;
   renderer: Renderer;
   storage: Storage;
+  /** Published template packages, which the renderer finds by name beside the built-in templates. */
+  templates: TemplateStore;
   log: Logger;
 }
 
-export function createService(config: ServiceConfig = loadConfig(), log?: Logger): Service {
+export function createService(
+  config: ServiceConfig = loadConfig(),
+  log: Logger = createLogger(config.logLevel),
+): Service {
+  const storage = createStorage(config.s3);
+  const builtIn = builtInTemplates(config.runtimeRoot).map((t) => t.definition.id);
+  const templates = createTemplateStore({ storage, bucket: config.inputBucket, builtIn });
   return {
     config,
-    renderer: builtInRenderer(config),
-    storage: createStorage(config.s3),
-    log: log ?? createLogger(config.logLevel),
+    renderer: builtInRenderer(config, templates.resolve, log),
+    storage,
+    templates,
+    log,
   };
 }
 
@@ -37,15 +49,25 @@ export async function warmUp(service: Service): Promise<void> {
   }
 }
 
-/** The render core with the built-in templates, the fonts, the concurrency and the browsers of `config`. */
-export function builtInRenderer(config: ServiceConfig = loadConfig()): Renderer {
+/**
+ * The render core with the built-in templates, the fonts, the concurrency and the browsers of
+ * `config`, and Chromium from the function's pack or the project's cache (chromium.ts; `log` is told
+ * how long unpacking it took).
+ */
+export function builtInRenderer(
+  config: ServiceConfig = loadConfig(),
+  resolveTemplate?: TemplateResolver,
+  log?: Logger,
+): Renderer {
   return createRenderer({
     templates: builtInTemplates(config.runtimeRoot),
+    resolveTemplate,
     packagesRoot: config.runtimeRoot,
     producer,
     concurrency: config.renderConcurrency,
     browsers: config.renderBrowsers,
     browserEnvironment: config.browserEnvironment,
+    chromium: chromiumLocator(config, log),
   });
 }
 

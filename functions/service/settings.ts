@@ -52,6 +52,12 @@ export interface ServiceConfig {
    * so no upload or job stays unanswered.
    */
   maxReceiveCount: number;
+  /**
+   * The SQS queue a batch's lines are sent to, one message a line, so that many invocations render
+   * them at once (the stack names it; the upload function consumes it). Unset where no batch is
+   * split through SQS: `npm start` sends them to its in-process queue instead.
+   */
+  batchLineQueueName?: string;
   logLevel: LogLevel;
   /** The folder holding templates/, the web page and the font and pdf.js packages (default: the source tree). */
   runtimeRoot: string;
@@ -62,6 +68,11 @@ export interface ServiceConfig {
    * needs to start, and none of the service's settings or credentials.
    */
   browserEnvironment: Record<string, string>;
+  /**
+   * Whether this is Amazon Linux 2023 (Lambda's nodejs20.x–24.x runtimes, CodeBuild's images), which
+   * lacks libraries Chromium needs: it then gets the ones its pack carries (LD_LIBRARY_PATH first).
+   */
+  amazonLinux: boolean;
 }
 
 export interface LocalSettings {
@@ -139,6 +150,7 @@ export const ENV = {
   syncRenderTimeoutMs: "SYNC_RENDER_TIMEOUT_MS",
   maxResponseBytes: "MAX_RESPONSE_BYTES",
   maxReceiveCount: "MAX_RECEIVE_COUNT",
+  batchLineQueueName: "BATCH_LINE_QUEUE_NAME",
   logLevel: "LOG_LEVEL",
   /** Where templates/ and the fonts are (a Lambda bundle sets it); default: the source tree. */
   runtimeRoot: "REPORT_RENDER_ROOT",
@@ -201,6 +213,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     syncRenderTimeoutMs: amount("syncRenderTimeoutMs"),
     maxResponseBytes: count("maxResponseBytes"),
     maxReceiveCount: count("maxReceiveCount"),
+    batchLineQueueName: env[ENV.batchLineQueueName] || undefined,
     logLevel: logLevel(env[ENV.logLevel]),
     runtimeRoot: env[ENV.runtimeRoot] || sourceRoot(),
     local: {
@@ -211,7 +224,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     browserEnvironment: Object.fromEntries(
       BROWSER_INHERITS.flatMap((name) => (env[name] ? [[name, env[name] as string]] : [])),
     ),
+    amazonLinux: onAmazonLinux2023(env),
   };
+}
+
+/** @sparticuz/chromium's test (isRunningInAmazonLinux2023) on the same AWS variables, e.g. AWS_Lambda_nodejs22.x. */
+function onAmazonLinux2023(env: NodeJS.ProcessEnv): boolean {
+  const runtime = `${env.AWS_EXECUTION_ENV ?? ""} ${env.AWS_LAMBDA_JS_RUNTIME ?? ""}`;
+  return /(20|22|24)\.x/.test(runtime) || /nodejs(20|22|24)/.test(env.CODEBUILD_BUILD_IMAGE ?? "");
 }
 
 /** Memory one Chromium of the pool is budgeted: the browser, its warm pages and a large render. */

@@ -10,6 +10,8 @@ export interface StoredPdf {
   bytes: number;
   sha256: string;
   warnings: Issue[];
+  /** The template it was rendered with, exactly (a published one as `id@version`). */
+  template: string;
 }
 
 /**
@@ -26,6 +28,6 @@ export async function storePdf(
     contentType: "application/pdf",
     downloadName: result.filename,
   });
-  const { filename, pages, bytes, sha256, warnings } = result;
-  return { stored: { key, filename, pages, bytes, sha256, warnings }, uploadMs: since(started) };
+  const { filename, pages, bytes, sha256, warnings, template } = result;
+  return { stored: { key, filename, pages, bytes, sha256, warnings, template }, uploadMs: since(started) };
 }

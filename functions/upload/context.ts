@@ -1,5 +1,6 @@
 import type { Logger } from "../service/log.ts";
 import type { Service } from "../service/service.ts";
+import type { LineTaskQueue } from "./line-queue.ts";
 
 /** One created object being processed. */
 export interface UploadContext {
@@ -21,4 +22,9 @@ export interface Source {
   bucket: string;
   key: string;
   eTag: string;
+}
+
+/** A batch's split step, line tasks and finishing step: an upload's context, plus the line queue. */
+export interface BatchContext extends UploadContext {
+  lineTasks: LineTaskQueue;
 }

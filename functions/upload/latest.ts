@@ -24,8 +24,8 @@ export interface Round {
   redo: boolean;
   /**
    * Await this just before writing outputs (and again before each later write that comes after a
-   * wait, such as the next line of a batch): if the input is no longer this version it throws, which
-   * ends the round without writing, so an older version never writes over a newer one.
+   * wait): if the input is no longer this version it throws, which ends the round without writing,
+   * so an older version never writes over a newer one.
    */
   beforeWrite(): Promise<void>;
 }

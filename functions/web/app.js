@@ -1,16 +1,20 @@
-// The web page: a JSON file in, a PDF (with page previews) or the errors out. Plain modules, no
-// build step; pdf.js is loaded from this service only when there is a PDF to preview.
+// The web page: a JSON file in, a PDF (with page previews) or the errors out; or a zipped template
+// package in, its example rendered or its problems by file and line out. Plain modules, no build
+// step; pdf.js is loaded from this service only when there is a PDF to preview.
 import { lineOf, locate } from "./json-locate.js";
 
 const $ = (id) => document.getElementById(id);
 const source = $("source");
 const fileInput = $("file-input");
 const dropZone = $("drop-zone");
+const packageInput = $("package-input");
+const packageDropZone = $("package-drop-zone");
 const exampleSelect = $("example-select");
 const renderButton = $("render-button");
 const statusLine = $("status");
 const errorsBox = $("errors");
 const errorList = $("error-list");
+const errorsHint = $("errors-hint");
 const pdfBox = $("pdf");
 const pagesBox = $("pages");
 const downloadLink = $("download-link");
@@ -25,32 +29,53 @@ fileInput.addEventListener("change", () => {
   const file = fileInput.files?.[0];
   if (file) openFile(file);
 });
-dropZone.addEventListener("dragover", (event) => {
-  event.preventDefault();
-  dropZone.classList.add("dragging");
+packageInput.addEventListener("change", () => {
+  const file = packageInput.files?.[0];
+  if (file) checkPackage(file);
 });
-dropZone.addEventListener("dragleave", () => dropZone.classList.remove("dragging"));
-dropZone.addEventListener("drop", (event) => {
-  event.preventDefault();
-  dropZone.classList.remove("dragging");
-  const file = event.dataTransfer?.files?.[0];
-  if (file) openFile(file);
-});
+acceptDrops(dropZone, openFile);
+// Whatever is dropped here is sent as a package: the service says what is wrong with it.
+acceptDrops(packageDropZone, checkPackage);
 exampleSelect.addEventListener("change", () => {
   if (exampleSelect.value) loadExample(exampleSelect.value);
 });
 renderButton.addEventListener("click", () => render());
 
+function acceptDrops(zone, open) {
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    const file = event.dataTransfer?.files?.[0];
+    if (file) open(file);
+  });
+}
+
+/** The built-in templates, then the published ones (withdrawn ones render no more: left out). */
 async function loadTemplates() {
   try {
     const response = await fetch("/v1/templates");
     const { templates } = await response.json();
-    for (const template of templates) {
-      const option = document.createElement("option");
-      option.value = template.id;
-      option.textContent = `${template.title} (${template.id})`;
-      exampleSelect.append(option);
-    }
+    const builtIn = templates.filter((t) => t.builtIn !== false);
+    const published = templates.filter((t) => t.builtIn === false && !t.withdrawnAt);
+    const option = (template) => {
+      const element = document.createElement("option");
+      element.value = template.id;
+      element.textContent = `${template.title} (${template.id})`;
+      return element;
+    };
+    if (!published.length) return exampleSelect.append(...builtIn.map(option));
+    const group = (label, list) => {
+      const element = document.createElement("optgroup");
+      element.label = label;
+      element.append(...list.map(option));
+      return element;
+    };
+    exampleSelect.append(group("Built in", builtIn), group("Published", published));
   } catch {
     exampleSelect.disabled = true;
   }
@@ -58,13 +83,16 @@ async function loadTemplates() {
 
 async function loadExample(id) {
   setStatus(`Loading the example for ${id}…`);
-  const response = await fetch(`/v1/templates/${encodeURIComponent(id)}/example`);
+  const response = await fetch(`/v1/templates/${encodeURIComponent(id)}/example`).catch(() => undefined);
+  if (!response) return setStatus("The service could not be reached.", "error");
   if (!response.ok) return setStatus(`The example could not be loaded (HTTP ${response.status}).`, "error");
   source.value = JSON.stringify(await response.json(), null, 2);
   setStatus("Example loaded. Edit it if you like, then render it.");
 }
 
 async function openFile(file) {
+  // A package dropped where a report goes is checked all the same.
+  if (isZip(file)) return checkPackage(file);
   source.value = await file.text();
   await render(file.name);
 }
@@ -93,9 +121,51 @@ async function render(name = "the JSON") {
   }
 }
 
-async function showPdf(response, run) {
+/**
+ * A zipped template package, checked as publishing would check it (POST /v1/templates/check): its
+ * example rendered, or every problem by file, line and column. Nothing is published.
+ */
+async function checkPackage(file) {
+  const run = ++renderCount;
+  renderButton.disabled = false; // a report being rendered is superseded: its answer is ignored
+  delete pagesBox.dataset.done;
+  setStatus(`Checking the package ${file.name}…`);
+  try {
+    const body = await file.arrayBuffer();
+    // Picking the same file again (fixed and zipped again) must check it again.
+    packageInput.value = "";
+    const response = await fetch("/v1/templates/check", {
+      method: "POST",
+      headers: { "content-type": "application/zip", accept: "application/pdf" },
+      body,
+    });
+    if (run !== renderCount) return;
+    if (response.ok && (response.headers.get("content-type") ?? "").startsWith("application/pdf")) {
+      // "<id>@<version>": the download is named after the package's id.
+      const template = response.headers.get("x-report-template") ?? "";
+      const [id, version] = template.split("@");
+      const name = id || file.name.replace(/\.zip$/i, "") || "template";
+      await showPdf(response, run, {
+        filename: `${name}.pdf`,
+        lead: `Example of ${name}${version ? ` (version ${version})` : ""}`,
+        done: (filename, pages) =>
+          `Checked ${file.name}: no problems. Its example, ${filename}${pages ? `, ${pages} pages` : ""}, is below.`,
+      });
+    } else {
+      await showPackageFailure(response, file);
+    }
+  } catch (error) {
+    if (run === renderCount) setStatus(`The package could not be checked: ${error.message}`, "error");
+  }
+}
+
+function isZip(file) {
+  return /\.zip$/i.test(file.name) || /^application\/(x-)?zip(-compressed)?$/.test(file.type);
+}
+
+async function showPdf(response, run, { filename: name, lead, done } = {}) {
   const bytes = new Uint8Array(await response.arrayBuffer());
-  const filename = filenameOf(response.headers.get("content-disposition")) ?? "report.pdf";
+  const filename = name ?? filenameOf(response.headers.get("content-disposition")) ?? "report.pdf";
   // A PDF too large to return inline came by redirect from storage: link to it there.
   if (objectUrl) URL.revokeObjectURL(objectUrl);
   objectUrl = URL.createObjectURL(new Blob([bytes], { type: "application/pdf" }));
@@ -106,6 +176,7 @@ async function showPdf(response, run) {
   const pages = Number(response.headers.get("x-report-pages")) || undefined;
   const warnings = Number(response.headers.get("x-report-warnings")) || 0;
   $("pdf-facts").textContent = [
+    lead,
     pages && `${pages} page${pages === 1 ? "" : "s"}`,
     formatBytes(bytes.byteLength),
     warnings && `${warnings} warning${warnings === 1 ? "" : "s"} (validation: warn)`,
@@ -116,7 +187,7 @@ async function showPdf(response, run) {
   pdfBox.hidden = false;
   pagesBox.replaceChildren();
   delete pagesBox.dataset.done;
-  setStatus(`Done: ${filename}${pages ? `, ${pages} pages` : ""}. Previews are below.`, "ok");
+  setStatus(done ? done(filename, pages) : `Done: ${filename}${pages ? `, ${pages} pages` : ""}. Previews are below.`, "ok");
   $("pdf-heading").focus();
   await drawPages(bytes, run);
 }
@@ -162,18 +233,33 @@ async function drawPages(bytes, run) {
   await doc.destroy();
 }
 
-async function showFailure(response) {
-  let body;
+async function failureBody(response) {
   try {
-    body = await response.json();
-  } catch {
-    body = { message: `HTTP ${response.status}`, errors: [] };
-  }
+    const body = await response.json();
+    if (body && typeof body === "object") return body;
+  } catch {}
+  return { message: `HTTP ${response.status}`, errors: [] };
+}
+
+/** The service lists the first errors only and counts the rest in `truncated`. */
+function truncatedOf(body) {
+  return Number.isInteger(body.truncated) && body.truncated > 0 ? body.truncated : 0;
+}
+
+function moreItem(more) {
+  const li = document.createElement("li");
+  li.className = "error-more";
+  li.textContent = `… and ${more} more`;
+  return li;
+}
+
+async function showFailure(response) {
+  const body = await failureBody(response);
   const errors = Array.isArray(body.errors) ? body.errors : [];
-  // The service lists the first errors only and counts the rest in `truncated`.
-  const more = Number.isInteger(body.truncated) && body.truncated > 0 ? body.truncated : 0;
+  const more = truncatedOf(body);
   pdfBox.hidden = true;
   errorsBox.hidden = false;
+  errorsHint.hidden = false;
   // A JSON syntax error has no path, only a position in the text. The paths of data errors are
   // within "data"; those of envelope errors within the whole text.
   const place = (e) =>
@@ -181,12 +267,7 @@ async function showFailure(response) {
       ? { offset: jsonPosition(e.message) }
       : { pointer: body.error === "invalid_data" ? `/data${e.path ?? ""}` : e.path ?? "" };
   errorList.replaceChildren(...errors.map((e) => errorItem(e, place(e))));
-  if (more) {
-    const li = document.createElement("li");
-    li.className = "error-more";
-    li.textContent = `… and ${more} more`;
-    errorList.append(li);
-  }
+  if (more) errorList.append(moreItem(more));
   if (Array.isArray(body.templates)) {
     const li = document.createElement("li");
     li.textContent = `Known templates: ${body.templates.join(", ")}`;
@@ -196,6 +277,78 @@ async function showFailure(response) {
   $("errors-heading").textContent = n > 1 ? `${n} errors` : "Error";
   setStatus(`Not rendered: ${body.message ?? `HTTP ${response.status}`}`, "error");
   $("errors-heading").focus();
+}
+
+/**
+ * A package's problems, grouped by file (in the order the files first appear) and listed as given,
+ * each as "file:line:column — message (rule)". A problem of the whole package has the path "(package)".
+ */
+async function showPackageFailure(response, { name, size }) {
+  const body = await failureBody(response);
+  // Refused by the gateway before the service saw it, the answer says only "Request Entity Too Large".
+  if (response.status === 413 && body.error !== "body_too_large") {
+    body.message = `the package (${formatBytes(size)}) is larger than the service accepts (${body.message})`;
+  }
+  const problems = Array.isArray(body.errors) ? body.errors : [];
+  const more = truncatedOf(body);
+  const byFile = new Map();
+  for (const problem of problems) {
+    const file = String(problem.path || "(package)");
+    if (!byFile.has(file)) byFile.set(file, []);
+    byFile.get(file).push(problem);
+  }
+  pdfBox.hidden = true;
+  errorsBox.hidden = false;
+  errorsHint.hidden = true;
+  errorList.replaceChildren(
+    ...[...byFile].map(([file, list], i) => {
+      const li = document.createElement("li");
+      li.className = "problem-file";
+      const heading = document.createElement("span");
+      heading.className = "problem-file-name";
+      heading.id = `problems-${i}`;
+      heading.textContent = `${file} (${list.length} ${list.length === 1 ? "problem" : "problems"})`;
+      const items = document.createElement("ul");
+      items.className = "problem-list";
+      items.setAttribute("aria-labelledby", heading.id);
+      items.append(...list.map((problem) => problemItem(file, problem)));
+      li.append(heading, items);
+      return li;
+    }),
+  );
+  if (more) errorList.append(moreItem(more));
+  // Refused as a whole (too large, wrong headers): the service's message is the problem.
+  if (!problems.length && !more) {
+    const li = document.createElement("li");
+    li.className = "problem-file";
+    li.textContent = body.message ?? `HTTP ${response.status}`;
+    errorList.append(li);
+  }
+  const n = problems.length + more;
+  $("errors-heading").textContent = n > 1 ? `${n} problems in ${name}` : `Problem in ${name}`;
+  setStatus(`Not rendered: ${body.message ?? `HTTP ${response.status}`}`, "error");
+  $("errors-heading").focus();
+}
+
+function problemItem(file, problem) {
+  const li = document.createElement("li");
+  li.className = "problem";
+  const where = document.createElement("code");
+  where.className = "problem-where";
+  const line = Number.isInteger(problem.line) ? `:${problem.line}` : "";
+  const column = line && Number.isInteger(problem.column) ? `:${problem.column}` : "";
+  where.textContent = `${file}${line}${column}`;
+  const message = document.createElement("span");
+  message.className = "problem-message";
+  message.textContent = ` — ${problem.message ?? ""}`;
+  li.append(where, message);
+  if (problem.rule) {
+    const rule = document.createElement("span");
+    rule.className = "error-rule";
+    rule.textContent = ` (${problem.rule})`;
+    li.append(rule);
+  }
+  return li;
 }
 
 function errorItem(error, { offset, pointer }) {

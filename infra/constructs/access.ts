@@ -1,6 +1,11 @@
 import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
-import { INCOMING_PREFIX, JOBS_PREFIX, RENDERS_PREFIX } from "../../functions/service/storage/keys.ts";
+import {
+  INCOMING_PREFIX,
+  JOBS_PREFIX,
+  RENDERS_PREFIX,
+  TEMPLATES_PREFIX,
+} from "../../functions/service/storage/keys.ts";
 
 /** The service's two buckets, as the grants below need them. */
 export interface ServiceBuckets {
@@ -50,6 +55,17 @@ export function grantHttpAccess(grantee: IGrantable, buckets: ServiceBuckets): v
   add(
     new PolicyStatement({ sid: "NotFoundForMissingJobs", actions: ["s3:ListBucket"], resources: [output.bucketArn] }),
   );
+  // Template packages: published and withdrawn (their index rewritten), listed, and read to render.
+  add(
+    new PolicyStatement({
+      sid: "ReadWriteTemplatePackages",
+      actions: ["s3:GetObject", "s3:PutObject"],
+      resources: [input.arnForObjects(`${TEMPLATES_PREFIX}*`)],
+    }),
+  );
+  // Without a prefix condition: S3 checks it, with no prefix, to answer 404 rather than 403 for an
+  // index not (yet) there; the code lists only templates/.
+  add(new PolicyStatement({ sid: "ListTemplatePackages", actions: ["s3:ListBucket"], resources: [input.bucketArn] }));
 }
 
 /** The upload function's bucket access (see above): read the work, write the outputs. */
@@ -59,9 +75,13 @@ export function grantUploadAccess(grantee: IGrantable, buckets: ServiceBuckets):
   // Uploads and job requests are read, never changed.
   add(
     new PolicyStatement({
-      sid: "ReadUploadsAndJobRequests",
+      sid: "ReadUploadsJobRequestsAndTemplates",
       actions: ["s3:GetObject"],
-      resources: [input.arnForObjects(`${INCOMING_PREFIX}*`), input.arnForObjects(`${JOBS_PREFIX}*`)],
+      resources: [
+        input.arnForObjects(`${INCOMING_PREFIX}*`),
+        input.arnForObjects(`${JOBS_PREFIX}*`),
+        input.arnForObjects(`${TEMPLATES_PREFIX}*`),
+      ],
     }),
   );
   add(new PolicyStatement({ sid: "NotFoundForGoneUploads", actions: ["s3:ListBucket"], resources: [input.bucketArn] }));

@@ -38,6 +38,13 @@ export interface HttpEndpointProps {
    */
   readonly jwtAudience?: string[];
   /**
+   * With a JWT authorizer: the OAuth scope a token must carry to publish or withdraw template packages
+   * (`PUT`/`DELETE /v1/templates/{id}`); tokens without it may still render.
+   *
+   * @default "report-render/templates.publish"
+   */
+  readonly publishScope?: string;
+  /**
    * Origins allowed by CORS. With any, API Gateway answers preflights for them, through an
    * unauthenticated `OPTIONS /{proxy+}` route to a function that answers 204.
    *
@@ -64,6 +71,9 @@ export interface HttpEndpointProps {
   readonly logRetention: RetentionDays;
 }
 
+/** The scope a JWT needs for PUT and DELETE /v1/templates/{id} unless HttpEndpointProps.publishScope says otherwise. */
+export const DEFAULT_PUBLISH_SCOPE = "report-render/templates.publish";
+
 /**
  * An HTTP API (payload 2.0) with one `$default` route to the HTTP function, which matches the paths
  * itself. It is never anonymous: every request is signed with IAM credentials (execute-api:Invoke),
@@ -80,8 +90,10 @@ export class HttpEndpoint extends Construct {
   readonly accessLogs: LogGroup;
   /** How the `$default` route authorizes a request: IAM (SigV4) or JWT. */
   readonly authorizationType: "AWS_IAM" | "JWT";
-  /** With IAM auth: execute-api:Invoke on this API, to attach to the clients' roles or users. */
+  /** With IAM auth: execute-api:Invoke on this API but publishing, to attach to the clients' roles or users. */
   readonly invokePolicy?: ManagedPolicy;
+  /** With IAM auth: publishing and withdrawing template packages, for those who may (besides invokePolicy). */
+  readonly publishPolicy?: ManagedPolicy;
   /** With CORS origins: the function behind the unauthenticated `OPTIONS /{proxy+}` route. */
   readonly preflight?: CorsPreflight;
 
@@ -108,7 +120,13 @@ export class HttpEndpoint extends Construct {
         corsAllowedOrigins.length > 0
           ? {
               allowOrigins: corsAllowedOrigins,
-              allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.HEAD],
+              allowMethods: [
+                CorsHttpMethod.GET,
+                CorsHttpMethod.POST,
+                CorsHttpMethod.HEAD,
+                CorsHttpMethod.PUT,
+                CorsHttpMethod.DELETE,
+              ],
               allowHeaders: [
                 "content-type",
                 "accept",
@@ -125,10 +143,22 @@ export class HttpEndpoint extends Construct {
                 "x-report-pages",
                 "x-report-sha256",
                 "x-report-warnings",
+                "x-report-template",
               ],
               maxAge: Duration.hours(1),
             }
           : undefined,
+    });
+
+    // Publishing a template package is a route of its own, so that it takes its own permission: the
+    // IAM policy below leaves it out (PublishPolicy grants it), a JWT needs the publish scope.
+    this.api.addRoutes({
+      path: "/v1/templates/{id}",
+      methods: [HttpMethod.PUT, HttpMethod.DELETE],
+      integration: new HttpLambdaIntegration("Publish", props.handler),
+      ...(this.authorizationType === "JWT"
+        ? { authorizationScopes: [props.publishScope ?? DEFAULT_PUBLISH_SCOPE] }
+        : {}),
     });
 
     if (corsAllowedOrigins.length > 0) {
@@ -172,12 +202,27 @@ export class HttpEndpoint extends Construct {
 
     if (this.authorizationType === "AWS_IAM") {
       this.invokePolicy = new ManagedPolicy(this, "InvokePolicy", {
-        description: "report-render: call the HTTP API (execute-api:Invoke on every route of it)",
+        description: "report-render: call the HTTP API (render, jobs, the templates), but not publish templates",
         statements: [
           new PolicyStatement({
             effect: Effect.ALLOW,
             actions: ["execute-api:Invoke"],
-            resources: [this.api.arnForExecuteApi()],
+            // Every path by these methods; PUT and DELETE are only the publishing route's. ($default
+            // in case IAM names requests of the $default route by the route, not the method and path.)
+            resources: [
+              ...["GET", "HEAD", "POST", "OPTIONS"].map((method) => this.api.arnForExecuteApi(method)),
+              this.api.arnForExecuteApi().replace(/\/\*\/\*$/, "/$default"),
+            ],
+          }),
+        ],
+      });
+      this.publishPolicy = new ManagedPolicy(this, "PublishPolicy", {
+        description: "report-render: publish and withdraw template packages (PUT and DELETE /v1/templates/{id})",
+        statements: [
+          new PolicyStatement({
+            effect: Effect.ALLOW,
+            actions: ["execute-api:Invoke"],
+            resources: ["PUT", "DELETE"].map((method) => this.api.arnForExecuteApi(method, "/v1/templates/*")),
           }),
         ],
       });

@@ -6,12 +6,15 @@ import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { join } from "node:path";
 import { ENV } from "../../functions/service/settings.ts";
-import { copyCommands, LAMBDA_TASK_ROOT, RUNTIME_DIR, runtimeFiles } from "./runtime-files.ts";
+import { chromiumPackCommands, copyCommands, LAMBDA_TASK_ROOT, RUNTIME_DIR, runtimeFiles } from "./runtime-files.ts";
 
 /** The repository root: the entry points, package-lock.json and the runtime files are found from it. */
 export const PROJECT_ROOT = join(import.meta.dirname, "..", "..");
 
-/** Kept out of the bundle and installed into the asset: it finds its bin/*.br files beside itself. */
+/**
+ * Kept out of the bundle and installed into the asset (the core takes its launch flags); its bin/*.br
+ * files are recompressed into the asset's Chromium pack and removed.
+ */
 export const CHROMIUM_PACKAGE = "@sparticuz/chromium";
 
 /**
@@ -85,8 +88,8 @@ export interface RenderFunctionProps {
 /**
  * One render function: the handler bundled with esbuild (ESM, nodejs22.x, x86_64, the AWS SDK
  * bundled at the version the project pins), @sparticuz/chromium installed beside the bundle, and
- * the runtime files in `runtime/`. Its own role may write only to its own log group; the stack
- * grants it the bucket actions it uses.
+ * the runtime files in `runtime/`, Chromium's recompressed for a fast start in `runtime/chromium-pack/`.
+ * Its own role may write only to its own log group; the stack grants it the bucket actions it uses.
  */
 export class RenderFunction extends Construct {
   /** The Lambda function (esbuild bundle, Chromium beside it, runtime files in `runtime/`). */
@@ -157,6 +160,7 @@ export class RenderFunction extends Construct {
           beforeInstall: () => [],
           afterBundling: (inputDir, outputDir) => [
             ...copyCommands(files, inputDir, outputDir),
+            ...chromiumPackCommands(PROJECT_ROOT, `${outputDir}/node_modules/${CHROMIUM_PACKAGE}/bin`, outputDir),
             // The lockfile was only needed to install Chromium's package at the pinned version.
             `rm -f '${outputDir}/package-lock.json'`,
           ],

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, posix, relative, sep } from "node:path";
+import { PACK_DIR } from "../../functions/service/chromium-pack.ts";
 
 /**
  * The files a render function reads from disk at run time, besides its bundled code and the
@@ -75,6 +76,28 @@ export function copyCommands(files: string[], inputDir: string, outputDir: strin
       `cp ${names.map(quote).join(" ")} ${quote(`${target}/`)}`,
     ].join(" && ");
   });
+}
+
+/** Where synths keep the Chromium pack they made, so that only the first one makes it. */
+export const PACK_CACHE = "node_modules/.cache/report-render";
+
+/**
+ * Shell commands (bundling.commandHooks.afterBundling) that write Chromium's pack into
+ * `outputDir`/RUNTIME_DIR/PACK_DIR (functions/service/chromium-pack-writer.ts: gzip in parts, which a
+ * new instance inflates four times as fast as the package's brotli), from the @sparticuz/chromium
+ * package npm installed at `binDir`, then remove that bin/ folder, which no function reads any more.
+ */
+export function chromiumPackCommands(
+  projectRoot: string,
+  binDir: string,
+  outputDir: string,
+  cacheDir = join(projectRoot, PACK_CACHE),
+): string[] {
+  const tsx = createRequire(join(projectRoot, "package.json")).resolve("tsx/cli");
+  const writer = join(projectRoot, "functions/service/chromium-pack-writer.ts");
+  const pack = posix.join(outputDir, RUNTIME_DIR, PACK_DIR);
+  const args = [process.execPath, tsx, writer, binDir, pack, cacheDir];
+  return [args.map(quote).join(" "), `rm -rf ${quote(binDir)}`];
 }
 
 function walk(dir: string): string[] {

@@ -2,6 +2,9 @@ import { createHash, randomUUID } from "node:crypto";
 import type { S3Event, SQSRecord } from "aws-lambda";
 import type { HttpEvent, SqsEvent } from "../../functions/service/events.ts";
 import { encodeEventKey } from "../../functions/service/storage/keys.ts";
+import type { UploadHandler } from "../../functions/upload/handler.ts";
+import type { LineTaskQueue } from "../../functions/upload/line-queue.ts";
+import { type LineTask, lineTaskBody } from "../../functions/upload/line-task.ts";
 
 const API_HOST = "abcdef1234.execute-api.us-east-1.amazonaws.com";
 
@@ -72,7 +75,58 @@ export function sqsS3Event(
       },
     ],
   };
-  const body = JSON.stringify(notification);
+  return sqsMessage(JSON.stringify(notification), {
+    receiveCount: options.receiveCount,
+    sender: "AIDAS3",
+    queueArn: "arn:aws:sqs:us-east-1:123456789012:ReportRender-Uploads",
+  });
+}
+
+/**
+ * What the line queue's event source sends the upload function for one line task; `body` as it is
+ * when a string (a forged or broken message).
+ */
+export function sqsLineTaskEvent(body: LineTask | string, options: { receiveCount?: number } = {}): SqsEvent {
+  return sqsMessage(typeof body === "string" ? body : lineTaskBody(body), {
+    receiveCount: options.receiveCount,
+    sender: "AROAUPLOADFUNCTION:ReportRender-UploadFunction",
+    queueArn: "arn:aws:sqs:us-east-1:123456789012:ReportRender-batch-lines",
+  });
+}
+
+/** A line queue that keeps what is sent, for a test to deliver when, how often and in what order it likes. */
+export function keptLineTasks(): LineTaskQueue & { sent: LineTask[]; take(): LineTask[] } {
+  const sent: LineTask[] = [];
+  return {
+    sent,
+    async send(tasks) {
+      sent.push(...tasks);
+    },
+    take: () => sent.splice(0, sent.length),
+  };
+}
+
+/**
+ * A line queue that delivers each task to the handler at once, as SQS would (a failed one again,
+ * up to `maxReceiveCount` times); `send` resolves when every task is handled, so a batch message's
+ * handler returns when the whole batch is.
+ */
+export function deliveredLineTasks(handler: () => UploadHandler, maxReceiveCount = 3): LineTaskQueue {
+  return {
+    async send(tasks) {
+      await Promise.all(
+        tasks.map(async (task) => {
+          for (let receiveCount = 1; receiveCount <= maxReceiveCount; receiveCount++) {
+            const response = await handler()(sqsLineTaskEvent(task, { receiveCount }));
+            if (response.batchItemFailures.length === 0) return;
+          }
+        }),
+      );
+    },
+  };
+}
+
+function sqsMessage(body: string, options: { receiveCount?: number; sender: string; queueArn: string }): SqsEvent {
   const record: SQSRecord = {
     messageId: randomUUID(),
     receiptHandle: "AQEB-artifact-test",
@@ -80,13 +134,13 @@ export function sqsS3Event(
     attributes: {
       ApproximateReceiveCount: String(options.receiveCount ?? 1),
       SentTimestamp: String(Date.now()),
-      SenderId: "AIDAS3",
+      SenderId: options.sender,
       ApproximateFirstReceiveTimestamp: String(Date.now()),
     },
     messageAttributes: {},
     md5OfBody: createHash("md5").update(body).digest("hex"),
     eventSource: "aws:sqs",
-    eventSourceARN: "arn:aws:sqs:us-east-1:123456789012:ReportRender-Uploads",
+    eventSourceARN: options.queueArn,
     awsRegion: "us-east-1",
   };
   return { Records: [record] };

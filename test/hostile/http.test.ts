@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pageTexts, squash } from "../helpers/pdf.ts";
 import { bytesOf, exampleText, postJson, startTestService, type TestService } from "../helpers/local-service.ts";
+import { writeZip } from "../../functions/packages/index.ts";
+import { baseFiles, hostileZip, text } from "../helpers/package-zips.ts";
 import { attacks } from "./attacks.ts";
 
 // Every attack through POST /v1/render of the local server (npm start): an answer, never a 5xx, a
@@ -63,5 +65,68 @@ describe("POST /v1/render under attack", () => {
     const response = await postJson(`${service.url}/v1/render`, exampleText, { accept: "application/pdf" });
     expect(response.status).toBe(200);
     expect((await pageTexts(await bytesOf(response))).length).toBe(7);
+  });
+});
+
+describe("the template package routes under attack", () => {
+  const put = (path: string, body: Uint8Array, contentType = "application/zip") =>
+    fetch(`${service.url}${path}`, {
+      method: "PUT",
+      headers: { "content-type": contentType },
+      body: Buffer.from(body),
+    });
+  const attacksOnPackages: [string, Uint8Array, number][] = [
+    [
+      "a zip bomb: a deflated 100 MB entry that declares 1,000 bytes",
+      hostileZip([
+        { name: "assets/x.png", data: new Uint8Array(100 * 1024 * 1024), declaredSize: 1000, deflate: true },
+      ]),
+      422,
+    ],
+    ["an entry that climbs out of the package", hostileZip([{ name: "../../etc/x.hbs", data: text("x") }]), 422],
+    ["an absolute path", hostileZip([{ name: "/tmp/evil.hbs", data: text("x") }]), 422],
+    ["a symbolic link", hostileZip([{ name: "partials/link.hbs", data: text("/etc/passwd"), mode: 0o120777 }]), 422],
+    ["bytes that are no zip", text("PK\u0003\u0004 not really a zip"), 422],
+    ["an empty body", new Uint8Array(), 422],
+    [
+      "a template that fetches and runs",
+      writeZip(
+        baseFiles({ "template.hbs": '<img src="http://127.0.0.1:9/x"><script>fetch("http://127.0.0.1:9")</script>' }),
+      ),
+      422,
+    ],
+  ];
+  for (const [name, zip, status] of attacksOnPackages) {
+    it(`PUT ${name}: ${status}, nothing published`, async () => {
+      const started = performance.now();
+      const response = await put("/v1/templates/hostile", zip);
+      expect(response.status).toBe(status);
+      expect(performance.now() - started).toBeLessThan(REFUSAL_MS);
+      const body = (await response.json()) as { error: string; errors: unknown[] };
+      expect(body.error).toBe("invalid_template");
+      expect(JSON.stringify(body).length).toBeLessThan(REFUSAL_BYTES);
+    });
+  }
+
+  it("names that are no template id reach nothing: traversal, prototype keys, versions that are not versions", async () => {
+    const zip = writeZip(baseFiles());
+    for (const path of ["/v1/templates/..%2F..%2Fincoming%2Fx", "/v1/templates/__proto__", "/v1/templates/a%00b"]) {
+      const response = await put(path, zip);
+      expect([404, 409, 422], path).toContain(response.status);
+    }
+    for (const name of ["hostile@../../x", "__proto__", "constructor", "hostile@", "x".repeat(100)]) {
+      const response = await postJson(
+        `${service.url}/v1/render`,
+        { template: name, data: {} },
+        { accept: "application/pdf" },
+      );
+      expect([400, 404], name).toContain(response.status);
+    }
+    expect((await fetch(`${service.url}/v1/templates/__proto__`)).status).toBe(404);
+    expect((await fetch(`${service.url}/v1/templates/constructor/example`)).status).toBe(404);
+    // Nothing of any of it was published, and the server renders as before.
+    const list = (await (await fetch(`${service.url}/v1/templates`)).json()) as { templates: { id: string }[] };
+    expect(list.templates.map((t) => t.id).sort()).toEqual(["gov-disclosure-annual-report", "report"]);
+    expect((await postJson(`${service.url}/v1/render`, exampleText, { accept: "application/pdf" })).status).toBe(200);
   });
 });

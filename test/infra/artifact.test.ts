@@ -1,8 +1,12 @@
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { createReadStream, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ENV } from "../../functions/service/settings.ts";
+import { closeBrowser } from "../../functions/core/browser.ts";
+import { type ChromiumPack, PACK_DIR, readPack } from "../../functions/service/chromium-pack.ts";
+import { chromiumLocator } from "../../functions/service/chromium.ts";
+import { ENV, loadConfig } from "../../functions/service/settings.ts";
 import type { HttpResult, SqsBatchResponse } from "../../functions/service/events.ts";
 import { startLocalS3, S3RVER_CREDENTIALS, type LocalS3 } from "../../functions/local/s3-server.ts";
 import { createStorage, type Storage } from "../../functions/service/storage/s3.ts";
@@ -10,6 +14,7 @@ import { fonts, pageTexts } from "../helpers/pdf.ts";
 import { httpEvent, sqsS3Event } from "../helpers/lambda-events.ts";
 import { startLambdaProcess, type LambdaProcess } from "../helpers/lambda-process.ts";
 import { type LambdaAsset, synthLambdaAssets } from "../helpers/lambda-assets.ts";
+import { renderReport } from "../helpers/render.ts";
 import { root } from "../helpers/synth.ts";
 
 /**
@@ -61,6 +66,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  await closeBrowser();
   await running.http?.stop();
   await running.upload?.stop();
   await s3?.close();
@@ -119,6 +125,24 @@ async function upload(): Promise<LambdaProcess> {
   return running.upload;
 }
 
+/** The asset's Chromium pack (runtime/chromium-pack). */
+function packOf(asset: FunctionAsset): ChromiumPack {
+  const pack = readPack(join(asset.assetDir, "runtime", PACK_DIR));
+  if (!pack) throw new Error(`${asset.name}: no Chromium pack`);
+  return pack;
+}
+
+/** The folder the function unpacked Chromium into, in the temp folder it was given. */
+function unpackedIn(asset: FunctionAsset): string {
+  return join(tmpDirs[asset.name] ?? "", `report-render-chromium-${packOf(asset).id}`);
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
 /** A real report: %PDF, the agency's name in its text, every font an embedded subset and none Type 3. */
 async function expectReport(pdf: Uint8Array): Promise<void> {
   expect(Buffer.from(pdf.subarray(0, 5)).toString("latin1")).toBe("%PDF-");
@@ -147,13 +171,19 @@ describe("the synthesized function assets", () => {
     }
   });
 
-  it("hold the bundle, Chromium's package with its bin/*.br, and the runtime files", () => {
+  it("hold the bundle, Chromium's package (its code), Chromium recompressed for a fast start, and the runtime files", () => {
     for (const asset of Object.values(assets)) {
       const has = (path: string) => expect(existsSync(join(asset.assetDir, path)), `${asset.name}: ${path}`).toBe(true);
       has("index.mjs");
-      for (const br of ["chromium.br", "fonts.tar.br", "swiftshader.tar.br", "al2023.tar.br"]) {
-        has(`node_modules/@sparticuz/chromium/bin/${br}`);
-      }
+      has("node_modules/@sparticuz/chromium/package.json");
+      // Its brotli files were recompressed into the pack (gzip, the binary in parts) and removed.
+      expect(existsSync(join(asset.assetDir, "node_modules/@sparticuz/chromium/bin"))).toBe(false);
+      const pack = packOf(asset);
+      expect(pack.binary.parts.length).toBeGreaterThan(1);
+      const packFiles = [...pack.binary.parts.map((p) => p.file), ...pack.archives.map((a) => a.file)];
+      expect(packFiles.every((f) => f.endsWith(".gz"))).toBe(true);
+      for (const file of packFiles) has(`runtime/${PACK_DIR}/${file}`);
+      expect(pack.archives.map((a) => a.file)).toEqual(["swiftshader.tar.gz", "fonts.tar.gz", "al2023.tar.gz"]);
       has("runtime/templates/gov-disclosure-annual-report/template.hbs");
       has("runtime/templates/report/schema.json");
       has("runtime/node_modules/@fontsource/noto-serif-sc/400.css");
@@ -208,11 +238,17 @@ describe("the synthesized function assets", () => {
 });
 
 describe("the HTTP function's asset, run alone", () => {
-  it("answers POST /v1/render (accept application/pdf) with the PDF, Chromium inflated from the asset", async () => {
+  it("answers POST /v1/render (accept application/pdf) with the PDF, Chromium inflated from the asset's pack", async () => {
     const fn = await http();
-    // Chromium was inflated and started, with a warm page, while the module loaded: Lambda's init phase.
+    // Chromium was inflated from the pack into the empty temp folder and started, with a warm page,
+    // while the module loaded: Lambda's init phase.
     expect(fn.output()).toContain('"msg":"init.warmed_up"');
-    expect(existsSync(join(tmpDirs.HttpFunction ?? "", "chromium"))).toBe(true);
+    const unpacked = unpackedIn(assets.HttpFunction);
+    expect(readdirSync(tmpDirs.HttpFunction ?? "")).toContain(
+      `report-render-chromium-${packOf(assets.HttpFunction).id}`,
+    );
+    // Not through @sparticuz/chromium's own inflation (/tmp/chromium, /tmp/fonts).
+    expect(existsSync(join(tmpDirs.HttpFunction ?? "", "chromium"))).toBe(false);
     const started = performance.now();
     const result = await fn.invoke<HttpResult>(
       httpEvent("POST", "/v1/render", { body: EXAMPLE, headers: { accept: "application/pdf" } }),
@@ -221,9 +257,13 @@ describe("the HTTP function's asset, run alone", () => {
     expect(result.statusCode, result.body?.slice(0, 500)).toBe(200);
     expect(result.headers?.["content-type"]).toBe("application/pdf");
     expect(result.isBase64Encoded).toBe(true);
-    await expectReport(Buffer.from(result.body ?? "", "base64"));
-    // The browser came from the asset's node_modules, inflated into this process's own TMPDIR.
-    expect(existsSync(join(tmpDirs.HttpFunction ?? "", "chromium"))).toBe(true);
+    const pdf = Buffer.from(result.body ?? "", "base64");
+    await expectReport(pdf);
+    // The same PDF, byte for byte, as the source tree prints with @sparticuz/chromium's own files;
+    // the same binary as their brotli inflates to.
+    const own = await chromiumLocator(loadConfig({}))();
+    expect(pdf.equals(Buffer.from((await renderReport(JSON.parse(EXAMPLE))).pdf))).toBe(true);
+    expect(await sha256Of(join(unpacked, "chromium"))).toBe(await sha256Of(own.executablePath));
   }, 120_000);
 
   it("serves the template list and the web page with pdf.js from the asset", async () => {
@@ -251,7 +291,7 @@ describe("the upload function's asset, run alone", () => {
     expect(pdf.found && "body" in pdf, fn.output().slice(-2000)).toBe(true);
     if (pdf.found && "body" in pdf) await expectReport(pdf.body);
     expect((await storage.head(BUCKETS.output, "x.result.json"))?.size).toBeGreaterThan(0);
-    expect(existsSync(join(tmpDirs.UploadFunction ?? "", "chromium"))).toBe(true);
+    expect(existsSync(join(unpackedIn(assets.UploadFunction), "chromium"))).toBe(true);
   }, 120_000);
 });
 

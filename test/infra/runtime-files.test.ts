@@ -1,11 +1,22 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
+import { brotliCompressSync, gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { fontAssets } from "../../functions/core/fonts.ts";
+import { PACK_DIR, readPack, SPARTICUZ_FILES } from "../../functions/service/chromium-pack.ts";
 import { renderer } from "../helpers/render.ts";
-import { copyCommands, RUNTIME_DIR, runtimeFiles } from "../../infra/constructs/runtime-files.ts";
+import { chromiumPackCommands, copyCommands, RUNTIME_DIR, runtimeFiles } from "../../infra/constructs/runtime-files.ts";
 import { root } from "../helpers/synth.ts";
 
 /** What the bundling copies next to each handler, checked against what the code reads. */
@@ -73,4 +84,27 @@ describe("runtime files", () => {
     console.log(`runtime files: ${files.length} files, ${(bytes / 1024 / 1024).toFixed(1)} MB`);
     expect(bytes).toBeLessThan(60 * 1024 * 1024);
   });
+});
+
+describe("Chromium's pack", () => {
+  it("the pack commands recompress the installed package's bin/ into runtime/chromium-pack and remove bin/", () => {
+    const out = join(scratch, "pack-asset");
+    const bin = join(out, "node_modules/@sparticuz/chromium/bin");
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, "..", "package.json"), JSON.stringify({ version: "0.0.0-test" }));
+    const binary = Buffer.alloc(100_000, 1);
+    for (const file of [SPARTICUZ_FILES.binary, ...SPARTICUZ_FILES.archives.map((a) => a.file)]) {
+      writeFileSync(join(bin, file), brotliCompressSync(file === SPARTICUZ_FILES.binary ? binary : Buffer.alloc(1024)));
+    }
+    for (const command of chromiumPackCommands(root, bin, out, join(scratch, "pack-cache"))) {
+      execFileSync("bash", ["-c", command]);
+    }
+    expect(existsSync(bin)).toBe(false);
+    const pack = readPack(join(out, RUNTIME_DIR, PACK_DIR));
+    expect(pack?.binary.bytes).toBe(binary.length);
+    const parts = (pack?.binary.parts ?? []).map((p) =>
+      gunzipSync(readFileSync(join(out, RUNTIME_DIR, PACK_DIR, p.file))),
+    );
+    expect(Buffer.concat(parts).equals(binary)).toBe(true);
+  }, 30_000);
 });

@@ -6,12 +6,12 @@ import { DEFAULT_SETTINGS, resolveSettings, settingsFromContext } from "../../in
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
 
 describe("settings", () => {
-  it("defaults: 2048 MB, 30 s / 900 s, 1 GB /tmp, unreserved, 3 receives, 30-day outputs, IAM auth, no CORS", () => {
+  it("defaults: 2048 MB, 30 s / 180 s, 1 GB /tmp, unreserved, 3 receives, 30-day outputs, IAM auth, no CORS", () => {
     expect(settingsFromContext(context({}))).toEqual(DEFAULT_SETTINGS);
     expect(DEFAULT_SETTINGS).toMatchObject({
       memorySizeMb: 2048,
       httpTimeoutSeconds: 30,
-      uploadTimeoutSeconds: 900,
+      uploadTimeoutSeconds: 180,
       ephemeralStorageMb: 1024,
       maxReceiveCount: 3,
       outputExpirationDays: 30,

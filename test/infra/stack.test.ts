@@ -2,6 +2,7 @@ import { Match, Template } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULTS, ENV, loadConfig } from "../../functions/service/settings.ts";
 import { PREFLIGHT_HANDLER } from "../../infra/constructs/cors-preflight.ts";
+import { batchLineQueueName } from "../../infra/constructs/upload-pipeline.ts";
 import type { FunctionEnvironment } from "../../infra/constructs/render-function.ts";
 import { ReportRenderStack } from "../../infra/report-render-stack.ts";
 import { removeAssemblies, resourceAt, resourcesOf, synthesize, testApp, type Synthesized } from "../helpers/synth.ts";
@@ -18,6 +19,8 @@ let ids: {
   accessLogs: string;
   queue: string;
   dlq: string;
+  lines: string;
+  lineDlq: string;
   http: string;
   upload: string;
 };
@@ -31,6 +34,8 @@ beforeAll(() => {
     accessLogs: resourceAt(t, "AWS::S3::Bucket", "/Buckets/AccessLogs/")[0],
     queue: resourceAt(t, "AWS::SQS::Queue", "/Uploads/Uploads/")[0],
     dlq: resourceAt(t, "AWS::SQS::Queue", "/Uploads/DeadLetters/")[0],
+    lines: resourceAt(t, "AWS::SQS::Queue", "/Uploads/Lines/")[0],
+    lineDlq: resourceAt(t, "AWS::SQS::Queue", "/Uploads/LineDeadLetters/")[0],
     http: resourceAt(t, "AWS::Lambda::Function", "/HttpFunction/")[0],
     upload: resourceAt(t, "AWS::Lambda::Function", "/UploadFunction/")[0],
   };
@@ -169,7 +174,7 @@ describe("render functions", () => {
     t.resourcePropertiesCountIs("AWS::Lambda::Function", { Runtime: "nodejs22.x" }, 2);
     for (const [id, timeout] of [
       [ids.http, 30],
-      [ids.upload, 900],
+      [ids.upload, 180],
     ] as const) {
       const fn = t.toJSON().Resources[id].Properties;
       expect(fn).toMatchObject({
@@ -196,7 +201,8 @@ describe("render functions", () => {
       NODE_OPTIONS: "--enable-source-maps",
     };
     expect(env(ids.http)).toEqual({ ...common, [ENV.syncRenderTimeoutMs]: "28000" });
-    expect(env(ids.upload)).toEqual(common);
+    // Only the upload function splits batches: it is told the line queue's name.
+    expect(env(ids.upload)).toEqual({ ...common, [ENV.batchLineQueueName]: "ReportRender-batch-lines" });
   });
 
   it("memory, timeouts, /tmp and reserved concurrency are settings (context strings or numbers)", () => {
@@ -206,8 +212,9 @@ describe("render functions", () => {
       uploadTimeoutSeconds: "300",
       ephemeralStorageMb: 2048,
       httpReservedConcurrency: "5",
-      uploadReservedConcurrency: 20,
+      uploadReservedConcurrency: 40,
       uploadMaxConcurrency: 20,
+      batchLineMaxConcurrency: "20",
     });
     const [, http] = resourceAt(s.template, "AWS::Lambda::Function", "/HttpFunction/");
     const [, upload] = resourceAt(s.template, "AWS::Lambda::Function", "/UploadFunction/");
@@ -221,14 +228,19 @@ describe("render functions", () => {
       MemorySize: 3008,
       Timeout: 300,
       EphemeralStorage: { Size: 2048 },
-      ReservedConcurrentExecutions: 20,
+      ReservedConcurrentExecutions: 40,
     });
     // The synchronous render limit follows the HTTP timeout; the queue's visibility the upload timeout.
     expect((http.Environment as { Variables: Record<string, string> }).Variables[ENV.syncRenderTimeoutMs]).toBe(
       "18000",
     );
-    s.template.hasResourceProperties("AWS::SQS::Queue", { VisibilityTimeout: 360 });
-    s.template.hasResourceProperties("AWS::Lambda::EventSourceMapping", { ScalingConfig: { MaximumConcurrency: 20 } });
+    const visibility = Object.values(resourcesOf(s.template, "AWS::SQS::Queue")).map((q) => q.VisibilityTimeout);
+    expect(visibility.filter((v) => v === 360)).toHaveLength(2); // the upload queue and the line queue
+    const scaling = Object.values(resourcesOf(s.template, "AWS::Lambda::EventSourceMapping")).map(
+      (m) => m.ScalingConfig,
+    );
+    expect(scaling).toEqual([{ MaximumConcurrency: 20 }, { MaximumConcurrency: 20 }]);
+    expect(() => synthesize({ uploadReservedConcurrency: 40 })).toThrow(/batchLineMaxConcurrency must not exceed/);
   });
 
   it("the same settings as typed stack props, which win over context", () => {
@@ -361,13 +373,16 @@ describe("environment variable names: the stack and the functions share function
 });
 
 describe("endpoint", () => {
-  it("an HTTP API whose one route ($default → the HTTP function, payload 2.0) requires IAM auth", () => {
+  it("an HTTP API whose routes ($default, and publishing templates, → the HTTP function, payload 2.0) require IAM auth", () => {
     const t = base.template;
     t.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
     t.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "HTTP", CorsConfiguration: Match.absent() });
     const routes = Object.values(resourcesOf(t, "AWS::ApiGatewayV2::Route"));
-    expect(routes).toHaveLength(1);
-    expect(routes[0]).toMatchObject({ RouteKey: "$default", AuthorizationType: "AWS_IAM" });
+    expect(routes.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
+      ["$default", "AWS_IAM"],
+      ["DELETE /v1/templates/{id}", "AWS_IAM"],
+      ["PUT /v1/templates/{id}", "AWS_IAM"],
+    ]);
     t.resourceCountIs("AWS::ApiGatewayV2::Authorizer", 0);
     t.hasResourceProperties("AWS::ApiGatewayV2::Integration", {
       IntegrationType: "AWS_PROXY",
@@ -379,10 +394,24 @@ describe("endpoint", () => {
       FunctionName: { "Fn::GetAtt": [ids.http, "Arn"] },
       Principal: "apigateway.amazonaws.com",
     });
-    // A managed policy that lets a client call this API (and nothing else).
-    t.hasResourceProperties("AWS::IAM::ManagedPolicy", {
-      PolicyDocument: { Statement: [Match.objectLike({ Action: "execute-api:Invoke", Effect: "Allow" })] },
-    });
+    // Two managed policies: calling this API but publishing, and publishing (nothing of any other API).
+    const policies = Object.entries(resourcesOf(t, "AWS::IAM::ManagedPolicy"));
+    const resourcesOfPolicy = (path: string) => {
+      const [, policy] = policies.find(([id]) => id.startsWith(path)) ?? [];
+      expect(policy, path).toBeDefined();
+      const document = policy?.PolicyDocument as { Statement: { Action: string; Resource: unknown[] }[] };
+      const statement = document.Statement[0];
+      expect(statement?.Action).toBe("execute-api:Invoke");
+      return JSON.stringify(statement?.Resource);
+    };
+    const invoke = resourcesOfPolicy("EndpointInvokePolicy");
+    for (const method of ["GET", "HEAD", "POST", "OPTIONS"]) expect(invoke).toContain(`/*/${method}/*`);
+    expect(invoke).toContain("/*/$default");
+    expect(invoke).not.toMatch(/PUT|DELETE/);
+    const publish = resourcesOfPolicy("EndpointPublishPolicy");
+    expect(publish).toContain("/*/PUT/v1/templates/*");
+    expect(publish).toContain("/*/DELETE/v1/templates/*");
+    expect(publish).not.toMatch(/GET|POST/);
   });
 
   it("the preflight function answers 204 and nothing else", async () => {
@@ -425,8 +454,14 @@ describe("endpoint", () => {
     const routes = Object.values(resourcesOf(t, "AWS::ApiGatewayV2::Route"));
     expect(routes.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
       ["$default", "JWT"],
+      ["DELETE /v1/templates/{id}", "JWT"],
       ["OPTIONS /{proxy+}", "NONE"],
+      ["PUT /v1/templates/{id}", "JWT"],
     ]);
+    // Publishing takes the publish scope besides the JWT.
+    for (const r of routes.filter((r) => String(r.RouteKey).includes("templates"))) {
+      expect(r.AuthorizationScopes).toEqual(["report-render/templates.publish"]);
+    }
     const [preflight, preflightFn] = resourceAt(t, "AWS::Lambda::Function", "/Endpoint/Preflight/");
     expect(preflightFn).toMatchObject({ Runtime: "nodejs22.x", MemorySize: 128, Code: { ZipFile: PREFLIGHT_HANDLER } });
     t.hasResourceProperties("AWS::ApiGatewayV2::Integration", { IntegrationUri: { "Fn::GetAtt": [preflight, "Arn"] } });
@@ -437,7 +472,7 @@ describe("endpoint", () => {
     t.hasResourceProperties("AWS::ApiGatewayV2::Api", {
       CorsConfiguration: Match.objectLike({
         AllowOrigins: ["https://portal.example.org", "https://www.example.org"],
-        AllowMethods: ["GET", "POST", "HEAD"],
+        AllowMethods: ["GET", "POST", "HEAD", "PUT", "DELETE"],
       }),
     });
     t.resourceCountIs("AWS::IAM::ManagedPolicy", 0);
@@ -514,7 +549,7 @@ describe("upload path", () => {
 
   it("the upload function reads the queue one message at a time and reports partial batch failures", () => {
     const t = base.template;
-    t.resourceCountIs("AWS::Lambda::EventSourceMapping", 1);
+    t.resourceCountIs("AWS::Lambda::EventSourceMapping", 2);
     t.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
       EventSourceArn: { "Fn::GetAtt": [ids.queue, "Arn"] },
       FunctionName: { Ref: ids.upload },
@@ -524,29 +559,90 @@ describe("upload path", () => {
     });
   });
 
-  it("maxReceiveCount sets both the redrive policy and the function's ENV.maxReceiveCount", () => {
+  it("the line queue: named after the stack, encrypted, TLS-only, visibility above the function timeout, its own dead letters", () => {
+    const t = base.template;
+    const queues = resourcesOf(t, "AWS::SQS::Queue");
+    t.resourceCountIs("AWS::SQS::Queue", 4);
+    const uploadTimeout = t.toJSON().Resources[ids.upload].Properties.Timeout as number;
+    expect(queues[ids.lines]).toMatchObject({
+      QueueName: "ReportRender-batch-lines",
+      SqsManagedSseEnabled: true,
+      VisibilityTimeout: uploadTimeout + 60,
+      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [ids.lineDlq, "Arn"] }, maxReceiveCount: 3 },
+    });
+    expect(queues[ids.lineDlq]).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+    for (const id of [ids.lines, ids.lineDlq]) {
+      t.hasResourceProperties("AWS::SQS::QueuePolicy", {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+          ]),
+        },
+      });
+    }
+    // Nothing but the function sends to it: no queue policy lets anyone else in.
+    const linePolicies = Object.values(resourcesOf(t, "AWS::SQS::QueuePolicy")).filter((p) =>
+      (p.Queues as { Ref: string }[]).some((q) => q.Ref === ids.lines),
+    );
+    for (const policy of linePolicies) {
+      const statements = (policy.PolicyDocument as { Statement: { Effect: string }[] }).Statement;
+      expect(statements.filter((st) => st.Effect === "Allow")).toEqual([]);
+    }
+  });
+
+  it("the upload function reads the line queue two tasks at a time, reports partial batch failures, at most 50 at once", () => {
+    const t = base.template;
+    t.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      EventSourceArn: { "Fn::GetAtt": [ids.lines, "Arn"] },
+      FunctionName: { Ref: ids.upload },
+      BatchSize: 2,
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      ScalingConfig: { MaximumConcurrency: 50 },
+    });
+    synthesize({ batchLineMaxConcurrency: "200" }).template.hasResourceProperties("AWS::Lambda::EventSourceMapping", {
+      BatchSize: 2,
+      ScalingConfig: { MaximumConcurrency: 200 },
+    });
+  });
+
+  it("the line queue's name fits SQS's 80 characters, whatever the stack's name", () => {
+    expect(batchLineQueueName("ReportRender")).toBe("ReportRender-batch-lines");
+    const long = `R${"x".repeat(127)}`;
+    const name = batchLineQueueName(long);
+    expect(name).toHaveLength(80);
+    expect(name).toMatch(/^[A-Za-z0-9_-]+-batch-lines$/);
+    expect(batchLineQueueName(`${long.slice(0, -1)}y`)).not.toBe(name);
+  });
+
+  it("maxReceiveCount sets both redrive policies and the function's ENV.maxReceiveCount", () => {
     const s = synthesize({ maxReceiveCount: "5" });
     const [, queue] = resourceAt(s.template, "AWS::SQS::Queue", "/Uploads/Uploads/");
+    const [, lines] = resourceAt(s.template, "AWS::SQS::Queue", "/Uploads/Lines/");
     const [, upload] = resourceAt(s.template, "AWS::Lambda::Function", "/UploadFunction/");
     expect((queue.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount).toBe(5);
+    expect((lines.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount).toBe(5);
     expect((upload.Environment as { Variables: Record<string, string> }).Variables[ENV.maxReceiveCount]).toBe("5");
   });
 });
 
 describe("alarms", () => {
-  it("on the dead-letter queue's depth and on each function's errors, notifying one topic", () => {
+  it("on the dead-letter queues' depth and on each function's errors, notifying one topic", () => {
     const t = base.template;
     const [topic] = resourceAt(t, "AWS::SNS::Topic", "/Alarms/Topic/");
     const actions = [{ Ref: topic }];
-    t.resourceCountIs("AWS::CloudWatch::Alarm", 3);
-    t.hasResourceProperties("AWS::CloudWatch::Alarm", {
-      Namespace: "AWS/SQS",
-      MetricName: "ApproximateNumberOfMessagesVisible",
-      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [ids.dlq, "QueueName"] } }],
-      Threshold: 1,
-      ComparisonOperator: "GreaterThanOrEqualToThreshold",
-      AlarmActions: actions,
-    });
+    t.resourceCountIs("AWS::CloudWatch::Alarm", 4);
+    for (const id of [ids.dlq, ids.lineDlq]) {
+      t.hasResourceProperties("AWS::CloudWatch::Alarm", {
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateNumberOfMessagesVisible",
+        Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [id, "QueueName"] } }],
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        AlarmActions: actions,
+        OKActions: actions,
+      });
+    }
     for (const id of [ids.http, ids.upload]) {
       t.hasResourceProperties("AWS::CloudWatch::Alarm", {
         Namespace: "AWS/Lambda",
@@ -566,7 +662,7 @@ describe("alarms", () => {
 });
 
 describe("least privilege", () => {
-  it("the HTTP function: put job requests; get/put job state and stored renders; its own log group", () => {
+  it("the HTTP function: put job requests; get/put job state, stored renders and template packages; its own log group", () => {
     const [logs] = resourceAt(base.template, "AWS::Logs::LogGroup", "/HttpFunction/Logs/");
     const { input, output } = ids;
     expect(grantsOf("/HttpFunction/Role/DefaultPolicy/")).toEqual([
@@ -574,29 +670,40 @@ describe("least privilege", () => {
       { actions: ["s3:PutObject"], resources: [`<${input}>/jobs/*`] },
       { actions: ["s3:GetObject", "s3:PutObject"], resources: [`<${output}>/jobs/*`, `<${output}>/renders/*`] },
       { actions: ["s3:ListBucket"], resources: [`<${output}>`] },
+      { actions: ["s3:GetObject", "s3:PutObject"], resources: [`<${input}>/templates/*`] },
+      { actions: ["s3:ListBucket"], resources: [`<${input}>`] },
     ]);
   });
 
-  it("the upload function: read uploads and job requests; write the output bucket; consume its queue", () => {
+  it("the upload function: read uploads, job requests and template packages; write the output bucket; consume its queues; send batch lines", () => {
     const [logs] = resourceAt(base.template, "AWS::Logs::LogGroup", "/UploadFunction/Logs/");
-    const { input, output, queue } = ids;
+    const { input, output, queue, lines } = ids;
+    const consume = [
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+    ];
     expect(grantsOf("/UploadFunction/Role/DefaultPolicy/")).toEqual([
       { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`<${logs}>`] },
-      { actions: ["s3:GetObject"], resources: [`<${input}>/incoming/*`, `<${input}>/jobs/*`] },
+      {
+        actions: ["s3:GetObject"],
+        resources: [`<${input}>/incoming/*`, `<${input}>/jobs/*`, `<${input}>/templates/*`],
+      },
       { actions: ["s3:ListBucket"], resources: [`<${input}>`] },
       { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [`<${output}>/*`] },
       { actions: ["s3:ListBucket"], resources: [`<${output}>`] },
-      {
-        actions: [
-          "sqs:ChangeMessageVisibility",
-          "sqs:DeleteMessage",
-          "sqs:GetQueueAttributes",
-          "sqs:GetQueueUrl",
-          "sqs:ReceiveMessage",
-        ],
-        resources: [`<${queue}>`],
-      },
+      { actions: consume, resources: [`<${queue}>`, `<${lines}>`].sort() },
+      // The line queue only: it finds it by name and sends the tasks of the batches it splits.
+      { actions: ["sqs:GetQueueUrl", "sqs:SendMessage"], resources: [`<${lines}>`] },
     ]);
+    // The HTTP function sends nothing to any queue.
+    expect(
+      grantsOf("/HttpFunction/Role/DefaultPolicy/")
+        .flatMap((g) => g.actions)
+        .filter((a) => a.startsWith("sqs:")),
+    ).toEqual([]);
   });
 
   it("the function roles have no managed policies and no other policy", () => {
@@ -614,16 +721,18 @@ describe("least privilege", () => {
 });
 
 describe("outputs", () => {
-  it("the endpoint URL, the bucket names, the dead-letter queue, the alarm topic and the invoke policy", () => {
+  it("the endpoint URL, the bucket names, the dead-letter queues, the alarm topic and the two API policies", () => {
     const outputs = base.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual([
       "AlarmTopicArn",
       "ApiUrl",
       "AuthorizationType",
+      "BatchLineDeadLetterQueueUrl",
       "DeadLetterQueueUrl",
       "InputBucketName",
       "InvokeApiPolicyArn",
       "OutputBucketName",
+      "PublishTemplatesPolicyArn",
     ]);
     expect(outputs.InputBucketName?.Value).toEqual({ Ref: ids.input });
     expect(outputs.OutputBucketName?.Value).toEqual({ Ref: ids.output });

@@ -4,11 +4,12 @@ import { longTableEnvelope } from "../../bench/long-table-data.ts";
 import type { JobState } from "../../functions/service/jobs.ts";
 import { createLogger } from "../../functions/service/log.ts";
 import { createService, type Service } from "../../functions/service/service.ts";
-import { createUploadHandler } from "../../functions/upload/handler.ts";
+import { batchRunKey } from "../../functions/service/storage/keys.ts";
+import { createUploadHandler, type UploadHandler } from "../../functions/upload/handler.ts";
 import type { BatchSummary } from "../../functions/upload/batch.ts";
 import type { ReportErrorFile, ReportResultFile } from "../../functions/upload/report.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { sqsS3Event } from "../helpers/lambda-events.ts";
+import { deliveredLineTasks, sqsS3Event } from "../helpers/lambda-events.ts";
 import { example, EXAMPLE_AGENCY, exampleText, startTestService, type TestService } from "../helpers/local-service.ts";
 
 // Upload JSON, get PDF: objects put into the embedded S3 server's input bucket; its ObjectCreated
@@ -203,13 +204,15 @@ describe("incoming/<batch>.jsonl", () => {
 
   it("refuses lines past MAX_BATCH_LINES and a file past MAX_UPLOAD_BYTES with the endpoint's limit errors", async () => {
     // The same buckets, handled with lower limits: the queue renders the file first, then it is
-    // handled again (its summary removed, so it is not "already answered").
-    const limited = createUploadHandler(
-      createService({ ...service.config, maxBatchLines: 1, maxUploadBytes: 1000 }, createLogger("silent")),
-    );
+    // handled again (its summary and run removed, so it is neither answered nor under way).
+    const limits = { ...service.config, maxBatchLines: 1, maxUploadBytes: 1000 };
+    const limited: UploadHandler = createUploadHandler(createService(limits, createLogger("silent")), {
+      lineTasks: deliveredLineTasks(() => limited),
+    });
     const handleLimited = async (key: string, body: string, summaryKey: string) => {
       await upload(key, body);
       await service.storage.delete(outputBucket, summaryKey);
+      await service.storage.delete(outputBucket, batchRunKey(key.replace(/^incoming\/|\.jsonl$/g, "")));
       expect(await limited(sqsEvent(key))).toEqual({ batchItemFailures: [] });
       return readJson<BatchSummary>(summaryKey);
     };
@@ -359,12 +362,22 @@ describe("the last attempt always leaves an answer", () => {
     });
   });
 
-  it("a batch whose line PDF cannot be stored gets a summary with the internal error and no line PDFs", async () => {
+  it("a batch whose lines cannot be sent to the line queue gets a summary with the internal error and no line PDFs", async () => {
     await upload("incoming/last/batch.jsonl", `${small("一")}\n${small("二")}\n`);
     expect(await outputKeys("batches/last/batch/")).toEqual(["batches/last/batch/1.pdf", "batches/last/batch/2.pdf"]);
     await service.storage.delete(outputBucket, "last/batch.summary.json");
+    await service.storage.delete(outputBucket, batchRunKey("last/batch"));
 
-    const handler = createUploadHandler(failingPuts((key) => key === "batches/last/batch/2.pdf"));
+    const refusing = {
+      send: async () => {
+        throw new Error("the line queue refuses");
+      },
+    };
+    const handler = createUploadHandler(createService(service.config, createLogger("silent")), {
+      lineTasks: refusing,
+    });
+    const retried = notLast("incoming/last/batch.jsonl");
+    expect(await handler(retried)).toEqual({ batchItemFailures: [{ itemIdentifier: retried.Records[0]?.messageId }] });
     expect(await handler(lastAttempt("incoming/last/batch.jsonl"))).toEqual({ batchItemFailures: [] });
     expect(await outputKeys("batches/last/batch/")).toEqual([]);
     expect(await readJson<BatchSummary>("last/batch.summary.json")).toMatchObject({

@@ -1,8 +1,9 @@
 import chromium from "@sparticuz/chromium";
 import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import puppeteer, { type Browser, type ElementHandle, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readPackageDir, writeZip } from "../../functions/packages/index.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
 import {
   example,
@@ -48,10 +49,35 @@ afterAll(async () => {
   await service?.stop();
 });
 
-async function chooseFile(path: string): Promise<void> {
-  const input = await page.$("input#file-input");
-  if (!input) throw new Error("no file input");
-  await input.uploadFile(path);
+async function chooseFile(path: string, input = "input#file-input"): Promise<void> {
+  const handle = (await page.$(input)) as ElementHandle<HTMLInputElement> | null;
+  if (!handle) throw new Error(`no ${input}`);
+  await handle.uploadFile(path);
+}
+
+const packageDir = join(import.meta.dirname, "../../examples/packages/payment-notice");
+
+/** The example package zipped, with `change` applied to its files (name → text) first. */
+async function zippedPackage(change: (text: Map<string, string>) => void = () => {}): Promise<Uint8Array> {
+  const { files } = await readPackageDir(packageDir);
+  const texts = new Map<string, string>();
+  change(texts);
+  for (const [name, text] of texts) files.set(name, new TextEncoder().encode(text));
+  return writeZip(files);
+}
+
+async function packageText(name: string): Promise<string> {
+  return readFile(join(packageDir, name), "utf8");
+}
+
+/** The problem list as shown: each file with the problems listed under it. */
+async function shownProblems(on: Page = page): Promise<{ file: string; problems: string[] }[]> {
+  return on.$$eval("#error-list > li.problem-file", (groups) =>
+    groups.map((group) => ({
+      file: group.querySelector(".problem-file-name")?.textContent ?? "",
+      problems: [...group.querySelectorAll(".problem")].map((li) => li.textContent ?? ""),
+    })),
+  );
 }
 
 describe("the web page", () => {
@@ -213,5 +239,195 @@ describe("the web page", () => {
     await page.click("#render-button");
     await page.waitForSelector("#pdf:not([hidden]) #pages[data-done='true']", { timeout: 30_000 });
     expect(await page.$$eval("#pages canvas", (c) => c.length)).toBeGreaterThan(0);
+  });
+
+  it("checks a chosen template package and shows its example rendered, named after the package", async () => {
+    const file = join(service.dir, "payment-notice.zip");
+    await writeFile(file, await zippedPackage());
+    await chooseFile(file, "input#package-input");
+    await page.waitForFunction(
+      () => /^Checked payment-notice\.zip: no problems/.test(document.querySelector("#status")?.textContent ?? ""),
+      { timeout: 30_000 },
+    );
+    await page.waitForSelector("#pages[data-done='true']", { timeout: 30_000 });
+
+    expect(await page.$eval("#status", (s) => s.textContent)).toMatch(/payment-notice\.pdf, 2 pages/);
+    expect(await page.$eval("#errors", (e) => (e as HTMLElement).hidden)).toBe(true);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("pdf-heading");
+    expect(await page.$eval("#pdf-facts", (p) => p.textContent)).toMatch(
+      /^Example of payment-notice \(version [0-9a-f]{12}\) · 2 pages · \d+ KB$/,
+    );
+    const inked = await page.$$eval("#pages canvas", (canvases) =>
+      canvases.map((canvas) => {
+        const { data } = (canvas as HTMLCanvasElement)
+          .getContext("2d")!
+          .getImageData(0, 0, canvas.width, canvas.height);
+        let n = 0;
+        for (let i = 0; i < data.length; i += 4) if ((data[i] ?? 255) < 128) n++;
+        return n;
+      }),
+    );
+    expect(inked).toHaveLength(2);
+    for (const n of inked) expect(n).toBeGreaterThan(100);
+
+    const name = await page.$eval("#download-link", (a) => (a as HTMLAnchorElement).download);
+    expect(name).toBe("payment-notice.pdf");
+    await page.click("#download-link");
+    const saved = await waitFor(async () => {
+      const files = await readdir(downloads).catch((): string[] => []);
+      return files.includes(name) ? join(downloads, name) : undefined;
+    });
+    const pdf = new Uint8Array(await readFile(saved));
+    expect(new TextDecoder().decode(pdf.subarray(0, 5))).toBe("%PDF-");
+    expect(squash((await pageTexts(pdf)).join(""))).toContain("缴款");
+  });
+
+  it("lists a broken package's problems by file, line and column, as the service gives them", async () => {
+    const template = await packageText("template.hbs");
+    const body = template.endsWith("\n") ? template : `${template}\n`;
+    const helperLine = body.split("\n").length; // the first line after the original text
+    const zip = await zippedPackage((files) => {
+      files.set("template.hbs", `${body}{{nosuchhelper 1}}\n<img src="http://127.0.0.1:9/x.png">\n`);
+    });
+    const file = join(service.dir, "broken-package.zip");
+    await writeFile(file, zip);
+    await chooseFile(file, "input#package-input");
+    await page.waitForFunction(
+      () => document.querySelector("#errors-heading")?.textContent?.includes("broken-package.zip"),
+      { timeout: 30_000 },
+    );
+
+    expect(await page.$eval("#pdf", (p) => (p as HTMLElement).hidden)).toBe(true);
+    expect(await page.$eval("#errors-hint", (p) => (p as HTMLElement).hidden)).toBe(true);
+    expect(await page.$eval("#status", (s) => s.textContent)).toMatch(
+      /^Not rendered: the template package has 2 problems/,
+    );
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("errors-heading");
+    expect(await page.$eval("#errors-heading", (h) => h.textContent)).toBe("2 problems in broken-package.zip");
+    const shown = await shownProblems();
+    expect(shown.map((g) => g.file)).toEqual(["template.hbs (2 problems)"]);
+    expect(shown[0]?.problems).toEqual([
+      expect.stringMatching(
+        new RegExp(`^template\\.hbs:${helperLine}:1 — unknown helper "nosuchhelper".* \\(unknown-helper\\)$`),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^template\\.hbs:${helperLine + 1}:\\d+ — src="http://127\\.0\\.0\\.1:9/x\\.png" would fetch.* \\(fetch\\)$`,
+        ),
+      ),
+    ]);
+  });
+
+  it("shows the service's message for a dropped file that is not a zip", async () => {
+    await page.evaluate(() => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(["this is not a zip"], "notes.zip", { type: "application/zip" }));
+      const zone = document.querySelector("#package-drop-zone");
+      zone?.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    });
+    await page.waitForFunction(() => document.querySelector("#errors-heading")?.textContent?.includes("notes.zip"), {
+      timeout: 30_000,
+    });
+    expect(await page.$eval("#status", (s) => s.textContent)).toMatch(/^Not rendered: .*not a zip file/);
+    const shown = await shownProblems();
+    expect(shown).toEqual([
+      {
+        file: "(package) (1 problem)",
+        problems: [expect.stringMatching(/^\(package\) — not a zip file.* \(zip-invalid\)$/)],
+      },
+    ]);
+  });
+
+  it("says so when a package is larger than the service accepts", async () => {
+    const file = join(service.dir, "huge.zip");
+    await writeFile(file, new Uint8Array(10 * 1024 * 1024 + 1));
+    await chooseFile(file, "input#package-input");
+    await page.waitForFunction(() => document.querySelector("#errors-heading")?.textContent?.includes("huge.zip"), {
+      timeout: 30_000,
+    });
+    expect(await page.$eval("#status", (s) => s.textContent)).toMatch(
+      /^Not rendered: the package \(10\.0 MB\) is larger than the service accepts/,
+    );
+    expect(await page.$eval("#errors-heading", (h) => h.textContent)).toBe("Problem in huge.zip");
+    expect(await page.$eval("#error-list", (l) => l.textContent)).toMatch(/larger than the service accepts/);
+  });
+
+  it("groups a package's problems by file in the order given, and says how many more there are", async () => {
+    const other = await browser.newPage();
+    try {
+      await other.setRequestInterception(true);
+      other.on("request", (request) => {
+        if (request.method() === "POST" && new URL(request.url()).pathname === "/v1/templates/check") {
+          void request.respond({
+            status: 422,
+            contentType: "application/json; charset=utf-8",
+            body: JSON.stringify({
+              error: "invalid_template",
+              message: "the template package has 10 problems",
+              errors: [
+                { rule: "syntax", path: "partials/items.hbs", line: 3, column: 7, message: "Parse error" },
+                { rule: "fetch", path: "style.css", line: 12, column: 1, message: "@import would fetch" },
+                { rule: "unknown-partial", path: "partials/items.hbs", line: 9, column: 2, message: "no partial" },
+                { rule: "too-many-files", path: "(package)", message: "too many files" },
+              ],
+              truncated: 6,
+            }),
+          });
+        } else void request.continue();
+      });
+      await other.goto(`${service.url}/`, { waitUntil: "networkidle0" });
+      const file = join(service.dir, "many-problems.zip");
+      await writeFile(file, await zippedPackage());
+      await (await other.$("input#package-input"))?.uploadFile(file);
+      await other.waitForSelector("#errors:not([hidden])");
+      expect(await shownProblems(other)).toEqual([
+        {
+          file: "partials/items.hbs (2 problems)",
+          problems: [
+            "partials/items.hbs:3:7 — Parse error (syntax)",
+            "partials/items.hbs:9:2 — no partial (unknown-partial)",
+          ],
+        },
+        { file: "style.css (1 problem)", problems: ["style.css:12:1 — @import would fetch (fetch)"] },
+        { file: "(package) (1 problem)", problems: ["(package) — too many files (too-many-files)"] },
+      ]);
+      expect(await other.$eval("#error-list > li:last-child", (li) => li.textContent)).toBe("… and 6 more");
+      expect(await other.$eval("#errors-heading", (h) => h.textContent)).toBe("10 problems in many-problems.zip");
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("offers published templates in the template picker and renders their example", async () => {
+    const put = await fetch(`${service.url}/v1/templates/payment-notice`, {
+      method: "PUT",
+      headers: { "content-type": "application/zip" },
+      body: Buffer.from(await zippedPackage()),
+    });
+    expect(put.status).toBe(201);
+    const other = await browser.newPage();
+    try {
+      await other.setViewport({ width: 1280, height: 900 });
+      await other.goto(`${service.url}/`, { waitUntil: "networkidle0" });
+      const groups = await other.$$eval("#example-select optgroup", (els) =>
+        els.map((g) => ({
+          label: (g as HTMLOptGroupElement).label,
+          ids: [...(g as HTMLOptGroupElement).querySelectorAll("option")].map((o) => o.value),
+        })),
+      );
+      expect(groups).toEqual([
+        { label: "Built in", ids: expect.arrayContaining(["gov-disclosure-annual-report"]) },
+        { label: "Published", ids: ["payment-notice"] },
+      ]);
+      await other.select("#example-select", "payment-notice");
+      await other.waitForFunction(() =>
+        (document.querySelector("#source") as HTMLTextAreaElement).value.includes('"payment-notice"'),
+      );
+      await other.click("#render-button");
+      await other.waitForSelector("#pdf:not([hidden]) #pages[data-done='true']", { timeout: 30_000 });
+      expect(await other.$$eval("#pages canvas", (c) => c.length)).toBe(2);
+    } finally {
+      await other.close();
+    }
   });
 });

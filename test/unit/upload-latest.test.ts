@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/service/settings.ts";
 import { createLogger } from "../../functions/service/log.ts";
+import { createTemplateStore } from "../../functions/service/template-store.ts";
 import { builtInRenderer, type Service } from "../../functions/service/service.ts";
 import type { GetResult, ObjectInfo, Storage } from "../../functions/service/storage/s3.ts";
 import { classifyInputKey, type ReportUpload } from "../../functions/service/storage/keys.ts";
@@ -57,6 +58,18 @@ function memoryStorage(hook: (op: string, bucket: string, key: string) => void |
       await hook("delete", bucket, key);
       objects.delete(id(bucket, key));
     },
+    async putJson(bucket, key, body, condition) {
+      await hook("put", bucket, key);
+      const current = objects.get(id(bucket, key));
+      if (condition && ("ifMatch" in condition ? current?.eTag !== condition.ifMatch : current)) return undefined;
+      set(bucket, key, body);
+      return objects.get(id(bucket, key))?.eTag;
+    },
+    async getRange(bucket, key, start, end) {
+      await hook("get", bucket, key);
+      const o = objects.get(id(bucket, key));
+      return o && o.body.byteLength >= end ? { body: o.body.subarray(start, end), eTag: o.eTag } : undefined;
+    },
   };
   const read = (bucket: string, key: string) => objects.get(id(bucket, key))?.body.toString("utf8");
   const eTagOf = (text: string) => createHash("md5").update(Buffer.from(text)).digest("hex");
@@ -66,7 +79,8 @@ function memoryStorage(hook: (op: string, bucket: string, key: string) => void |
 function context(storage: Storage, options: { lastAttempt?: boolean; eTag?: string } = {}) {
   const logs: Record<string, unknown>[] = [];
   const log = createLogger("debug", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  const service: Service = { config, storage, log, renderer: builtInRenderer(config) };
+  const templates = createTemplateStore({ storage, bucket: config.inputBucket, builtIn: [] });
+  const service: Service = { config, storage, log, templates, renderer: builtInRenderer(config) };
   const ctx: UploadContext = {
     service,
     log,

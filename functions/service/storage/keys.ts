@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * Every S3 key the service reads or writes is named here, and nowhere else.
  *
@@ -8,11 +10,13 @@
  *   jobs/<id>.json            a POST /v1/jobs request → output jobs/<id>/status.json, jobs/<id>/<filename>
  * Output bucket, besides the above:
  *   renders/<sha256>/<filename>   PDFs of POST /v1/render that are handed out by presigned URL
+ *   batch-runs/<h>/run.json       a batch's current run: its id, the input version, each line's byte range
+ *   batch-runs/<h>/<run>/<n>.json line n's outcome in that run (h: sha256 of <batch>; never read by clients)
  *
  * No two inputs share an output key:
- * - `jobs/`, `renders/` and `batches/` in the output bucket belong to the service, so an upload whose
- *   outputs would land there (incoming/jobs/…, incoming/renders/…, incoming/batches/…) is ignored
- *   rather than allowed to overwrite them. A batch's line PDFs are under `batches/` for that reason:
+ * - `jobs/`, `renders/`, `batches/` and `batch-runs/` in the output bucket belong to the service, so an
+ *   upload whose outputs would land there (incoming/jobs/…, incoming/renders/…, incoming/batches/…,
+ *   incoming/batch-runs/…) is ignored rather than allowed to overwrite them. A batch's line PDFs are under `batches/` for that reason:
  *   `incoming/a.jsonl` and `incoming/a/1.json` would otherwise both write `a/1.pdf`.
  * - A single upload's outputs end in `.pdf`, `.result.json` or `.error.json`, and a batch summary in
  *   `.summary.json`: stripping the suffix gives back the one input path they came from, so a summary
@@ -26,7 +30,10 @@ export const INCOMING_PREFIX = "incoming/";
 export const JOBS_PREFIX = "jobs/";
 export const RENDERS_PREFIX = "renders/";
 export const BATCHES_PREFIX = "batches/";
-const RESERVED_OUTPUT_PREFIXES = [JOBS_PREFIX, RENDERS_PREFIX, BATCHES_PREFIX];
+export const BATCH_RUNS_PREFIX = "batch-runs/";
+/** Published template packages, in the input bucket (functions/service/template-store.ts). */
+export const TEMPLATES_PREFIX = "templates/";
+const RESERVED_OUTPUT_PREFIXES = [JOBS_PREFIX, RENDERS_PREFIX, BATCHES_PREFIX, BATCH_RUNS_PREFIX];
 
 /** S3's longest key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
@@ -158,6 +165,46 @@ export function batchLineOf(batch: string, key: string): number | undefined {
   return match?.[1] ? Number(match[1]) : undefined;
 }
 
+/**
+ * A batch's run state lives under batch-runs/<sha256 of the batch>/: a fixed-length folder, so no
+ * batch's folder is a prefix of another's and the keys stay short however long the batch's name.
+ */
+export function batchRunsFolder(batch: string): string {
+  return `${BATCH_RUNS_PREFIX}${createHash("sha256").update(batch, "utf8").digest("hex")}/`;
+}
+
+/** The batch's current run (which one, of which input version, each line's byte range). */
+export function batchRunKey(batch: string): string {
+  return `${batchRunsFolder(batch)}run.json`;
+}
+
+/** The folder of one run's line results. */
+export function batchRunResultsPrefix(batch: string, runId: string): string {
+  return `${batchRunsFolder(batch)}${runId}/`;
+}
+
+/** Line `line`'s outcome in run `runId`. */
+export function batchLineResultKey(batch: string, runId: string, line: number): string {
+  return `${batchRunResultsPrefix(batch, runId)}${line}.json`;
+}
+
+/** The line number if `key` is a line result of that run, and nothing else. */
+export function batchLineResultOf(batch: string, runId: string, key: string): number | undefined {
+  const prefix = batchRunResultsPrefix(batch, runId);
+  const match = /^([1-9]\d*)\.json$/.exec(key.startsWith(prefix) ? key.slice(prefix.length) : "");
+  return match?.[1] ? Number(match[1]) : undefined;
+}
+
+/** A published template's index (its versions, the latest, a withdrawal). `id` is a checked package id. */
+export function templateIndexKey(id: string): string {
+  return `${TEMPLATES_PREFIX}${id}/index.json`;
+}
+
+/** A published template's package, as published. */
+export function templateZipKey(id: string, version: string): string {
+  return `${TEMPLATES_PREFIX}${id}/${version}.zip`;
+}
+
 export function jobRequestKey(jobId: string): string {
   return `${JOBS_PREFIX}${jobId}.json`;
 }
@@ -178,6 +225,11 @@ export function renderPdfKey(sha256: string, filename: string): string {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function isJobId(id: string): boolean {
+  return UUID.test(id);
+}
+
+/** A batch run's id: a UUID too, so it is one fixed-length key segment. */
+export function isRunId(id: string): boolean {
   return UUID.test(id);
 }
 

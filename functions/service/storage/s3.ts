@@ -22,7 +22,26 @@ export interface Storage {
   presign(bucket: string, key: string, options: { expiresIn: number; downloadName?: string }): Promise<string>;
   list(bucket: string, prefix: string): Promise<ObjectInfo[]>;
   delete(bucket: string, key: string): Promise<void>;
+  /**
+   * Put JSON `body` and return the new object's ETag. With a condition, only if `key` does not
+   * exist yet (`{ ifNoneMatch: "*" }`) or still has the ETag `ifMatch` — the one way S3 lets
+   * concurrent writers agree on who came first; undefined when another write came first (412, 409,
+   * or 404 for `ifMatch` on a key gone since).
+   */
+  putJson(bucket: string, key: string, body: string, condition?: PutCondition): Promise<string | undefined>;
+  /**
+   * Bytes [start, end) of the object and the ETag of the version they were read from; undefined if
+   * it is gone or now too short for the range (a newer version). `end` must be greater than `start`.
+   */
+  getRange(
+    bucket: string,
+    key: string,
+    start: number,
+    end: number,
+  ): Promise<{ body: Buffer; eTag: string } | undefined>;
 }
+
+export type PutCondition = { ifNoneMatch: "*" } | { ifMatch: string };
 
 export type GetResult =
   | { found: true; body: Buffer; eTag: string; size: number }
@@ -127,6 +146,44 @@ export function createStorage(config: S3Config): Storage {
 
     async delete(bucket, key) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+
+    async putJson(bucket, key, body, condition) {
+      const precondition =
+        condition === undefined
+          ? {}
+          : "ifMatch" in condition
+            ? { IfMatch: `"${condition.ifMatch}"` }
+            : { IfNoneMatch: "*" };
+      try {
+        const out = await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: Buffer.from(body, "utf8"),
+            ContentType: "application/json",
+            ...precondition,
+          }),
+        );
+        return unquote(out.ETag);
+      } catch (e) {
+        const lost = condition !== undefined && e instanceof S3ServiceException;
+        if (lost && [404, 409, 412].includes(e.$metadata.httpStatusCode ?? 0)) return undefined;
+        throw e;
+      }
+    },
+
+    async getRange(bucket, key, start, end) {
+      try {
+        const out = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
+        );
+        const bytes = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
+        return { body: Buffer.from(bytes), eTag: unquote(out.ETag) };
+      } catch (e) {
+        if (e instanceof S3ServiceException && [404, 416].includes(e.$metadata.httpStatusCode ?? 0)) return undefined;
+        throw e;
+      }
     },
   };
 }

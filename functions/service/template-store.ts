@@ -1,0 +1,244 @@
+import type { TemplateSource } from "../core/templates.ts";
+import { checkPackage, type PackageProblem, readPackageZip, type TemplatePackage } from "../packages/index.ts";
+import { templateIndexKey, templateZipKey, TEMPLATES_PREFIX } from "./storage/keys.ts";
+import type { Storage } from "./storage/s3.ts";
+
+/**
+ * Published template packages (functions/packages/), kept in S3 beside the uploads (the input
+ * bucket: versioned, private) and rendered by name like the built-in templates:
+ *
+ *   templates/<id>/<version>.zip   the package as published; a version is the first 12 hex digits
+ *                                  of its files' SHA-256 (the same files, the same version)
+ *   templates/<id>/index.json      its versions, the latest, and whether it was withdrawn
+ *
+ * `"template": "<id>"` renders the latest version, `"<id>@<version>"` that one; a withdrawn template
+ * renders no more (its files stay, for the record). The render core asks `resolve` for any name that
+ * is not a built-in template; a version's source is read and checked once per process (and kept,
+ * the 32 most recently used), an index at most once every few seconds.
+ */
+export interface TemplateStore {
+  /** Check `zip` as a package (TemplateRefused with every problem otherwise). Nothing is stored. */
+  check(zip: Uint8Array): Promise<TemplatePackage>;
+  /** Check and publish `zip` as template `id`, which becomes its latest version. */
+  publish(id: string, zip: Uint8Array): Promise<Published>;
+  /** Withdraw template `id` from new renders; undefined if it was never published. */
+  withdraw(id: string): Promise<PublishedTemplate | undefined>;
+  /** Template `id` as published (withdrawn ones too), or undefined. */
+  get(id: string): Promise<PublishedTemplate | undefined>;
+  /** Every template published and not withdrawn. */
+  list(): Promise<PublishedTemplate[]>;
+  /** The source of `id` (latest) or `id@version`, for the render core; undefined if none renders. */
+  resolve(name: string): Promise<TemplateSource | undefined>;
+}
+
+export interface TemplateVersion {
+  version: string;
+  /** SHA-256 of the package's files (functions/packages check.ts). */
+  digest: string;
+  title: string;
+  /** Size of the zip as published. */
+  bytes: number;
+  publishedAt: string;
+}
+
+/** templates/<id>/index.json: a client contract (GET /v1/templates/{id} answers it). */
+export interface PublishedTemplate {
+  id: string;
+  title: string;
+  description?: string;
+  /** The version `"template": "<id>"` renders. */
+  latest: string;
+  /** When it was withdrawn from new renders (absent while it renders). */
+  withdrawnAt?: string;
+  /** Oldest first. */
+  versions: TemplateVersion[];
+}
+
+export interface Published {
+  template: PublishedTemplate;
+  version: TemplateVersion;
+  /** False when these very files were published before (the version is not new). */
+  created: boolean;
+}
+
+/** A package refused by its checks: every problem, by file, line and column. */
+export class TemplateRefused extends Error {
+  constructor(readonly problems: PackageProblem[]) {
+    super(`the template package has ${problems.length} ${problems.length === 1 ? "problem" : "problems"}`);
+    this.name = "TemplateRefused";
+  }
+}
+
+/** Publishing under an id that is not the package's to take (a built-in template's). */
+export class TemplateConflict extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TemplateConflict";
+  }
+}
+
+/** `<id>` or `<id>@<version>`: what an envelope's `template` names a published template by. */
+const TEMPLATE_NAME = /^([a-z0-9][a-z0-9-]{1,62})(?:@([0-9a-f]{12}))?$/;
+
+/** Digits of the digest that make a version. */
+const VERSION_DIGITS = 12;
+/** How long an index read is trusted: other instances see a new version or a withdrawal this late at most. */
+const INDEX_TTL_MS = 5_000;
+const SOURCES_KEPT = 32;
+/** Index writes that lost a race before giving up (each re-reads the index). */
+const INDEX_WRITE_TRIES = 5;
+
+export interface TemplateStoreOptions {
+  storage: Storage;
+  /** Where packages are kept (the input bucket). */
+  bucket: string;
+  /** Ids of the built-in templates: nobody publishes over them. */
+  builtIn: readonly string[];
+  now?: () => Date;
+}
+
+export function createTemplateStore(options: TemplateStoreOptions): TemplateStore {
+  const { storage, bucket, builtIn } = options;
+  const now = options.now ?? (() => new Date());
+  const indexes = new Map<string, { at: number; value: PublishedTemplate | undefined; eTag?: string }>();
+  const sources = new Map<string, Promise<TemplateSource>>();
+
+  async function readIndex(id: string, fresh = false): Promise<{ value?: PublishedTemplate; eTag?: string }> {
+    const cached = indexes.get(id);
+    if (!fresh && cached && performance.now() - cached.at < INDEX_TTL_MS) return cached;
+    const got = await storage.get(bucket, templateIndexKey(id));
+    const read =
+      got.found && "body" in got
+        ? { value: JSON.parse(got.body.toString("utf8")) as PublishedTemplate, eTag: got.eTag }
+        : { value: undefined };
+    indexes.set(id, { at: performance.now(), ...read });
+    return read;
+  }
+
+  /** Change the index of `id` with `change` (given the current one), as a conditional write that retries on a race. */
+  async function updateIndex(
+    id: string,
+    change: (current: PublishedTemplate | undefined) => PublishedTemplate | undefined,
+  ): Promise<PublishedTemplate | undefined> {
+    for (let attempt = 0; attempt < INDEX_WRITE_TRIES; attempt++) {
+      const { value, eTag } = await readIndex(id, true);
+      const next = change(value);
+      if (!next) return undefined;
+      const written = await storage.putJson(
+        bucket,
+        templateIndexKey(id),
+        JSON.stringify(next, null, 2),
+        eTag ? { ifMatch: eTag } : { ifNoneMatch: "*" },
+      );
+      if (written !== undefined) {
+        indexes.set(id, { at: performance.now(), value: next, eTag: written });
+        return next;
+      }
+    }
+    throw new Error(`template ${id}: its index kept changing under ${INDEX_WRITE_TRIES} writes`);
+  }
+
+  async function check(zip: Uint8Array): Promise<TemplatePackage> {
+    const checked = await checkPackage(readPackageZip(zip));
+    if (!checked.ok) throw new TemplateRefused(checked.problems);
+    return checked.package;
+  }
+
+  async function loadSource(id: string, version: string): Promise<TemplateSource> {
+    const got = await storage.get(bucket, templateZipKey(id, version));
+    if (!got.found || !("body" in got)) throw new Error(`template ${id}@${version}: its package is missing from S3`);
+    const checked = await checkPackage(readPackageZip(got.body));
+    if (!checked.ok) throw new Error(`template ${id}@${version}: its package no longer passes the checks`);
+    const { source } = checked.package;
+    // Kept and reported by its exact version (RenderResult.template).
+    return { ...source, definition: { ...source.definition, id: `${id}@${version}` } };
+  }
+
+  return {
+    check,
+
+    async publish(id, zip) {
+      if (builtIn.includes(id)) throw new TemplateConflict(`"${id}" is a built-in template: publish under another id`);
+      const pkg = await check(zip);
+      if (pkg.manifest.id !== id) {
+        throw new TemplateRefused([
+          {
+            file: "template.json",
+            rule: "id",
+            message: `the package's id is "${pkg.manifest.id}", but it is published as "${id}": they must be the same`,
+          },
+        ]);
+      }
+      const version: TemplateVersion = {
+        version: pkg.digest.slice(0, VERSION_DIGITS),
+        digest: pkg.digest,
+        title: pkg.manifest.title,
+        bytes: zip.byteLength,
+        publishedAt: now().toISOString(),
+      };
+      // The zip first: an index never names a version whose package is not there.
+      await storage.put(bucket, templateZipKey(id, version.version), zip, { contentType: "application/zip" });
+      let created = true;
+      let recorded = version;
+      const template = await updateIndex(id, (current) => {
+        const known = current?.versions.find((v) => v.version === version.version);
+        created = known === undefined;
+        recorded = known ?? version;
+        const { withdrawnAt: _withdrawn, ...rest } = current ?? { versions: [] };
+        return {
+          ...rest,
+          id,
+          title: pkg.manifest.title,
+          ...(pkg.manifest.description ? { description: pkg.manifest.description } : {}),
+          latest: version.version,
+          versions: known ? rest.versions : [...rest.versions, version],
+        };
+      });
+      return { template: template as PublishedTemplate, version: recorded, created };
+    },
+
+    async withdraw(id) {
+      if (builtIn.includes(id)) throw new TemplateConflict(`"${id}" is a built-in template: it cannot be withdrawn`);
+      if (!TEMPLATE_NAME.test(id) || id.includes("@")) return undefined;
+      return updateIndex(id, (current) => current && { ...current, withdrawnAt: now().toISOString() });
+    },
+
+    async get(id) {
+      if (!TEMPLATE_NAME.test(id) || id.includes("@")) return undefined;
+      return (await readIndex(id, true)).value;
+    },
+
+    async list() {
+      const keys = (await storage.list(bucket, TEMPLATES_PREFIX))
+        .map((o) => o.key)
+        .filter((k) => k.endsWith("/index.json"));
+      const found = await Promise.all(
+        keys.map((key) => readIndex(key.slice(TEMPLATES_PREFIX.length, -"/index.json".length), true)),
+      );
+      return found
+        .flatMap((f) => (f.value && !f.value.withdrawnAt ? [f.value] : []))
+        .sort((a, b) => a.id.localeCompare(b.id));
+    },
+
+    async resolve(name) {
+      const match = TEMPLATE_NAME.exec(name);
+      if (!match) return undefined;
+      const id = match[1] as string;
+      const { value: index } = await readIndex(id);
+      if (!index || index.withdrawnAt) return undefined;
+      const version = match[2] ?? index.latest;
+      if (!index.versions.some((v) => v.version === version)) return undefined;
+      const key = `${id}@${version}`;
+      let source = sources.get(key);
+      if (source) sources.delete(key);
+      else source = loadSource(id, version);
+      sources.set(key, source);
+      source.catch(() => sources.delete(key));
+      for (const old of sources.keys()) {
+        if (sources.size <= SOURCES_KEPT) break;
+        sources.delete(old);
+      }
+      return source;
+    },
+  };
+}
