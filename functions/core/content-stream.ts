@@ -10,6 +10,8 @@ import { PdfLayoutError, skipSpace, skipValue } from "./pdf-bytes.ts";
 export interface ShownString {
   kind: "string";
   font: string;
+  /** The font size the last Tf set. */
+  size: number;
   hex: string | undefined;
   /** Where the string operand starts, and where its `Tj` operator ends, in the stream text. */
   at: number;
@@ -34,6 +36,7 @@ export function textShows(stream: string): TextShow[] {
   const shows: TextShow[] = [];
   const operands: { text: string; at: number }[] = [];
   let font = "";
+  let size = 0;
   let i = 0;
   for (;;) {
     i = skipSpace(stream, i);
@@ -57,12 +60,13 @@ export function textShows(stream: string): TextShow[] {
     switch (token) {
       case "Tf":
         font = operands[0]?.text.slice(1) ?? "";
+        size = Number(operands[1]?.text ?? 0);
         break;
       case "Tj": {
         const operand = operands[0];
         if (!operand) throw new PdfLayoutError(`Tj without a string at byte ${start}`);
         const hex = operand.text.startsWith("<") ? operand.text.slice(1, -1) : undefined;
-        shows.push({ kind: "string", font, hex, at: operand.at, end: i });
+        shows.push({ kind: "string", font, size, hex, at: operand.at, end: i });
         break;
       }
       case "TJ":

@@ -46,7 +46,15 @@ export class InputError extends Error {
  * A render that hit one of the service's limits. Pages and time: the input itself may be fine.
  * The rest: the input is too large or too complex to be worth starting on.
  */
-type LimitKind = "pages" | "renderTime" | "bodySize" | "batchLines" | "jsonDepth" | "jsonValues";
+type LimitKind =
+  | "pages"
+  | "renderTime"
+  | "bodySize"
+  | "batchLines"
+  | "jsonDepth"
+  | "jsonValues"
+  /** A published template's blocks run too many times, or make too much HTML, for its data. */
+  | "templateWork";
 
 export class LimitError extends Error {
   readonly limit: LimitKind;

@@ -21,9 +21,10 @@ export function buildDocument(
 ): DocumentParts {
   const css = `${PAGE_REF_CSS}\n${template.css}\n${pageCss(template.definition.page, options.page)}`;
   const body = template.render(view);
-  // Margin boxes' text in every face the page has, laid out unseen so that its glyphs are loaded.
+  // Margin boxes' text in every face the page has, laid out unseen so that its glyphs are loaded
+  // (last in the body: the template's selectors such as body > :first-child see what they expect).
   const faces = [...bundledFaces(), ...declaredFaces(template.css)];
-  return { lang: head.lang, title: head.title, css, body: fontPreloadHtml(marginBoxText(css, body), faces) + body };
+  return { lang: head.lang, title: head.title, css, body: body + fontPreloadHtml(marginBoxText(css, body), faces) };
 }
 
 let bundled: { css: string; faces: ReturnType<typeof declaredFaces> } | undefined;

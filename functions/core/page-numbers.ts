@@ -93,7 +93,11 @@ function targetPages(reader: RawPdf, ids: readonly string[]): Map<string, number
     if (value.startsWith("<<")) value = dictEntries(value).get("D")?.value ?? "";
     const target = /^\[[\0\t\n\f\r ]*(\d+)[\0\t\n\f\r ]+\d+[\0\t\n\f\r ]+R/.exec(value)?.[1];
     const page = target === undefined ? undefined : pageNumbers.get(Number(target));
-    if (page === undefined) throw pageRefError(`<page-ref for="${id}">: the document has no element with id "${id}"`);
+    if (page === undefined) {
+      throw pageRefError(
+        `<page-ref for="${id}">: no element with id "${id}" is printed (none has it, or it is hidden, or every reference to it is)`,
+      );
+    }
     pages.set(id, page);
   }
   return pages;
@@ -258,10 +262,22 @@ interface Placeholder {
   slot: ShownString[];
 }
 
-/** Runs of one-glyph strings in one font reading "0123456789" then `room` digits. */
+/**
+ * The ten digits' size ÷ the reference's own, at most: page-refs.ts draws them at 0.2em, and
+ * Chromium may raise small text to its minimum font size (6px).
+ */
+const DIGIT_SET_SCALE = 0.6;
+
+/**
+ * Runs of one-glyph strings in one font reading "0123456789" then `room` digits, the ten smaller
+ * than the `room` (page-refs.ts draws them at a fifth of its size). Text that merely reads like one is not
+ * taken for one: its sizes differ. Runs that overlap (text ending in "0123456789" just before a
+ * placeholder) are ambiguous: none of them is returned, so the placeholder is missed and the render
+ * prints the numbers as text instead.
+ */
 function findPlaceholders(stream: string, room: number, fontOf: (name: string) => Font | undefined): Placeholder[] {
   const shows = textShows(stream);
-  const out: Placeholder[] = [];
+  const length = DIGITS.length + room;
   const glyph = (i: number, font: string): string | undefined => {
     const show = shows[i];
     if (show?.kind !== "string" || show.font !== font || show.hex === undefined) return undefined;
@@ -270,18 +286,26 @@ function findPlaceholders(stream: string, room: number, fontOf: (name: string) =
     if (!f || hex.length !== f.codeBytes * 2) return undefined;
     return f.text.get(hex);
   };
-  for (let i = 0; i + DIGITS.length + room <= shows.length; i++) {
+  const candidates: { at: number; index: number }[] = [];
+  for (let i = 0; i + length <= shows.length; i++) {
     const first = shows[i];
-    if (first?.kind !== "string" || glyph(i, first.font) !== "0") continue;
-    let k = 1;
-    while (k < DIGITS.length && glyph(i + k, first.font) === DIGITS[k]) k++;
-    if (k < DIGITS.length) continue;
-    let index = "";
-    for (let j = 0; j < room; j++) index += glyph(i + DIGITS.length + j, first.font) ?? "x";
-    if (!/^\d+$/.test(index)) continue;
-    const run = shows.slice(i, i + DIGITS.length + room) as ShownString[];
-    out.push({ index: Number(index), digitSet: run.slice(0, DIGITS.length), slot: run.slice(DIGITS.length) });
-    i += DIGITS.length + room - 1;
+    if (first?.kind !== "string") continue;
+    let text = "";
+    for (let k = 0; k < length; k++) text += glyph(i + k, first.font) ?? "x";
+    if (!text.startsWith(DIGITS) || !/^\d+$/.test(text)) continue;
+    const run = shows.slice(i, i + length) as ShownString[];
+    const setSize = run[0]?.size ?? 0;
+    const slotSize = run[DIGITS.length]?.size ?? 0;
+    const sameSizes = run.every((s, k) => s.size === (k < DIGITS.length ? setSize : slotSize));
+    if (!sameSizes || setSize > slotSize * DIGIT_SET_SCALE) continue;
+    candidates.push({ at: i, index: Number(text.slice(DIGITS.length)) });
+  }
+  const out: Placeholder[] = [];
+  for (const [n, c] of candidates.entries()) {
+    const overlaps = [candidates[n - 1], candidates[n + 1]].some((o) => o && Math.abs(o.at - c.at) < length);
+    if (overlaps) continue;
+    const run = shows.slice(c.at, c.at + length) as ShownString[];
+    out.push({ index: c.index, digitSet: run.slice(0, DIGITS.length), slot: run.slice(DIGITS.length) });
   }
   return out;
 }

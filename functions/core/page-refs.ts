@@ -25,7 +25,8 @@ const ID = /^[A-Za-z][A-Za-z0-9_-]{0,99}$/;
 
 /** Rules every document gets, before the template's own: a reference takes its surroundings' looks. */
 export const PAGE_REF_CSS = `.page-ref { color: inherit; text-decoration: none; white-space: nowrap; font-variant-numeric: tabular-nums; }
-.page-ref-digits { display: inline-block; width: 0; white-space: nowrap; font-size: 0.2em; }`;
+.page-ref-digits { display: inline-block; width: 0; white-space: nowrap; font-size: 0.2em; }
+.page-ref-room { visibility: hidden; }`;
 
 /** The ids the body's references name, in document order (reference i is the i-th). */
 export function pageRefIds(body: string): string[] {
@@ -55,7 +56,15 @@ export function reservePageRefs(body: string): string {
   });
 }
 
-/** The body with every reference as its page number, as text (the second print's way). */
+/**
+ * The body with every reference as its page number, as text (the second print's way): right-aligned
+ * in the same room of three digits (unseen zeros before it), so the pages come out as they did.
+ */
 export function numberPageRefs(body: string, pages: ReadonlyMap<string, number>): string {
-  return body.replace(PAGE_REF, (_, id: string) => `<a class="page-ref" href="#${id}">${pages.get(id) ?? ""}</a>`);
+  return body.replace(PAGE_REF, (_, id: string) => {
+    const number = String(pages.get(id) ?? "");
+    const room = "0".repeat(Math.max(0, PAGE_REF_DIGITS - number.length));
+    const pad = room ? `<span class="page-ref-room" aria-hidden="true">${room}</span>` : "";
+    return `<a class="page-ref" href="#${id}">${pad}${number}</a>`;
+  });
 }

@@ -1,7 +1,7 @@
 import Handlebars from "handlebars";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { InputError } from "./errors.ts";
+import { InputError, LimitError } from "./errors.ts";
 import type { TemplateDefinition } from "./template-definition.ts";
 
 /**
@@ -114,6 +114,7 @@ export function load(source: TemplateSource): LoadedTemplate {
   const files = "files" in source ? source.files : readFolder(source.dir);
   // Each template gets its own Handlebars environment: its helpers and partials cannot collide.
   const hbs = Handlebars.create();
+  if ("files" in source) countBlockRuns(hbs);
   for (const [name, helper] of Object.entries(definition.helpers ?? {})) hbs.registerHelper(name, helper);
   for (const [name, partial] of Object.entries(files.partials)) hbs.registerPartial(name, partial);
   // strict: a misspelt field in a template is an error, not silently blank output.
@@ -146,15 +147,65 @@ function readFolder(dir: string): TemplateFiles {
 }
 
 /**
+ * Block runs (`each`, `with`, `if`, `unless` bodies) one render of a published template may make.
+ * Handlebars runs synchronously, out of reach of the render's deadline: a grid of 6,000 × 6,000
+ * cells from 12,000 values would hold the process for half a minute and make 300 MB of HTML.
+ */
+const PUBLISHED_BLOCK_RUNS = 1_000_000;
+/** HTML one render of a published template may make, in characters. */
+const PUBLISHED_HTML_CHARS = 40_000_000;
+
+/** Block runs left in the render under way (renders of a template are synchronous: one at a time). */
+let blockRunsLeft = Number.POSITIVE_INFINITY;
+
+/**
+ * Make `hbs`'s block helpers count their runs against the budget of withinBlockBudget (published
+ * templates' environments: the core's, and a package's own first pass).
+ */
+export function countBlockRuns(hbs: typeof Handlebars): void {
+  for (const name of ["each", "with", "if", "unless"]) {
+    const original = hbs.helpers[name] as Handlebars.HelperDelegate;
+    hbs.registerHelper(name, function (this: unknown, ...args: unknown[]) {
+      const options = args.at(-1) as Handlebars.HelperOptions;
+      const counted = (fn: Handlebars.TemplateDelegate | undefined) =>
+        fn &&
+        Object.assign((context: unknown, opts?: Handlebars.RuntimeOptions) => {
+          if (--blockRunsLeft < 0) throw tooMuchWork(`its blocks ran more than ${PUBLISHED_BLOCK_RUNS} times`);
+          return fn(context, opts);
+        }, fn);
+      const wrapped = { ...options, fn: counted(options.fn), inverse: counted(options.inverse) };
+      return original.call(this, ...args.slice(0, -1), wrapped);
+    });
+  }
+}
+
+/** Run one render of a published template within the block and size budget. */
+export function withinBlockBudget(render: () => string): string {
+  blockRunsLeft = PUBLISHED_BLOCK_RUNS;
+  try {
+    const html = render();
+    if (html.length > PUBLISHED_HTML_CHARS)
+      throw tooMuchWork(`it made more than ${PUBLISHED_HTML_CHARS} characters of HTML`);
+    return html;
+  } finally {
+    blockRunsLeft = Number.POSITIVE_INFINITY;
+  }
+}
+
+function tooMuchWork(what: string): LimitError {
+  return new LimitError("templateWork", `the template is too much work for this data: ${what}`);
+}
+
+/**
  * A published package's template is its author's, not the service's: when valid data still fails in
  * it (a field strict mode misses, a helper refusing a value such as a date that is no date), the
  * input is refused (invalid_data, 422) with Handlebars' message, rather than counted as our fault.
  */
 function renderPublished(compiled: (view: object) => string, view: object): string {
   try {
-    return compiled(view);
+    return withinBlockBudget(() => compiled(view));
   } catch (e) {
-    if (e instanceof InputError) throw e;
+    if (e instanceof InputError || e instanceof LimitError) throw e;
     const message = e instanceof Error ? e.message : String(e);
     throw new InputError("invalid_data", [{ rule: "template-render", path: "", message }]);
   }

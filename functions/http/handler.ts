@@ -39,7 +39,9 @@ export function createHttpHandler(service: Service): HttpHandler {
   return async (event, options = {}) => {
     const started = performance.now();
     const requestId = event.requestContext.requestId;
-    const method = event.requestContext.http.method.toUpperCase();
+    // As sent: methods are case-sensitive, and API Gateway routes only "PUT"/"DELETE" (not "put") to
+    // the publishing route that takes its own permission.
+    const method = event.requestContext.http.method;
     const path = event.rawPath;
     const { signal } = options;
     const ctx: RequestContext = {

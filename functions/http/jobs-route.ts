@@ -16,11 +16,16 @@ import { json, notFound } from "./responses.ts";
  */
 export async function postJob(ctx: RequestContext): Promise<HttpResult> {
   const text = bodyText(ctx.event, ctx.service.config.maxBodyBytes);
-  const { envelope } = await ctx.service.renderer.validate(parseJson(text), backgroundLimits(ctx.service.config));
-  ctx.logFields.templateId = envelope.template;
+  const input = parseJson(text);
+  const { envelope, template } = await ctx.service.renderer.validate(input, backgroundLimits(ctx.service.config));
+  // A published template named without its version renders the version checked now, whatever is
+  // published before the job runs.
+  const exact = template.definition.id;
+  ctx.logFields.templateId = exact;
 
   const jobId = randomUUID();
-  await queueJob(ctx.service, jobId, text);
+  const request = exact === envelope.template ? text : JSON.stringify({ ...(input as object), template: exact });
+  await queueJob(ctx.service, jobId, request);
   ctx.logFields.jobId = jobId;
   const statusUrl = `${baseUrl(ctx.event)}/v1/jobs/${jobId}`;
   return json(202, { jobId, status: "queued", statusUrl }, { location: statusUrl });

@@ -1,8 +1,8 @@
 import Handlebars from "handlebars";
-import { InputError } from "../core/errors.ts";
+import { InputError, LimitError } from "../core/errors.ts";
 import { safeFileName } from "../core/filename.ts";
 import { defineTemplate, type TemplateDefinition } from "../core/template-definition.ts";
-import type { TemplateSource } from "../core/templates.ts";
+import { countBlockRuns, type TemplateSource, withinBlockBudget } from "../core/templates.ts";
 import type { AssetRef } from "./css-check.ts";
 import { packageHelpers } from "./helpers.ts";
 import { type PackageManifest, pageDefaults } from "./manifest.ts";
@@ -39,6 +39,7 @@ export function packageSource(parts: PackageParts): TemplateSource {
   let firstPass: ((data: object) => string) | undefined;
   const compileFirstPass = () => {
     const hbs = Handlebars.create();
+    countBlockRuns(hbs);
     for (const [name, helper] of Object.entries(helpers)) hbs.registerHelper(name, helper);
     for (const [name, partial] of Object.entries(parts.partials)) hbs.registerPartial(name, partial);
     return hbs.compile(parts.template, { strict: true, noEscape: false });
@@ -53,7 +54,7 @@ export function packageSource(parts: PackageParts): TemplateSource {
       if (parts.uses.chart) {
         firstPass ??= compileFirstPass();
         const render = firstPass;
-        await prepareCharts(data, lang, () => asInputError(() => render(data)));
+        await prepareCharts(data, lang, () => asInputError(() => withinBlockBudget(() => render(data))));
       }
       return data;
     },
@@ -78,7 +79,7 @@ function asInputError(work: () => void): void {
   try {
     work();
   } catch (e) {
-    if (e instanceof InputError) throw e;
+    if (e instanceof InputError || e instanceof LimitError) throw e;
     const message = e instanceof Error ? e.message : String(e);
     throw new InputError("invalid_data", [{ rule: "template-render", path: "", message }]);
   }

@@ -45,6 +45,7 @@ const limitFailure: Record<LimitError["limit"], [FailureCode, number]> = {
   batchLines: ["body_too_large", 413],
   jsonDepth: ["too_complex", 422],
   jsonValues: ["too_complex", 422],
+  templateWork: ["too_complex", 422],
   pages: ["page_limit", 422],
   renderTime: ["render_timeout", 422],
 };

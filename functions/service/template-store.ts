@@ -85,8 +85,10 @@ const VERSION_DIGITS = 12;
 /** How long an index read is trusted: other instances see a new version or a withdrawal this late at most. */
 const INDEX_TTL_MS = 5_000;
 const SOURCES_KEPT = 32;
-/** Index writes that lost a race before giving up (each re-reads the index). */
-const INDEX_WRITE_TRIES = 5;
+/** Index reads kept (names asked for that are no template are kept too, as such). */
+const INDEXES_KEPT = 1_000;
+/** Index writes that lost a race before giving up (each re-reads the index, after a short random wait). */
+const INDEX_WRITE_TRIES = 10;
 
 export interface TemplateStoreOptions {
   storage: Storage;
@@ -106,12 +108,21 @@ export function createTemplateStore(options: TemplateStoreOptions): TemplateStor
   async function readIndex(id: string, fresh = false): Promise<{ value?: PublishedTemplate; eTag?: string }> {
     const cached = indexes.get(id);
     if (!fresh && cached && performance.now() - cached.at < INDEX_TTL_MS) return cached;
-    const got = await storage.get(bucket, templateIndexKey(id));
+    const key = templateIndexKey(id);
+    // Listed first: the functions may list templates/ only, so a GET of a key that is not there
+    // would be refused (403) rather than not found.
+    const listed = (await storage.list(bucket, key)).some((o) => o.key === key);
+    const got = listed ? await storage.get(bucket, key) : { found: false as const };
     const read =
       got.found && "body" in got
         ? { value: JSON.parse(got.body.toString("utf8")) as PublishedTemplate, eTag: got.eTag }
         : { value: undefined };
+    indexes.delete(id);
     indexes.set(id, { at: performance.now(), ...read });
+    for (const old of indexes.keys()) {
+      if (indexes.size <= INDEXES_KEPT) break;
+      indexes.delete(old);
+    }
     return read;
   }
 
@@ -134,8 +145,9 @@ export function createTemplateStore(options: TemplateStoreOptions): TemplateStor
         indexes.set(id, { at: performance.now(), value: next, eTag: written });
         return next;
       }
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 80 * (attempt + 1)));
     }
-    throw new Error(`template ${id}: its index kept changing under ${INDEX_WRITE_TRIES} writes`);
+    throw new TemplateConflict(`template ${id} is being published by others at this moment: try again`);
   }
 
   async function check(zip: Uint8Array): Promise<TemplatePackage> {
@@ -149,6 +161,10 @@ export function createTemplateStore(options: TemplateStoreOptions): TemplateStor
     if (!got.found || !("body" in got)) throw new Error(`template ${id}@${version}: its package is missing from S3`);
     const checked = await checkPackage(readPackageZip(got.body));
     if (!checked.ok) throw new Error(`template ${id}@${version}: its package no longer passes the checks`);
+    const recorded = (await readIndex(id)).value?.versions.find((v) => v.version === version);
+    if (recorded && recorded.digest !== checked.package.digest) {
+      throw new Error(`template ${id}@${version}: its package is not the one published (another digest)`);
+    }
     const { source } = checked.package;
     // Kept and reported by its exact version (RenderResult.template).
     return { ...source, definition: { ...source.definition, id: `${id}@${version}` } };
@@ -176,8 +192,18 @@ export function createTemplateStore(options: TemplateStoreOptions): TemplateStor
         bytes: zip.byteLength,
         publishedAt: now().toISOString(),
       };
+      // Versions are immutable: a different package whose digest starts the same is refused, and the
+      // zip of a version already there is not written again.
+      const known = (await readIndex(id, true)).value?.versions.find((v) => v.version === version.version);
+      if (known && known.digest !== version.digest) {
+        throw new TemplateConflict(
+          `version ${version.version} of "${id}" is another package: change it and publish again`,
+        );
+      }
       // The zip first: an index never names a version whose package is not there.
-      await storage.put(bucket, templateZipKey(id, version.version), zip, { contentType: "application/zip" });
+      if (!known) {
+        await storage.put(bucket, templateZipKey(id, version.version), zip, { contentType: "application/zip" });
+      }
       let created = true;
       let recorded = version;
       const template = await updateIndex(id, (current) => {

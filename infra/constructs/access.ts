@@ -63,9 +63,16 @@ export function grantHttpAccess(grantee: IGrantable, buckets: ServiceBuckets): v
       resources: [input.arnForObjects(`${TEMPLATES_PREFIX}*`)],
     }),
   );
-  // Without a prefix condition: S3 checks it, with no prefix, to answer 404 rather than 403 for an
-  // index not (yet) there; the code lists only templates/.
-  add(new PolicyStatement({ sid: "ListTemplatePackages", actions: ["s3:ListBucket"], resources: [input.bucketArn] }));
+  // Listing templates/ only (uploads' keys are none of its business): the store lists an index's
+  // key before reading it, so a missing one is found missing rather than refused.
+  add(
+    new PolicyStatement({
+      sid: "ListTemplatePackages",
+      actions: ["s3:ListBucket"],
+      resources: [input.bucketArn],
+      conditions: { StringLike: { "s3:prefix": [`${TEMPLATES_PREFIX}*`] } },
+    }),
+  );
 }
 
 /** The upload function's bucket access (see above): read the work, write the outputs. */

@@ -15,6 +15,8 @@ import {
 } from "../../functions/packages/index.ts";
 import { packageSource } from "../../functions/packages/package-source.ts";
 import { root } from "../helpers/examples.ts";
+import { renderer } from "../helpers/render.ts";
+import { describeFailure } from "../../functions/service/failure.ts";
 import { BASE, baseFiles, hostileZip, text } from "../helpers/package-zips.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
 import { startTrapServer, type TrapServer } from "../helpers/trap-server.ts";
@@ -325,5 +327,38 @@ describe("a package that skipped the checks", () => {
     const renderer = createRenderer({ templates: [source], packagesRoot: root, producer: "hostile test" });
     await renderer.render({ template: "refresh", data: {} }).catch(() => undefined);
     expect(trap.hits()).toBe(0);
+  });
+});
+
+describe("a package that is too much work for its data", () => {
+  it("a grid of 6,000 × 6,000 cells from 12,000 values is refused (too_complex) in about a second, not computed", async () => {
+    const checked = await checkPackage(
+      readPackageZip(
+        writeZip(
+          baseFiles({
+            "template.hbs":
+              "<table>{{#each rows}}<tr>{{#each ../cols}}<td>{{this}}</td>{{/each}}</tr>{{/each}}</table>",
+            "schema.json":
+              '{ "type": "object", "properties": { "rows": { "type": "array" }, "cols": { "type": "array" } } }',
+            "example.json": '{ "rows": ["a"], "cols": ["b"] }',
+          }),
+        ),
+      ),
+    );
+    expect(checked.ok).toBe(true);
+    if (!checked.ok) return;
+    const data = { rows: Array(6000).fill(""), cols: Array(6000).fill("") };
+    const started = performance.now();
+    const refusal = await renderer
+      .render({ template: "hostile", data }, { template: checked.package.source })
+      .catch((e: unknown) => describeFailure(e));
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(refusal).toMatchObject({ status: 422, body: { error: "too_complex" } });
+    // The same package with data of a sensible size renders.
+    const fine = await renderer.render(
+      { template: "hostile", data: { rows: ["甲", "乙"], cols: ["一", "二"] } },
+      { template: checked.package.source },
+    );
+    expect(squash((await pageTexts(fine.pdf)).join(""))).toContain("一二一二");
   });
 });

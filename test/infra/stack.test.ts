@@ -673,6 +673,12 @@ describe("least privilege", () => {
       { actions: ["s3:GetObject", "s3:PutObject"], resources: [`<${input}>/templates/*`] },
       { actions: ["s3:ListBucket"], resources: [`<${input}>`] },
     ]);
+    // It lists templates/ only, never the uploads' keys.
+    const [, policy] = resourceAt(base.template, "AWS::IAM::Policy", "/HttpFunction/Role/DefaultPolicy/");
+    const statements = (policy.PolicyDocument as { Statement: { Sid?: string; Condition?: unknown }[] }).Statement;
+    expect(statements.find((st) => st.Sid === "ListTemplatePackages")?.Condition).toEqual({
+      StringLike: { "s3:prefix": ["templates/*"] },
+    });
   });
 
   it("the upload function: read uploads, job requests and template packages; write the output bucket; consume its queues; send batch lines", () => {

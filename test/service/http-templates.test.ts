@@ -1,6 +1,9 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createHttpHandler } from "../../functions/http/handler.ts";
 import { readPackageDir, writeZip } from "../../functions/packages/index.ts";
+import { createService } from "../../functions/service/service.ts";
+import { httpEvent } from "../helpers/lambda-events.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
 import { bytesOf, postJson, startTestService, type TestService, waitFor } from "../helpers/local-service.ts";
 
@@ -201,5 +204,17 @@ describe("template packages over HTTP", () => {
     expect((await fetch(`${service.url}/v1/templates/${ID}`)).status).toBe(200);
     expect((await fetch(`${service.url}/v1/templates/no-such-one`, { method: "DELETE" })).status).toBe(404);
     expect((await fetch(`${service.url}/v1/templates/report`, { method: "DELETE" })).status).toBe(409);
+  });
+});
+
+describe("publishing takes its own route", () => {
+  it("a method spelt other than PUT or DELETE (which API Gateway would send to $default) publishes nothing: 405", async () => {
+    const handler = createHttpHandler(createService(service.config));
+    for (const method of ["put", "Put", "delete", "PATCH"]) {
+      const result = await handler(
+        httpEvent(method, `/v1/templates/${ID}`, { body: "x", headers: { "content-type": "application/zip" } }),
+      );
+      expect(result.statusCode, method).toBe(405);
+    }
   });
 });

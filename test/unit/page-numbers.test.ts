@@ -16,12 +16,12 @@ const TO_UNICODE =
   "endcmap CMapName currentdict /CMap defineresource pop end end";
 
 /** Each glyph placed by Skia's pattern: `x 0 Td <gid> Tj`. */
-function glyphs(text: string, font = "F1"): string {
-  return `BT\n/${font} 14 Tf\n1 0 0 -1 100 200 Tm\n${[...text].map((ch, i) => `${i ? "7.98 0 Td " : ""}<${code(ch)}> Tj`).join("\n")}\nET\n`;
+function glyphs(text: string, size = 14, font = "F1"): string {
+  return `BT\n/${font} ${size} Tf\n1 0 0 -1 100 200 Tm\n${[...text].map((ch, i) => `${i ? "7.98 0 Td " : ""}<${code(ch)}> Tj`).join("\n")}\nET\n`;
 }
 
-/** A placeholder as the one print leaves it: 0–9, then the reference's index. */
-const placeholder = (index: number, room = 3) => glyphs(`0123456789${String(index).padStart(room, "0")}`);
+/** A placeholder as the one print leaves it: 0–9 at a fifth of the size, then the reference's index. */
+const placeholder = (index: number, room = 3) => glyphs("0123456789", 2.8) + glyphs(String(index).padStart(room, "0"));
 
 interface Spec {
   /** Content of each page (page 1 first). */
@@ -99,15 +99,15 @@ describe("page references: the HTML side", () => {
     const reserved = reservePageRefs(body);
     expect(reserved).toContain('href="#a"><span class="page-ref-digits" aria-hidden="true">0123456789</span>000</a>');
     expect(reserved).toContain('href="#b"><span class="page-ref-digits" aria-hidden="true">0123456789</span>001</a>');
-    expect(
-      numberPageRefs(
-        body,
-        new Map([
-          ["a", 7],
-          ["b", 12],
-        ]),
-      ),
-    ).toBe('<a class="page-ref" href="#a">7</a><a class="page-ref" href="#b">12</a>');
+    const pages = new Map([
+      ["a", 7],
+      ["b", 1234],
+    ]);
+    // In the same room of three digits (unseen zeros before), or wider when the number is.
+    expect(numberPageRefs(body, pages)).toBe(
+      '<a class="page-ref" href="#a"><span class="page-ref-room" aria-hidden="true">00</span>7</a>' +
+        '<a class="page-ref" href="#b">1234</a>',
+    );
   });
 });
 
@@ -139,6 +139,16 @@ describe("page references: the PDF side", () => {
     expect((shows.toString("latin1").match(/Td/g) ?? []).length).toBe((placeholder(0).match(/Td/g) ?? []).length * 3);
   });
 
+  it("leaves text alone that ends in 0–9 right before a placeholder (a heading such as “Codes 0123456789”)", async () => {
+    const pdf = pdfWith({
+      contents: [glyphs("A0123456789") + placeholder(0), glyphs("A"), glyphs("A")],
+      dests: { a: 3 },
+      links: { 1: ["a"] },
+    });
+    const result = fillPageNumbers(pdf, ["a"], 3);
+    expect(result.filled && (await shownText(result.pdf))[0]).toBe("A01234567893");
+  });
+
   it("fills two-digit pages and leaves the pages' other text alone", async () => {
     const contents = Array.from({ length: 12 }, () => glyphs("A"));
     contents[0] = glyphs("A") + placeholder(0) + glyphs("0123");
@@ -157,6 +167,11 @@ describe("page references: the PDF side", () => {
       {
         why: /not one of a kind/, // a placeholder index past the references
         spec: { contents: [placeholder(0) + placeholder(5), glyphs("A")], dests: { a: 2 }, links: { 1: ["a"] } },
+        ids: ["a"],
+      },
+      {
+        why: /1 placeholders were not found/, // text of one size that reads like a placeholder is none
+        spec: { contents: [glyphs("0123456789000"), glyphs("A")], dests: { a: 2 }, links: { 1: ["a"] } },
         ids: ["a"],
       },
       {
