@@ -81,7 +81,10 @@ export interface Renderer {
   render(input: unknown, run?: RenderRun): Promise<RenderResult>;
   /** Everything render checks before it renders (see validateReport). */
   validate(input: unknown, limits?: RenderLimits): Promise<Validated>;
-  /** Start Chromium with a warm page now, so that the first render need not (e.g. in Lambda's init phase). */
+  /**
+   * Do now what a first render would otherwise wait for (e.g. in Lambda's init phase): start Chromium
+   * with a warm page, load the templates handed in and compile their schemas, and print once.
+   */
   warmUp(): Promise<void>;
 }
 
@@ -98,8 +101,24 @@ export function createRenderer(options: RendererOptions): Renderer {
     templates,
     render: (input, run = {}) => renderReport(templates, options.producer, input, run),
     validate: (input, limits = defaultLimits) => validateReport(templates, input, limits),
-    warmUp,
+    warmUp: () => warmUpRenderer(templates),
   };
+}
+
+/**
+ * A first render pays for Chromium's launch and warm page, its template's loading and schema
+ * compilation (~0.15 s), and Chromium's first print (~0.25 s): all of it done here instead.
+ */
+async function warmUpRenderer(templates: TemplateRegistry): Promise<void> {
+  await warmUp();
+  for (const id of templates.ids()) checkSchema(templates.get(id).schema, null);
+  const doc = {
+    lang: "zh-CN",
+    title: "warm-up",
+    css: "",
+    body: "<p style=\"font-family: 'Noto Serif SC'\">第 1 页</p>",
+  };
+  await printPdf(doc, { signal: AbortSignal.timeout(30_000), maxPages: 1 });
 }
 
 export interface Validated {
