@@ -21,6 +21,7 @@ import { browserProcessId, closeBrowser, withDocument } from "../functions/core/
 import { buildDocument } from "../functions/core/html.ts";
 import { builtInRenderer } from "../functions/service/service.ts";
 import type { RenderOptions } from "../functions/core/types.ts";
+import { percentile } from "./stats.ts";
 
 const renderer = builtInRenderer();
 const renderReport = (input: unknown) => renderer.render(input);
@@ -29,10 +30,6 @@ const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 40);
 const examplePath = "examples/zhanhe-transport-2020.json";
 const text = readFileSync(examplePath, "utf8");
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
 const round = (n: number) => Math.round(n * 10) / 10;
 
 async function chromiumPeakRssMb(): Promise<number> {

@@ -23,6 +23,7 @@ import { countPages } from "../functions/core/outline.ts";
 import { RawPdf } from "../functions/core/pdf-bytes.ts";
 import { builtInRenderer } from "../functions/service/service.ts";
 import { longTableEnvelope } from "./long-table-data.ts";
+import { median } from "./stats.ts";
 
 const dir = process.env.JSREPORT_DIR;
 if (!dir) {
@@ -63,7 +64,6 @@ await new Promise<void>((resolve) => fonts.listen(0, "127.0.0.1", resolve));
 const fontOrigin = `http://127.0.0.1:${(fonts.address() as AddressInfo).port}`;
 
 const renderer = builtInRenderer();
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 async function compare(name: string, input: unknown): Promise<{ ratio: number; ourMs: number; jsreportMs: number }> {
   const ours = await renderer.render(input);

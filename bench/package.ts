@@ -23,6 +23,7 @@ import { chromiumLocator } from "../functions/service/chromium.ts";
 import { backgroundLimits } from "../functions/service/service.ts";
 import { loadConfig } from "../functions/service/settings.ts";
 import { producer } from "../functions/service/version.ts";
+import { median } from "./stats.ts";
 
 const RUNS = Number(process.env.PACKAGE_RUNS ?? 31);
 const WARM_UP = 5;
@@ -140,8 +141,6 @@ function inputs(i: number): { packageText: string; builtInText: string } {
     builtInText: JSON.stringify(builtInEnvelope(data)),
   };
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 async function timed(text: string): Promise<{ ms: number; pages: number }> {
   const started = performance.now();

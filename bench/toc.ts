@@ -7,6 +7,7 @@
 import { closeBrowser } from "../functions/core/browser.ts";
 import { builtInRenderer } from "../functions/service/service.ts";
 import { longTableEnvelope } from "./long-table-data.ts";
+import { median } from "./stats.ts";
 
 const RUNS = Number(process.env.TOC_RUNS ?? 5);
 const renderer = builtInRenderer();
@@ -14,8 +15,6 @@ const renderer = builtInRenderer();
 const base = longTableEnvelope(2000);
 const withToc = { ...base, data: { ...base.data, toc: true } };
 const withoutToc = { ...base, data: { ...base.data, toc: false } };
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 
 async function timed(input: unknown): Promise<{ ms: number; prints: number }> {
   const started = performance.now();

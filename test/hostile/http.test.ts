@@ -96,16 +96,27 @@ describe("the template package routes under attack", () => {
       422,
     ],
   ];
+  // Publishing and checking read a package the same way: both are attacked with every zip.
+  const doors: [string, string, string][] = [
+    ["PUT", "/v1/templates/hostile", "nothing published"],
+    ["POST", "/v1/templates/check", "nothing rendered"],
+  ];
   for (const [name, zip, status] of attacksOnPackages) {
-    it(`PUT ${name}: ${status}, nothing published`, async () => {
-      const started = performance.now();
-      const response = await put("/v1/templates/hostile", zip);
-      expect(response.status).toBe(status);
-      expect(performance.now() - started).toBeLessThan(REFUSAL_MS);
-      const body = (await response.json()) as { error: string; errors: unknown[] };
-      expect(body.error).toBe("invalid_template");
-      expect(JSON.stringify(body).length).toBeLessThan(REFUSAL_BYTES);
-    });
+    for (const [method, path, outcome] of doors) {
+      it(`${method} ${path}, ${name}: ${status}, ${outcome}`, async () => {
+        const started = performance.now();
+        const response = await fetch(`${service.url}${path}`, {
+          method,
+          headers: { "content-type": "application/zip" },
+          body: Buffer.from(zip),
+        });
+        expect(response.status).toBe(status);
+        expect(performance.now() - started).toBeLessThan(REFUSAL_MS);
+        const body = (await response.json()) as { error: string; errors: unknown[] };
+        expect(body.error).toBe("invalid_template");
+        expect(JSON.stringify(body).length).toBeLessThan(REFUSAL_BYTES);
+      });
+    }
   }
 
   it("names that are no template id reach nothing: traversal, prototype keys, versions that are not versions", async () => {
