@@ -44,6 +44,49 @@ export const optionsSchema = {
       },
     },
     validation: { enum: ["strict", "warn"] },
+    // Archival and secure outputs (the same for every template). Combinations that cannot be honoured
+    // together (e.g. encryption with a PDF/A standard) are refused by pdfOptionIssues.
+    pdf: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        standard: { enum: ["PDF/A-2b", "PDF/A-3b"] },
+        attachSource: { type: "boolean" },
+        encrypt: {
+          type: "object",
+          additionalProperties: false,
+          minProperties: 1,
+          properties: {
+            // AES-256 (PDF 2.0 / ISO 32000-2 revision 6): passwords count as at most 127 bytes of UTF-8.
+            userPassword: { type: "string", maxLength: 127 },
+            ownerPassword: { type: "string", minLength: 1, maxLength: 127 },
+            permissions: {
+              type: "object",
+              additionalProperties: false,
+              properties: { print: { type: "boolean" }, copy: { type: "boolean" }, modify: { type: "boolean" } },
+            },
+          },
+        },
+        sign: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            reason: { type: "string", maxLength: 200 },
+            location: { type: "string", maxLength: 200 },
+            contactInfo: { type: "string", maxLength: 200 },
+          },
+        },
+      },
+    },
+    watermark: {
+      type: "object",
+      additionalProperties: false,
+      required: ["text"],
+      properties: {
+        text: { type: "string", minLength: 1, maxLength: 100, pattern: "\\S" },
+        opacity: { type: "number", exclusiveMinimum: 0, maximum: 1 },
+      },
+    },
     // A plain file name: no folders, no control characters, ends in .pdf.
     filename: { type: "string", pattern: "^[^/\\\\\\u0000-\\u001f]{1,200}\\.pdf$" },
   },

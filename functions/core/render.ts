@@ -4,6 +4,8 @@ import { InputError, LimitError, MAX_LISTED_ISSUES } from "./errors.ts";
 import { safeFileName } from "./filename.ts";
 import { defaultLimits, type RenderLimits } from "./limits.ts";
 import { pageBoxIssues } from "./page-css.ts";
+import { pdfOptionIssues } from "./pdf-options.ts";
+import type { PdfSigner } from "./signer.ts";
 import { finalizePdf } from "./finalize.ts";
 import { buildDocument, toHtml, type DocumentParts } from "./html.ts";
 import { countPages, headingTexts } from "./outline.ts";
@@ -26,6 +28,7 @@ import { checkSchema } from "./validate.ts";
 
 export { defaultLimits, type RenderLimits } from "./limits.ts";
 export type { ChromiumBinary, ChromiumLocator } from "./browser.ts";
+export type { PdfSigner } from "./signer.ts";
 
 /** How one render is run. */
 export interface RenderRun {
@@ -69,6 +72,8 @@ export interface RendererOptions {
    * for the envelope's `template` when no template handed in has that id. Default: none.
    */
   resolveTemplate?: TemplateResolver;
+  /** Who signs when a render asks for `options.pdf.sign`. Default: none (such renders are refused, 422). */
+  signer?: PdfSigner;
 }
 
 /**
@@ -99,8 +104,9 @@ export function createRenderer(options: RendererOptions): Renderer {
   });
   return {
     templates,
-    render: (input, run = {}) => renderReport(templates, options.producer, input, run),
-    validate: (input, limits = defaultLimits) => validateReport(templates, input, limits),
+    render: (input, run = {}) =>
+      renderReport({ templates, producer: options.producer, signer: options.signer }, input, run),
+    validate: (input, limits = defaultLimits) => validateReport(templates, input, limits, options.signer !== undefined),
     warmUp: () => warmUpRenderer(templates),
   };
 }
@@ -138,12 +144,16 @@ async function validateReport(
   templates: TemplateRegistry,
   input: unknown,
   limits: RenderLimits,
+  canSign: boolean,
   only?: TemplateSource,
 ): Promise<Validated> {
   const { envelope, warnings: repairs } = parseEnvelope(input, limits);
   const template = only ? load(only) : await templates.resolve(envelope.template);
-  const pageIssues = pageBoxIssues(template.definition.page, envelope.options.page);
-  if (pageIssues.length > 0) throw new InputError("invalid_options", pageIssues);
+  const optionIssues = [
+    ...pageBoxIssues(template.definition.page, envelope.options.page),
+    ...pdfOptionIssues(envelope.options, canSign),
+  ];
+  if (optionIssues.length > 0) throw new InputError("invalid_options", optionIssues);
   // Structural (schema) failures always refuse: the template cannot lay out data of the wrong shape.
   // The template's own rules (e.g. I1–I5) honour options.validation = "warn".
   const schemaIssues = checkSchema(template.schema, envelope.data);
@@ -164,31 +174,32 @@ async function validateReport(
  * One deadline (`limits.renderTimeoutMs`) covers all of it, waiting for a page included; past it,
  * or when `run.signal` aborts, the render stops where it is and frees its page.
  */
-async function renderReport(
-  templates: TemplateRegistry,
-  producer: string,
-  input: unknown,
-  run: RenderRun,
-): Promise<RenderResult> {
+async function renderReport(renderer: RendererParts, input: unknown, run: RenderRun): Promise<RenderResult> {
   const limits = run.limits ?? defaultLimits;
   const { signal, dispose } = deadlineSignal(limits.renderTimeoutMs, run.signal);
   try {
-    return await renderUntil(templates, producer, input, limits, signal, run.template);
+    return await renderUntil(renderer, input, limits, signal, run.template);
   } finally {
     dispose();
   }
 }
 
+/** What every render of one renderer shares. */
+interface RendererParts {
+  templates: TemplateRegistry;
+  producer: string;
+  signer?: PdfSigner;
+}
+
 async function renderUntil(
-  templates: TemplateRegistry,
-  producer: string,
+  { templates, producer, signer }: RendererParts,
   input: unknown,
   limits: RenderLimits,
   deadline: AbortSignal,
   only: TemplateSource | undefined,
 ): Promise<RenderResult> {
   const started = performance.now();
-  const { envelope, template, warnings } = await validateReport(templates, input, limits, only);
+  const { envelope, template, warnings } = await validateReport(templates, input, limits, signer !== undefined, only);
   const { data, options } = envelope;
   const definition = template.definition;
   const validated = performance.now();

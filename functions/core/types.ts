@@ -23,6 +23,40 @@ export interface RenderOptions {
   metadata?: PdfMetadata;
   validation?: "strict" | "warn";
   filename?: string;
+  pdf?: PdfOutputOptions;
+  watermark?: WatermarkOptions;
+}
+
+/** Archival and secure outputs (`options.pdf`), the same for every template. */
+export interface PdfOutputOptions {
+  /** PDF/A conformance: XMP identification, an sRGB output intent, nothing PDF/A forbids. */
+  standard?: "PDF/A-2b" | "PDF/A-3b";
+  /** Embed the request's envelope (without passwords) as a JSON file; with PDF/A-3b an associated file (/AF, Source). */
+  attachSource?: boolean;
+  /** AES-256 with these passwords and permissions (refused together with a PDF/A standard). */
+  encrypt?: EncryptOptions;
+  /** A PAdES (ETSI.CAdES.detached) signature over the whole document by the renderer's signer. */
+  sign?: SignOptions;
+}
+
+export interface EncryptOptions {
+  userPassword?: string;
+  ownerPassword?: string;
+  /** What a reader who opened it with the user password may do (default: all true). */
+  permissions?: { print?: boolean; copy?: boolean; modify?: boolean };
+}
+
+export interface SignOptions {
+  reason?: string;
+  location?: string;
+  contactInfo?: string;
+}
+
+/** Text across every page, behind the content, in the bundled fonts (`options.watermark`). */
+export interface WatermarkOptions {
+  text: string;
+  /** 0 < opacity ≤ 1 (default 0.15). */
+  opacity?: number;
 }
 
 export interface PdfMetadata {
