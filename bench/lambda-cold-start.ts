@@ -43,7 +43,7 @@ try {
   const unpacked = fn
     .output()
     .split("\n")
-    .find((line) => line.includes('"msg":"chromium.unpacked"'));
+    .find((line) => line.includes('"message":"chromium.unpacked"'));
   const unpackMs = (JSON.parse(unpacked ?? "{}") as { durations?: { unpackMs?: number } }).durations?.unpackMs;
   const round = (ms: number) => Math.round(ms);
   console.log(

@@ -1,5 +1,6 @@
 import { Stack, Validations, type CfnElement } from "aws-cdk-lib";
 import type { IConstruct } from "constructs";
+import { WEB_PAGE_ROUTES } from "./constructs/web-sign-in.ts";
 import type { ReportRenderStack } from "./report-render-stack.ts";
 
 /**
@@ -41,12 +42,26 @@ export function addNagSuppressions(stack: ReportRenderStack): void {
 
   for (const fn of [stack.httpFunction, stack.uploadFunction]) {
     acknowledge(
+      fn.role,
+      "AwsSolutions-IAM5[Resource::*]",
+      "active X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords, which CDK grants for Tracing.ACTIVE, " +
+        "name no resource (X-Ray has no resource-level permissions for them); the role's other statements are narrow",
+    );
+    acknowledge(
       fn.function,
       "AwsSolutions-L1",
       "nodejs22.x is the runtime chosen for @sparticuz/chromium (whose Amazon Linux 2023 libraries it inflates) " +
         "and the one the project tests against; moving to a newer runtime is a deliberate, tested change",
     );
   }
+
+  acknowledge(
+    stack.callbacks.secret,
+    "AwsSolutions-SMG4",
+    "the callback signing key is shared with the receivers of callbacks, who verify signatures with it: rotating it " +
+      "automatically would make every receiver's check fail until it is told the new key; it is replaced by hand, " +
+      "together with them",
+  );
 
   // CDK's singleton that configures the input bucket's notifications during deployment.
   const notifications = stack.node.tryFindChild("BucketNotificationsHandler050a0587b7544547bf325f094a3db834");
@@ -76,6 +91,36 @@ export function addNagSuppressions(stack: ReportRenderStack): void {
       "AwsSolutions-L1",
       "the preflight function uses the same pinned runtime as the render functions (nodejs22.x); its inline code " +
         "returns a constant and has no dependencies",
+    );
+  }
+
+  const web = stack.webSignIn;
+  if (web) {
+    for (const route of WEB_PAGE_ROUTES) {
+      const child = stack.endpoint.api.node.tryFindChild(route.replace(" ", "").replaceAll("/", "--"));
+      if (!child) continue;
+      acknowledge(
+        child,
+        "AwsSolutions-APIG4",
+        `${route} is the web page, its static assets or its sign-in settings, which a browser loads before its user ` +
+          "can sign in; they serve only fixed files and public settings (GET only, throttled with the stage), and " +
+          "every other method and path still needs a token",
+      );
+    }
+  }
+  const pool = web?.userPool;
+  if (pool) {
+    acknowledge(
+      pool,
+      "AwsSolutions-COG2",
+      "MFA is optional by design: every user is created by an administrator (no self sign-up) with a strong " +
+        "password, and may turn on TOTP; agencies that want it required change the pool's MFA setting",
+    );
+    acknowledge(
+      pool,
+      "AwsSolutions-COG8",
+      "the Essentials feature plan: the pool signs in a few administrator-created staff; threat protection (Plus) " +
+        "is charged per monthly active user and can be switched on in the pool without redeploying the service",
     );
   }
 

@@ -1,17 +1,19 @@
-import { CfnOutput, Duration, Stack, type StackProps, Token } from "aws-cdk-lib";
-import { Alarm, ComparisonOperator, type Metric, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
-import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
+import { Aws, CfnOutput, Fn, Lazy, Stack, type StackProps, Token } from "aws-cdk-lib";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { DEFAULTS, ENV } from "../functions/service/settings.ts";
 import { grantHttpAccess, grantUploadAccess } from "./constructs/access.ts";
 import { ServiceAlarms } from "./constructs/alarms.ts";
 import { ReportBuckets } from "./constructs/buckets.ts";
+import { CallbackSecret } from "./constructs/callbacks.ts";
+import { OperationsDashboard } from "./constructs/dashboard.ts";
 import { HttpEndpoint } from "./constructs/http-endpoint.ts";
 import { RenderFunction, type FunctionEnvironment } from "./constructs/render-function.ts";
+import { Signing } from "./constructs/signing.ts";
 import { batchLineQueueName, UploadPipeline } from "./constructs/upload-pipeline.ts";
+import { WEB_PAGE_ROUTES, WebSignIn } from "./constructs/web-sign-in.ts";
 import { addNagSuppressions } from "./nag-suppressions.ts";
-import { settingsFromContext, type ReportRenderSettings } from "./settings.ts";
+import { type ReservedConcurrency, settingsFromContext, type ReportRenderSettings } from "./settings.ts";
 
 /** The properties of a {@link ReportRenderStack}: a CDK stack's own, and its settings. */
 export interface ReportRenderStackProps extends StackProps {
@@ -34,7 +36,8 @@ export const MAX_BACKGROUND_RENDER_MS: number = DEFAULTS.renderTimeoutMs;
 
 /**
  * The whole service: the buckets, the two render functions, the HTTP API in front of one and the
- * S3 → SQS upload path in front of the other, alarms, and the outputs a client needs.
+ * S3 → SQS upload path in front of the other, the callback key, the web page's sign-in (with
+ * `webSignIn`), alarms, a dashboard, and the outputs a client needs.
  * Environment-agnostic (no account or region lookups), so it synthesizes offline.
  */
 export class ReportRenderStack extends Stack {
@@ -52,8 +55,14 @@ export class ReportRenderStack extends Stack {
   readonly uploads: UploadPipeline;
   /** The alarms and the topic they notify. */
   readonly alarms: ServiceAlarms;
-  /** The alarm on the line queue's dead letters (`alarms` has the rest). */
-  readonly lineDeadLettersAlarm: Alarm;
+  /** With `signing`: the KMS key that signs PDFs, and its certificate chain once configured. */
+  readonly signing?: Signing;
+  /** The CloudWatch dashboard of the whole service. */
+  readonly dashboard: OperationsDashboard;
+  /** The key that signs job callbacks, and the callback settings of both functions. */
+  readonly callbacks: CallbackSecret;
+  /** With `webSignIn`: the user pool (or your provider) the page signs in with. */
+  readonly webSignIn?: WebSignIn;
 
   constructor(scope: Construct, id: string, props: ReportRenderStackProps = {}) {
     super(scope, id, {
@@ -72,8 +81,10 @@ export class ReportRenderStack extends Stack {
     });
     const { input, output } = this.buckets;
 
+    this.callbacks = new CallbackSecret(this, "Callbacks", { allowedHosts: s.callbackAllowedHosts });
     // The settings of functions/service/settings.ts, by the names it reads them by; the rest keep their defaults.
     const common: FunctionEnvironment = {
+      ...this.callbacks.environment,
       [ENV.inputBucket]: input.bucketName,
       [ENV.outputBucket]: output.bucketName,
       [ENV.maxReceiveCount]: String(s.maxReceiveCount),
@@ -82,6 +93,24 @@ export class ReportRenderStack extends Stack {
       [ENV.renderTimeoutMs]: String(Math.min(MAX_BACKGROUND_RENDER_MS, (s.uploadTimeoutSeconds - 10) * 1000)),
       [ENV.logLevel]: s.logLevel,
     };
+    // Made before the API, whose URL the pool's client is given lazily (the API's authorizer needs the client).
+    if (s.webSignIn) {
+      this.webSignIn = new WebSignIn(this, "WebSignIn", {
+        pageUrl: Lazy.string({ produce: () => this.endpoint.url }),
+        domainPrefix: s.webSignInDomainPrefix,
+        scopes: s.webSignInScopes,
+        provider:
+          s.jwtIssuer === undefined
+            ? undefined
+            : {
+                issuer: s.jwtIssuer,
+                clientId: s.webSignInClientId ?? s.jwtAudience?.[0] ?? "",
+                authorizeUrl: s.webSignInAuthorizeUrl ?? "",
+                tokenUrl: s.webSignInTokenUrl ?? "",
+              },
+      });
+    }
+    const reserved = (value: ReservedConcurrency) => (value === "none" ? undefined : value);
     const functionProps = {
       memorySizeMb: s.memorySizeMb,
       ephemeralStorageMb: s.ephemeralStorageMb,
@@ -93,9 +122,10 @@ export class ReportRenderStack extends Stack {
       entry: "functions/http/lambda.ts",
       description: "report-render: the HTTP API (render, jobs, templates, web page)",
       timeoutSeconds: s.httpTimeoutSeconds,
-      reservedConcurrency: s.httpReservedConcurrency,
+      reservedConcurrency: reserved(s.httpReservedConcurrency),
       environment: {
         ...common,
+        ...this.webSignIn?.environment,
         // 2 s for the response and the upload of a stored PDF, within the function's timeout.
         [ENV.syncRenderTimeoutMs]: String(Math.min(MAX_SYNC_RENDER_MS, (s.httpTimeoutSeconds - 2) * 1000)),
       },
@@ -108,16 +138,25 @@ export class ReportRenderStack extends Stack {
       entry: "functions/upload/lambda.ts",
       description: "report-render: uploads, jobs and batch lines from the input bucket, via SQS",
       timeoutSeconds: s.uploadTimeoutSeconds,
-      reservedConcurrency: s.uploadReservedConcurrency,
+      reservedConcurrency: reserved(s.uploadReservedConcurrency),
       environment: { ...common, [ENV.batchLineQueueName]: lineQueueName },
     });
     grantHttpAccess(this.httpFunction.function, this.buckets);
     grantUploadAccess(this.uploadFunction.function, this.buckets);
+    if (s.signing) {
+      this.signing = new Signing(this, "Signing", {
+        functions: [this.httpFunction.function, this.uploadFunction.function],
+        certificateFile: s.signingCertificate,
+      });
+    }
+    this.callbacks.grantRead(this.uploadFunction.function);
 
     this.endpoint = new HttpEndpoint(this, "Endpoint", {
       handler: this.httpFunction.function,
-      jwtIssuer: s.jwtIssuer,
-      jwtAudience: s.jwtAudience,
+      // With the user pool, its tokens for the page's client; otherwise jwtIssuer's (or IAM auth).
+      jwtIssuer: this.webSignIn?.issuer ?? s.jwtIssuer,
+      jwtAudience: this.webSignIn?.userPool ? [this.webSignIn.clientId] : s.jwtAudience,
+      publicRoutes: this.webSignIn ? WEB_PAGE_ROUTES : [],
       corsAllowedOrigins: s.corsAllowedOrigins,
       throttlingRateLimit: s.throttlingRateLimit,
       throttlingBurstLimit: s.throttlingBurstLimit,
@@ -135,20 +174,53 @@ export class ReportRenderStack extends Stack {
     });
 
     this.alarms = new ServiceAlarms(this, "Alarms", {
-      deadLetterQueue: this.uploads.deadLetterQueue,
+      namePrefix: this.stackName,
+      deadLetterQueues: [
+        {
+          name: "DeadLetters",
+          queue: this.uploads.deadLetterQueue,
+          description: "Uploads or jobs failed every attempt and wait in the dead-letter queue",
+        },
+        {
+          // A line whose every attempt failed, even to record its failure, leaves its batch without a summary.
+          name: "LineDeadLetters",
+          queue: this.uploads.lineDeadLetterQueue,
+          description: "Batch lines failed every attempt and wait in the line dead-letter queue",
+        },
+      ],
       functions: [
-        { name: "Http", function: this.httpFunction.function },
-        { name: "Upload", function: this.uploadFunction.function },
+        { name: "Http", function: this.httpFunction.function, timeoutSeconds: s.httpTimeoutSeconds },
+        { name: "Upload", function: this.uploadFunction.function, timeoutSeconds: s.uploadTimeoutSeconds },
       ],
       alarmEmail: s.alarmEmail,
     });
-    this.lineDeadLettersAlarm = deadLettersAlarm(
-      this.alarms,
-      this.uploads.lineDeadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(5),
-        statistic: "Maximum",
-      }),
-    );
+    this.dashboard = new OperationsDashboard(this, "Operations", {
+      dashboardName: this.stackName,
+      api: this.endpoint.api,
+      functions: [
+        {
+          label: "HTTP",
+          function: this.httpFunction.function,
+          timeoutSeconds: s.httpTimeoutSeconds,
+          reservedConcurrency: reserved(s.httpReservedConcurrency),
+        },
+        {
+          label: "Upload",
+          function: this.uploadFunction.function,
+          timeoutSeconds: s.uploadTimeoutSeconds,
+          reservedConcurrency: reserved(s.uploadReservedConcurrency),
+        },
+      ],
+      queues: [
+        { label: "uploads", queue: this.uploads.queue },
+        { label: "batch lines", queue: this.uploads.lineQueue },
+      ],
+      deadLetterQueues: [
+        { label: "uploads", queue: this.uploads.deadLetterQueue },
+        { label: "batch lines", queue: this.uploads.lineDeadLetterQueue },
+      ],
+      alarms: this.alarms.all,
+    });
 
     new CfnOutput(this, "ApiUrl", {
       description: "The endpoint (POST /v1/render, /v1/jobs, GET /v1/templates)",
@@ -175,6 +247,41 @@ export class ReportRenderStack extends Stack {
       value: this.alarms.topic.topicArn,
     });
     new CfnOutput(this, "AuthorizationType", { value: this.endpoint.authorizationType });
+    new CfnOutput(this, "DashboardUrl", {
+      description: "The service's CloudWatch dashboard",
+      value: `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${this.stackName}`,
+    });
+    new CfnOutput(this, "CallbackSecretArn", {
+      description: "The key that signs job callbacks: read it to verify their signatures (CallbackSecretCommand)",
+      value: this.callbacks.secret.secretArn,
+    });
+    new CfnOutput(this, "CallbackSecretCommand", {
+      description: "Prints the callback signing key",
+      value: Fn.join("", [
+        `aws secretsmanager get-secret-value --region ${Aws.REGION} --secret-id `,
+        this.callbacks.secret.secretArn,
+        " --query SecretString --output text",
+      ]),
+    });
+    const pool = this.webSignIn?.userPool;
+    if (pool) {
+      new CfnOutput(this, "UserPoolId", { description: "The web page's users", value: pool.userPoolId });
+      new CfnOutput(this, "AddUserCommand", {
+        description: "Adds a user of the web page (replace the address); AWS e-mails a temporary password",
+        value: Fn.join("", [
+          `aws cognito-idp admin-create-user --region ${Aws.REGION} --user-pool-id `,
+          pool.userPoolId,
+          " --username someone@example.org --user-attributes Name=email,Value=someone@example.org " +
+            "Name=email_verified,Value=true --desired-delivery-mediums EMAIL",
+        ]),
+      });
+    }
+    if (this.webSignIn) {
+      new CfnOutput(this, "WebSignInUrl", {
+        description: "Where the page sends its users to sign in",
+        value: this.webSignIn.authorizeUrl,
+      });
+    }
 
     if (this.endpoint.invokePolicy) {
       new CfnOutput(this, "InvokeApiPolicyArn", {
@@ -191,24 +298,4 @@ export class ReportRenderStack extends Stack {
 
     addNagSuppressions(this);
   }
-}
-
-/**
- * The line queue's dead letters raise an alarm like the upload queue's (infra/constructs/alarms.ts
- * watches that one): a line whose every attempt failed, even to record its failure, leaves its batch
- * without a summary.
- */
-function deadLettersAlarm(alarms: ServiceAlarms, metric: Metric): Alarm {
-  const alarm = new Alarm(alarms, "LineDeadLetters", {
-    alarmDescription: "Batch lines failed every attempt and wait in the line dead-letter queue",
-    metric,
-    threshold: 1,
-    comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: TreatMissingData.NOT_BREACHING,
-  });
-  const action = new SnsAction(alarms.topic);
-  alarm.addAlarmAction(action);
-  alarm.addOkAction(action);
-  return alarm;
 }

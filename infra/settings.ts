@@ -1,5 +1,6 @@
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import { DEFAULTS, type LogLevel } from "../functions/service/settings.ts";
+import { WEB_SIGN_IN_POOL_SCOPE_CHOICES } from "./constructs/web-sign-in.ts";
 
 /**
  * What a deployment can change, each with a default. Set them as stack props, or as CDK context
@@ -38,18 +39,28 @@ export interface ReportRenderSettings {
    */
   readonly ephemeralStorageMb: number;
   /**
-   * Reserved concurrency of the HTTP function.
+   * Reserved concurrency of the HTTP function: its share, which the upload function cannot take, and
+   * its cap. At least `throttlingBurstLimit` (what the API lets through at once); `"none"`: the
+   * account's unreserved pool, uncapped.
    *
-   * @default - none: the account's unreserved pool
+   * @default 100 - ten requests a second (the API's default rate) of up to 10 s each
    */
-  readonly httpReservedConcurrency?: number;
+  readonly httpReservedConcurrency: ReservedConcurrency;
   /**
-   * Reserved concurrency of the upload function; at least `uploadMaxConcurrency` +
-   * `batchLineMaxConcurrency`.
+   * Reserved concurrency of the upload function (uploads, jobs and batch lines); at least
+   * `uploadMaxConcurrency` + `batchLineMaxConcurrency`, so that neither queue is ever throttled.
+   * `"none"`: the account's unreserved pool, uncapped.
    *
-   * @default - none: the account's unreserved pool
+   * @default - `uploadMaxConcurrency` + `batchLineMaxConcurrency`: 60 with their defaults
    */
-  readonly uploadReservedConcurrency?: number;
+  readonly uploadReservedConcurrency: ReservedConcurrency;
+  /**
+   * The account's Lambda concurrency limit in this region (Service Quotas, "Concurrent executions").
+   * The two reserved concurrencies together must leave 100 of it unreserved (Lambda's own minimum).
+   *
+   * @default 1000 - the default limit of an account
+   */
+  readonly accountConcurrencyLimit: number;
   /**
    * Upload function invocations the queue starts at once (SQS event source maxConcurrency, 2–1000).
    * Caps the burst of a mass upload without Lambda throttling, which would count as failed receives
@@ -142,7 +153,72 @@ export interface ReportRenderSettings {
    * @default "info" - the functions' own default
    */
   readonly logLevel: DeployedLogLevel;
+  /**
+   * `options.pdf.sign`: a KMS key (RSA_2048, SIGN_VERIFY) that the two functions may only sign with
+   * and read the public key of (infra/constructs/signing.ts). Signed renders are refused (422) until
+   * `signingCertificate` is set too.
+   *
+   * @default false
+   */
+  readonly signing: boolean;
+  /**
+   * With `signing`: a PEM file, read at synth time, holding the certificate issued for the key (first)
+   * and its chain; bundled with the functions (`SIGN_CERTIFICATE_FILE`).
+   *
+   * @default - none: signed renders are refused, saying what to configure
+   */
+  readonly signingCertificate?: string;
+  /**
+   * Hosts (`host[:port]`) that job callbacks may be sent to (`CALLBACK_ALLOWED_HOSTS`); a callback to
+   * any other host is refused when the job is submitted.
+   *
+   * @default [] - no callbacks
+   */
+  readonly callbackAllowedHosts: string[];
+  /**
+   * Sign-in on the web page: a Cognito user pool (or the OpenID provider of `jwtIssuer`) whose tokens
+   * the API's JWT authorizer takes instead of IAM auth; the page and its assets need no token.
+   *
+   * @default false
+   */
+  readonly webSignIn: boolean;
+  /**
+   * With `webSignIn` and no `jwtIssuer`: the prefix of the user pool's domain
+   * (`<prefix>.auth.<region>.amazoncognito.com`), unique in the region.
+   *
+   * @default - the stack's name and the first part of its stack id, e.g. `reportrender-1a2b3c4d`
+   */
+  readonly webSignInDomainPrefix?: string;
+  /**
+   * With `webSignIn` and `jwtIssuer`: the page's client id at that provider (one of `jwtAudience`),
+   * a public client (no secret) allowed the authorization code grant with PKCE and the page's URL.
+   *
+   * @default - the only entry of `jwtAudience`
+   */
+  readonly webSignInClientId?: string;
+  /**
+   * With `webSignIn` and `jwtIssuer`: the provider's authorization endpoint (https).
+   *
+   * @default - none: required with jwtIssuer
+   */
+  readonly webSignInAuthorizeUrl?: string;
+  /**
+   * With `webSignIn` and `jwtIssuer`: the provider's token endpoint (https).
+   *
+   * @default - none: required with jwtIssuer
+   */
+  readonly webSignInTokenUrl?: string;
+  /**
+   * With `webSignIn`: the scopes the page asks for; `openid` among them. With the user pool, a subset
+   * of `openid`, `email` and the publish scope (`report-render/templates.publish`).
+   *
+   * @default - the user pool: openid, email and the publish scope; jwtIssuer: openid, email
+   */
+  readonly webSignInScopes?: string[];
 }
+
+/** A reserved concurrency, or `"none"`: the account's unreserved pool. */
+export type ReservedConcurrency = number | "none";
 
 /** The functions' log levels a deployment may choose ("silent" is for tests). */
 export type DeployedLogLevel = Exclude<LogLevel, "silent">;
@@ -153,6 +229,9 @@ export const DEFAULT_SETTINGS: ReportRenderSettings = {
   httpTimeoutSeconds: 30,
   uploadTimeoutSeconds: 180,
   ephemeralStorageMb: 1024,
+  httpReservedConcurrency: 100,
+  uploadReservedConcurrency: 60,
+  accountConcurrencyLimit: 1000,
   uploadMaxConcurrency: 10,
   batchLineMaxConcurrency: 50,
   maxReceiveCount: DEFAULTS.maxReceiveCount,
@@ -164,7 +243,13 @@ export const DEFAULT_SETTINGS: ReportRenderSettings = {
   throttlingRateLimit: 10,
   throttlingBurstLimit: 20,
   logLevel: "info",
+  signing: false,
+  callbackAllowedHosts: [],
+  webSignIn: false,
 };
+
+/** Lambda keeps this much of an account's concurrency unreserved, whatever functions reserve. */
+export const MIN_UNRESERVED_CONCURRENCY = 100;
 
 /** API Gateway HTTP APIs end every integration at 30 s. */
 export const API_GATEWAY_TIMEOUT_SECONDS = 30;
@@ -179,8 +264,7 @@ const BOUNDS: Record<NumberKey, [number, number]> = {
   httpTimeoutSeconds: [10, API_GATEWAY_TIMEOUT_SECONDS],
   uploadTimeoutSeconds: [60, 900],
   ephemeralStorageMb: [512, 10240],
-  httpReservedConcurrency: [1, 10000],
-  uploadReservedConcurrency: [1, 10000],
+  accountConcurrencyLimit: [10, 1000000],
   uploadMaxConcurrency: [2, 1000],
   batchLineMaxConcurrency: [2, 1000],
   maxReceiveCount: [1, 1000],
@@ -194,6 +278,12 @@ const BOUNDS: Record<NumberKey, [number, number]> = {
 
 const LOG_LEVELS: readonly DeployedLogLevel[] = ["debug", "info", "warn", "error"];
 
+/** The settings that take a whole number or `"none"`. */
+const RESERVED_CONCURRENCY_KEYS = ["httpReservedConcurrency", "uploadReservedConcurrency"] as const;
+
+/** The settings that are lists (comma-separated, or JSON arrays). */
+const LIST_KEYS = ["corsAllowedOrigins", "jwtAudience", "callbackAllowedHosts", "webSignInScopes"];
+
 /** The context keys this app reads (each a key of ReportRenderSettings). */
 export const SETTING_KEYS = [
   ...Object.keys(BOUNDS),
@@ -202,6 +292,16 @@ export const SETTING_KEYS = [
   "jwtAudience",
   "alarmEmail",
   "logLevel",
+  "signing",
+  "signingCertificate",
+  ...RESERVED_CONCURRENCY_KEYS,
+  "callbackAllowedHosts",
+  "webSignIn",
+  "webSignInDomainPrefix",
+  "webSignInClientId",
+  "webSignInAuthorizeUrl",
+  "webSignInTokenUrl",
+  "webSignInScopes",
 ];
 
 /** Anything that answers `tryGetContext` (a construct's node). */
@@ -230,7 +330,13 @@ export function settingsFromContext(
 /** Defaults filled in and every value checked; throws with the setting's name when one is wrong. */
 export function resolveSettings(partial: Partial<ReportRenderSettings> = {}): ReportRenderSettings {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
-  const settings: ReportRenderSettings = { ...DEFAULT_SETTINGS, ...defined };
+  const merged: ReportRenderSettings = { ...DEFAULT_SETTINGS, ...defined };
+  // Unless given, the upload function's reservation is what its two queues may drive at once.
+  const settings: ReportRenderSettings = {
+    ...merged,
+    uploadReservedConcurrency:
+      partial.uploadReservedConcurrency ?? merged.uploadMaxConcurrency + merged.batchLineMaxConcurrency,
+  };
   for (const [key, [min, max]] of Object.entries(BOUNDS) as [NumberKey, [number, number]][]) {
     const value = settings[key];
     if (value === undefined) continue;
@@ -248,22 +354,9 @@ export function resolveSettings(partial: Partial<ReportRenderSettings> = {}): Re
   if (settings.throttlingBurstLimit < settings.throttlingRateLimit) {
     throw new Error("setting throttlingBurstLimit must be at least throttlingRateLimit");
   }
-  if (
-    settings.uploadReservedConcurrency !== undefined &&
-    settings.uploadMaxConcurrency > settings.uploadReservedConcurrency
-  ) {
-    throw new Error(
-      "setting uploadMaxConcurrency must not exceed uploadReservedConcurrency (the queue would be throttled)",
-    );
-  }
-  if (
-    settings.uploadReservedConcurrency !== undefined &&
-    settings.uploadMaxConcurrency + settings.batchLineMaxConcurrency > settings.uploadReservedConcurrency
-  ) {
-    throw new Error(
-      "settings uploadMaxConcurrency + batchLineMaxConcurrency must not exceed uploadReservedConcurrency " +
-        "(both queues invoke the upload function; past its reserved concurrency they would be throttled)",
-    );
+  checkReservedConcurrency(settings);
+  if (settings.signingCertificate !== undefined && !settings.signing) {
+    throw new Error("setting signingCertificate needs signing=true");
   }
   for (const origin of settings.corsAllowedOrigins) {
     // An exact origin: scheme://host[:port], nothing after it. "*" would let any site call the API.
@@ -280,19 +373,164 @@ export function resolveSettings(partial: Partial<ReportRenderSettings> = {}): Re
   if (settings.alarmEmail !== undefined && !/^[^@\s]+@[^@\s]+$/.test(settings.alarmEmail)) {
     throw new Error(`setting alarmEmail is not an e-mail address: "${settings.alarmEmail}"`);
   }
+  for (const host of settings.callbackAllowedHosts) checkCallbackHost(host);
+  checkWebSignIn(settings);
   return settings;
 }
 
-function parseValue(key: string, raw: unknown): unknown {
-  if (key === "corsAllowedOrigins" || key === "jwtAudience") return list(key, raw);
-  if (key in BOUNDS) {
-    const value = typeof raw === "string" ? Number(raw.trim()) : raw;
-    if (typeof value !== "number" || Number.isNaN(value))
-      throw new Error(`setting ${key} must be a number, not ${JSON.stringify(raw)}`);
-    return value;
+/**
+ * Each reserved concurrency a whole number (never 0: that stops the function), the upload function's
+ * enough for both of its queues, the HTTP function's enough for the API's burst, and the two together
+ * leaving Lambda's minimum of the account unreserved.
+ */
+function checkReservedConcurrency(settings: ReportRenderSettings): void {
+  const available = settings.accountConcurrencyLimit - MIN_UNRESERVED_CONCURRENCY;
+  for (const key of RESERVED_CONCURRENCY_KEYS) {
+    const value = settings[key];
+    if (value === "none") continue;
+    if (!Number.isInteger(value) || value < 1 || value > available) {
+      throw new Error(
+        `setting ${key} must be "none" or a whole number from 1 to ${available} ` +
+          `(accountConcurrencyLimit ${settings.accountConcurrencyLimit} less the ${MIN_UNRESERVED_CONCURRENCY} Lambda keeps unreserved), not ${String(value)}`,
+      );
+    }
   }
+  const { httpReservedConcurrency: http, uploadReservedConcurrency: upload } = settings;
+  if (upload !== "none" && settings.uploadMaxConcurrency > upload) {
+    throw new Error(
+      "setting uploadMaxConcurrency must not exceed uploadReservedConcurrency (the queue would be throttled)",
+    );
+  }
+  if (upload !== "none" && settings.uploadMaxConcurrency + settings.batchLineMaxConcurrency > upload) {
+    throw new Error(
+      "settings uploadMaxConcurrency + batchLineMaxConcurrency must not exceed uploadReservedConcurrency " +
+        "(both queues invoke the upload function; past its reserved concurrency they would be throttled)",
+    );
+  }
+  if (http !== "none" && http < settings.throttlingBurstLimit) {
+    throw new Error(
+      `setting httpReservedConcurrency (${http}) must be at least throttlingBurstLimit (${settings.throttlingBurstLimit}): ` +
+        "requests the API lets through would be throttled by Lambda and answered 5xx",
+    );
+  }
+  if (http !== "none" && upload !== "none" && http + upload > available) {
+    throw new Error(
+      `settings httpReservedConcurrency + uploadReservedConcurrency (${http + upload}) must leave ` +
+        `${MIN_UNRESERVED_CONCURRENCY} of accountConcurrencyLimit (${settings.accountConcurrencyLimit}) unreserved`,
+    );
+  }
+}
+
+/** A DNS name (LDH labels) or an IPv4 address, then an optional port. */
+const CALLBACK_HOST =
+  /^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?::(\d{1,5}))?$/i;
+
+function checkCallbackHost(host: string): void {
+  const match = CALLBACK_HOST.exec(host);
+  const port = match?.[1] === undefined ? undefined : Number(match[1]);
+  const name = host.replace(/:\d+$/, "");
+  if (!match || name.length > 253 || (port !== undefined && (port < 1 || port > 65535))) {
+    throw new Error(
+      `setting callbackAllowedHosts: "${host}" is not a host[:port] like hooks.example.org or hooks.example.org:8443`,
+    );
+  }
+}
+
+/** The OAuth scope-token of RFC 6749 §3.3. */
+const SCOPE = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+/** A Cognito domain prefix: lower-case letters, digits and hyphens, not these words. */
+const DOMAIN_PREFIX = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const RESERVED_IN_DOMAIN_PREFIX = ["aws", "amazon", "cognito"];
+
+/** The web sign-in settings: each only where it applies, each URL https. */
+function checkWebSignIn(settings: ReportRenderSettings): void {
+  const ownProvider = settings.jwtIssuer !== undefined;
+  const given = (key: keyof ReportRenderSettings) => settings[key] !== undefined;
+  const poolOnly = ["webSignInDomainPrefix"] as const;
+  const providerOnly = ["webSignInClientId", "webSignInAuthorizeUrl", "webSignInTokenUrl"] as const;
+  for (const key of [...poolOnly, ...providerOnly, "webSignInScopes"] as const) {
+    if (given(key) && !settings.webSignIn) throw new Error(`setting ${key} needs webSignIn=true`);
+  }
+  if (!settings.webSignIn) return;
+  for (const key of poolOnly) {
+    if (given(key) && ownProvider) throw new Error(`setting ${key} is for the Cognito user pool: not with jwtIssuer`);
+  }
+  for (const key of providerOnly) {
+    if (given(key) && !ownProvider)
+      throw new Error(`setting ${key} is for the provider of jwtIssuer: set jwtIssuer too`);
+  }
+  const prefix = settings.webSignInDomainPrefix;
+  if (
+    prefix !== undefined &&
+    (!DOMAIN_PREFIX.test(prefix) || RESERVED_IN_DOMAIN_PREFIX.some((word) => prefix.includes(word)))
+  ) {
+    throw new Error(
+      `setting webSignInDomainPrefix must be 1–63 lower-case letters, digits and inner hyphens without ` +
+        `${RESERVED_IN_DOMAIN_PREFIX.join(", ")}, not "${prefix}"`,
+    );
+  }
+  const scopes = settings.webSignInScopes;
+  if (scopes !== undefined) {
+    const bad = scopes.find((scope) => !SCOPE.test(scope));
+    if (bad !== undefined) throw new Error(`setting webSignInScopes: ${JSON.stringify(bad)} is not an OAuth scope`);
+    if (!scopes.includes("openid")) throw new Error("setting webSignInScopes must include openid");
+    const other = scopes.find((scope) => !WEB_SIGN_IN_POOL_SCOPE_CHOICES.includes(scope));
+    if (!ownProvider && other !== undefined) {
+      throw new Error(
+        `setting webSignInScopes: the user pool gives ${WEB_SIGN_IN_POOL_SCOPE_CHOICES.join(", ")}, not "${other}"`,
+      );
+    }
+  }
+  if (!ownProvider) return;
+  for (const key of ["webSignInAuthorizeUrl", "webSignInTokenUrl"] as const) {
+    const url = settings[key];
+    if (url === undefined) throw new Error(`setting ${key} is required with webSignIn and jwtIssuer`);
+    if (!/^https:\/\/[^\s/?#]+[^\s#]*$/.test(url))
+      throw new Error(`setting ${key} must be an https:// URL, not "${url}"`);
+  }
+  const audience = settings.jwtAudience ?? [];
+  const clientId = settings.webSignInClientId;
+  if (clientId === undefined && audience.length !== 1) {
+    throw new Error("setting webSignInClientId is required when jwtAudience has more than one entry");
+  }
+  if (clientId !== undefined && !audience.includes(clientId)) {
+    throw new Error(`setting webSignInClientId must be one of jwtAudience (the API takes no other), not "${clientId}"`);
+  }
+}
+
+function parseValue(key: string, raw: unknown): unknown {
+  // Scopes as OAuth writes them (space-separated) or as a list.
+  if (key === "webSignInScopes") return list(key, raw).flatMap((scope) => scope.split(/\s+/));
+  if (LIST_KEYS.includes(key)) return list(key, raw);
+  if (key === "webSignIn" || key === "signing") return flag(key, raw);
+  if ((RESERVED_CONCURRENCY_KEYS as readonly string[]).includes(key)) {
+    return typeof raw === "string" && raw.trim() === "none" ? "none" : number(key, raw);
+  }
+  if (key in BOUNDS) return number(key, raw);
   if (typeof raw !== "string") throw new Error(`setting ${key} must be a string, not ${JSON.stringify(raw)}`);
   return raw.trim();
+}
+
+function json(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new Error(`setting ${key} starts with "[" but is not a JSON list of strings: ${JSON.stringify(text)}`);
+  }
+}
+
+function number(key: string, raw: unknown): number {
+  const value = typeof raw === "string" ? Number(raw.trim()) : raw;
+  if (typeof value !== "number" || Number.isNaN(value))
+    throw new Error(`setting ${key} must be a number, not ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function flag(key: string, raw: unknown): boolean {
+  if (typeof raw === "boolean") return raw;
+  const text = String(raw).trim().toLowerCase();
+  if (text === "true" || text === "false") return text === "true";
+  throw new Error(`setting ${key} must be true or false, not ${JSON.stringify(raw)}`);
 }
 
 function list(key: string, raw: unknown): string[] {
@@ -300,7 +538,7 @@ function list(key: string, raw: unknown): string[] {
     return raw.map((s) => s.trim()).filter(Boolean);
   if (typeof raw === "string") {
     const text = raw.trim();
-    if (text.startsWith("[")) return list(key, JSON.parse(text) as unknown);
+    if (text.startsWith("[")) return list(key, json(key, text));
     return text
       .split(",")
       .map((s) => s.trim())

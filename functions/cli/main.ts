@@ -10,7 +10,7 @@ import { loadConfig } from "../service/settings.ts";
 import { batchLinePdfOf, countLines, type InputItem, isBatch, isBlank, pdfOf, readLines } from "./inputs.ts";
 import { createReporter, type Reporter } from "./progress.ts";
 
-const USAGE = `usage: report-render <input.json|batch.jsonl|->... [-o out.pdf|folder] [--html out.html] [--validation strict|warn]
+const USAGE = `usage: report-render <input.json|batch.jsonl|->... [-o out.pdf|folder] [--html out.html] [--validation strict|warn] [--sign-p12 key.p12]
        report-render template check|render|pack DIR ... (report-render template --help)`;
 
 const HELP = `${USAGE}
@@ -23,6 +23,8 @@ Renders each input (a report envelope as JSON, or a JSON Lines batch: one envelo
   -o folder      several outputs (several inputs, or a batch): every PDF goes into the folder (created)
   --html file    one input only: also the HTML that Chromium printed
   --validation   strict (default) or warn: render anyway, listing the template's rule failures
+  --sign-p12 f   sign every PDF (PAdES) with the key and certificates of the PKCS#12 file f; its
+                 password from the SIGN_P12_PASSWORD environment variable (never an argument)
 Exit 0 when every input rendered, 2 when an input was refused (invalid) and none failed otherwise,
 1 when anything else failed.
 
@@ -42,6 +44,7 @@ function parseCliArgs(argv: string[]) {
       output: { type: "string", short: "o" },
       html: { type: "string" },
       validation: { type: "string" },
+      "sign-p12": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -103,7 +106,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const total = process.stderr.isTTY && several ? await countItems(inputs) : 0;
     reporter.progress(0, total, "");
-    const renderer = builtInRenderer(config);
+    const p12 = values["sign-p12"];
+    // Loaded only to sign: PKCS#12 and CMS code is no cost to other runs.
+    const signing = p12 ? await import("../service/signing/p12.ts") : undefined;
+    const signer = p12 ? await signing?.pkcs12Signer(p12, config.signing.p12Password) : undefined;
+    // Without --sign-p12, the settings' signer (a KMS key), if any.
+    const renderer = builtInRenderer(config, undefined, undefined, signer);
     const limits = backgroundLimits(config);
     /** Every PDF path written in this run, and for which input: none is written twice. */
     const written = new Map<string, string>();
@@ -121,6 +129,13 @@ export async function main(argv: string[]): Promise<number> {
         if (values.validation && isObject(envelope)) {
           const options = isObject(envelope.options) ? envelope.options : {};
           envelope.options = { ...options, validation: values.validation };
+        }
+        if (p12 && isObject(envelope)) {
+          // --sign-p12 signs every report: with the envelope's own reason, location and contact, if any.
+          const options = isObject(envelope.options) ? envelope.options : {};
+          const pdf = isObject(options.pdf) ? options.pdf : {};
+          if (options.pdf === undefined || isObject(options.pdf))
+            envelope.options = { ...options, pdf: { sign: {}, ...pdf } };
         }
         const result = await renderer.render(envelope, { limits });
         // Named after the report (standard input): safeFileName (core/filename.ts) made it a single

@@ -112,7 +112,7 @@ export function parseJson(text: string): unknown {
     return JSON.parse(text.startsWith("\uFEFF") ? text.slice(1) : text) as unknown;
   } catch (e) {
     throw new InputError("invalid_json", [
-      { rule: "json", path: "", message: `not valid JSON: ${(e as Error).message}` },
+      { rule: "json", path: "", message: `not valid JSON: ${withoutQuote((e as Error).message)}` },
     ]);
   }
 }
@@ -128,11 +128,26 @@ export function parseEnvelope(input: unknown, limits: RenderLimits): { envelope:
   if (issues.length > 0)
     throw new InputError(
       "invalid_envelope",
-      issues.map((i) => ({ ...i, rule: "envelope" })),
+      issues.map((i) => ({ ...withoutSecret(i), rule: "envelope" })),
     );
   const envelope = value as { template: string; data: object; options?: Envelope["options"] };
   return {
     envelope: { template: envelope.template, data: envelope.data, options: envelope.options ?? {} },
     warnings: shaped.warnings,
   };
+}
+
+/** A password's value is never repeated: not in an answer, a log line, a job state or a result file. */
+function withoutSecret(issue: Issue): Issue {
+  if (issue.path !== "/options/pdf" && !/^\/options\/pdf\/encrypt(\/|$)/.test(issue.path)) return issue;
+  const { actual: _, ...rest } = issue;
+  return rest;
+}
+
+/**
+ * V8 quotes the text around some errors (`Unexpected token 'h', ..."Password":hunter2-se"... is not
+ * valid JSON`): the input may hold a password, and the message goes into answers and logs.
+ */
+function withoutQuote(message: string): string {
+  return message.replace(/^Unexpected token .*? is not valid JSON$/s, "Unexpected token (not a JSON value)");
 }

@@ -1,3 +1,6 @@
+import { artifactEdits } from "./artifacts.ts";
+import { embeddedSource } from "./attachment.ts";
+import { catalogEdits } from "./catalog.ts";
 import { countPages, outlineTitleEdits } from "./outline.ts";
 import {
   type Edit,
@@ -6,20 +9,34 @@ import {
   RawPdf,
   dictEntries,
   isWhite,
+  pdfDate,
   pdfTextString,
   readNameTree,
   ref,
   stringBytes,
+  textString,
 } from "./pdf-bytes.ts";
+import { annotationFlagEdits, headerEdits, metadataStream, outputIntent, type PdfaStandard, pdfaPart } from "./pdfa.ts";
 import type { PdfMetadata } from "./types.ts";
+import { metadataText } from "./xmp.ts";
 
 export interface FinalMetadata extends PdfMetadata {
   title: string;
   producer: string;
   /** A date the input itself states (e.g. the report's date); absent means none is written. */
   date?: Date;
+  /** The document's language (BCP 47): /Lang when Chromium wrote none, and the XMP's dc:language. */
+  lang?: string;
   /** Stable identity of the input (hex, e.g. sha256 of the envelope): becomes the PDF's /ID. */
   documentId: string;
+}
+
+/** What `options.pdf` asks of the file (the combinations pdfOptionIssues refuses never reach here). */
+export interface FinalOutput {
+  /** An archival PDF: XMP identification, sRGB output intent, annotation flags, a PDF 1.7 header. */
+  standard?: PdfaStandard;
+  /** The attached source (attachment.ts's sourceJson): embedded as report.json, with PDF/A-3b an associated file. */
+  source?: Uint8Array;
 }
 
 /**
@@ -28,29 +45,66 @@ export interface FinalMetadata extends PdfMetadata {
  *   producer) with one derived from the input alone;
  * - mend bookmark titles Chromium garbled (outline.ts), given the headings' real texts;
  * - renumber the tagged-PDF structure IDs (Chromium uses DOM node ids, which differ per render);
+ * - make sure the catalog says what an accessible PDF's does (catalog.ts);
+ * - for `output.standard`, make it PDF/A (pdfa.ts): XMP metadata saying what /Info says, an sRGB
+ *   output intent, print flags on annotations, a PDF 1.7 header;
+ * - for `output.source`, embed it (attachment.ts);
  * - add a trailer /ID from the input's hash.
+ * New objects are appended after Chromium's and listed in an xref subsection of their own.
  * Also counts the pages, from the page tree.
  */
 export function finalizePdf(
   raw: Uint8Array,
   meta: FinalMetadata,
   headings: string[],
+  output: FinalOutput = {},
 ): { pdf: Uint8Array; pages: number } {
   if (!/^[0-9A-Fa-f]{32,}$/.test(meta.documentId)) {
     throw new TypeError("documentId must be at least 32 hex digits (e.g. a sha256)");
+  }
+  if (output.source && output.standard === "PDF/A-2b") {
+    throw new TypeError("PDF/A-2b embeds only PDF/A files: attach the source with PDF/A-3b");
   }
   const reader = new RawPdf(raw);
   const infoNumber = ref(reader.trailer, "Info");
   if (infoNumber === undefined) throw new PdfLayoutError("no /Info in the trailer");
   const infoAt = reader.bodyOffset(infoNumber);
   const infoEnd = infoAt + reader.dict(infoNumber).length;
+  const info = infoEntries(meta);
   const edits: Edit[] = [
-    { at: infoAt, end: infoEnd, text: `\n${infoDictionary(meta)}` },
+    { at: infoAt, end: infoEnd, text: `\n${infoDictionary(info, meta.date)}` },
     ...outlineTitleEdits(reader, headings),
+    // Running headers, page numbers, the watermark: marked as artifacts (before structureIdEdits,
+    // which never touches content streams).
+    ...artifactEdits(reader),
   ];
+
+  // New objects, numbered on from Chromium's.
+  const objects: string[] = [];
+  const next = () => reader.nextObjectNumber() + objects.length;
+  const { standard, source } = output;
+  let metadata: number | undefined;
+  let intents: string | undefined;
+  if (standard) {
+    const lang = textString(dictEntries(reader.dict(reader.rootRef())).get("Lang")?.value ?? "") || meta.lang;
+    metadata = next();
+    objects.push(metadataStream({ part: pdfaPart(standard), ...info, date: meta.date, lang }));
+    const intent = outputIntent(next());
+    objects.push(...intent.objects);
+    intents = intent.entry;
+    edits.push(...annotationFlagEdits(reader));
+  }
+  let attachment: { filespec: number; associated: boolean } | undefined;
+  if (source) {
+    const embedded = embeddedSource(source, next(), meta.date);
+    objects.push(...embedded.objects);
+    attachment = { filespec: embedded.filespec, associated: standard === "PDF/A-3b" };
+  }
+  if (standard || source) edits.push(...headerEdits(reader));
+  edits.push(...catalogEdits(reader, { lang: meta.lang, metadata, outputIntents: intents, attachment }));
   edits.push(...structureIdEdits(reader, edits));
   const id = `<${meta.documentId.slice(0, 32).toUpperCase()}>`;
-  const out = reader.splice(edits, `/ID [${id} ${id}]`);
+  const out = reader.splice(edits, `/ID [${id} ${id}]`, objects);
   return { pdf: new Uint8Array(Buffer.from(out, "latin1")), pages: countPages(reader) };
 }
 
@@ -173,24 +227,39 @@ function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
 }
 
-function infoDictionary(meta: FinalMetadata): string {
+/** The text entries of /Info (and of the XMP, which must say the same): empty ones left out. */
+interface InfoEntries {
+  title?: string;
+  author?: string;
+  subject?: string;
+  keywords?: string;
+  producer: string;
+}
+
+function infoEntries(meta: FinalMetadata): InfoEntries {
+  const text = (value: string | undefined) => (value ? metadataText(value) || undefined : undefined);
+  return {
+    title: text(meta.title),
+    author: text(meta.author),
+    subject: text(meta.subject),
+    keywords: text(Array.isArray(meta.keywords) ? meta.keywords.join(", ") : meta.keywords),
+    producer: metadataText(meta.producer),
+  };
+}
+
+function infoDictionary(info: InfoEntries, date: Date | undefined): string {
   const entries: [string, string | undefined][] = [
-    ["Title", meta.title],
-    ["Author", meta.author],
-    ["Subject", meta.subject],
-    ["Keywords", Array.isArray(meta.keywords) ? meta.keywords.join(", ") : meta.keywords],
-    ["Creator", meta.producer],
-    ["Producer", meta.producer],
+    ["Title", info.title],
+    ["Author", info.author],
+    ["Subject", info.subject],
+    ["Keywords", info.keywords],
+    ["Creator", info.producer],
+    ["Producer", info.producer],
   ];
   const lines = entries.filter(([, v]) => v).map(([k, v]) => `/${k} ${pdfTextString(v ?? "")}`);
-  if (meta.date) {
-    const d = pdfDate(meta.date);
+  if (date) {
+    const d = pdfDate(date);
     lines.push(`/CreationDate ${d}`, `/ModDate ${d}`);
   }
   return `<<${lines.join("\n")}>>`;
-}
-
-function pdfDate(date: Date): string {
-  const iso = date.toISOString(); // 2026-11-26T00:00:00.000Z
-  return `(D:${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z)`;
 }

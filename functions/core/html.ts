@@ -1,9 +1,10 @@
 import { fontAssets } from "./fonts.ts";
-import { pageCss } from "./page-css.ts";
+import { pageBox, pageCss } from "./page-css.ts";
 import { declaredFaces, fontPreloadHtml, marginBoxText } from "./margin-text.ts";
 import { PAGE_REF_CSS } from "./page-refs.ts";
 import type { LoadedTemplate } from "./templates.ts";
 import type { RenderOptions } from "./types.ts";
+import { watermarkHtml } from "./watermark.ts";
 
 /** A document as the browser receives it: everything but the fonts, which every page already has. */
 export interface DocumentParts {
@@ -24,7 +25,12 @@ export function buildDocument(
   // Margin boxes' text in every face the page has, laid out unseen so that its glyphs are loaded
   // (last in the body: the template's selectors such as body > :first-child see what they expect).
   const faces = [...bundledFaces(), ...declaredFaces(template.css)];
-  return { lang: head.lang, title: head.title, css, body: body + fontPreloadHtml(marginBoxText(css, body), faces) };
+  const preload = fontPreloadHtml(marginBoxText(css, body), faces);
+  // The watermark (options.watermark) is positioned, out of the flow: appended, it moves nothing.
+  const mark = options.watermark
+    ? watermarkHtml(options.watermark, pageBox(template.definition.page, options.page).typeArea)
+    : "";
+  return { lang: head.lang, title: head.title, css, body: body + preload + mark };
 }
 
 let bundled: { css: string; faces: ReturnType<typeof declaredFaces> } | undefined;

@@ -6,9 +6,10 @@
  * whole file (120–270 ms).
  *
  * That layout is checked, not assumed: a file that is not one classic xref table and trailer at its
- * end (a cross-reference stream as PDF 1.5 object streams need, a hybrid or incrementally updated
- * file, an encrypted one), or whose xref does not point at the objects read, throws PdfLayoutError,
- * so a change in Chromium's output fails the render loudly instead of producing a corrupt file.
+ * end (a cross-reference stream as PDF 1.5 object streams need, a hybrid file unless allowed, an
+ * incrementally updated or encrypted file), or whose xref does not point at the objects read, throws
+ * PdfLayoutError, so a change in Chromium's output fails the render loudly instead of producing a
+ * corrupt file.
  * Dictionaries are read token by token (strings, nested dictionaries and arrays skipped whole), so
  * text inside a string — a heading "endobj >> /Next 3 0 R" — is never mistaken for structure.
  */
@@ -33,10 +34,22 @@ export class RawPdf {
   readonly xrefAt: number;
   /** Where the `trailer` keyword is. */
   private readonly trailerAt: number;
+  /** Where the xref table's last entry ends: new objects' subsection goes there. */
+  private readonly tableEnd: number;
+  /** One past the highest object number the xref table lists. */
+  private readonly listed: number;
   /** The trailer dictionary's text, `<<` to `>>`. */
   readonly trailer: string;
+  /** A hybrid file's cross-reference stream (the trailer's /XRefStm): where its object starts. */
+  private readonly xrefStreamAt?: number;
 
-  constructor(pdf: Uint8Array) {
+  /**
+   * `allowEncrypted`: read an encrypted file's structure (e.g. to sign it after encrypt.ts): strings
+   * and streams are then ciphertext, which whoever reads them must know. `allowHybrid`: read a file
+   * packed by object-streams.ts (trailer /XRefStm): only its top-level objects, the ones the classic
+   * table lists; splice keeps /XRefStm pointing at the cross-reference stream wherever it moves.
+   */
+  constructor(pdf: Uint8Array, options: { allowEncrypted?: boolean; allowHybrid?: boolean } = {}) {
     // latin1 maps bytes 1:1 to UTF-16 code units, so string offsets are byte offsets.
     const text = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength).toString("latin1");
     this.text = text;
@@ -64,6 +77,7 @@ export class RawPdf {
 
     // Subsections: "first count" then `count` entries of 20 bytes: "oooooooooo ggggg n" and " \n", " \r" or "\r\n".
     let at = keyword.lastIndex;
+    let listed = 0;
     const section = /(\d+) (\d+)[\t ]*(?:\r\n|\r|\n)/y;
     for (;;) {
       section.lastIndex = at;
@@ -72,6 +86,7 @@ export class RawPdf {
       const first = Number(head[1]);
       const count = Number(head[2]);
       at = section.lastIndex;
+      listed = Math.max(listed, first + count);
       if (at + count * 20 > startxrefAt)
         throw new PdfLayoutError(`xref subsection "${first} ${count}" runs past the table`);
       for (let i = 0; i < count; i++, at += 20) {
@@ -88,6 +103,8 @@ export class RawPdf {
         }
       }
     }
+    this.tableEnd = at;
+    this.listed = listed;
     const trailerKeyword = /[\0\t\n\f\r ]*trailer[\0\t\n\f\r ]*/y;
     trailerKeyword.lastIndex = at;
     if (!trailerKeyword.test(text) || !text.startsWith("<<", trailerKeyword.lastIndex)) {
@@ -102,15 +119,40 @@ export class RawPdf {
     this.trailer = text.slice(dictAt, dictEnd);
     const keys = dictEntries(this.trailer);
     if (keys.has("Prev")) throw new PdfLayoutError("an incremental update (the trailer has /Prev)");
-    if (keys.has("XRefStm"))
+    const xrefStm = keys.get("XRefStm")?.value;
+    if (xrefStm !== undefined && !options.allowHybrid)
       throw new PdfLayoutError("a hybrid file (the trailer has /XRefStm: objects in object streams)");
-    if (keys.has("Encrypt")) throw new PdfLayoutError("an encrypted file (the trailer has /Encrypt)");
+    if (xrefStm !== undefined) {
+      objectHeader.lastIndex = Number(xrefStm);
+      if (!/^\d+$/.test(xrefStm) || Number(xrefStm) >= xrefAt || !objectHeader.test(text))
+        throw new PdfLayoutError(`the trailer's /XRefStm ${xrefStm.slice(0, 20)} does not point at an object`);
+      this.xrefStreamAt = Number(xrefStm);
+    }
+    if (keys.has("Encrypt") && !options.allowEncrypted)
+      throw new PdfLayoutError("an encrypted file (the trailer has /Encrypt)");
+  }
+
+  /** The numbers of the objects in use, in xref table order. */
+  objectNumbers(): number[] {
+    return [...this.offsets.keys()];
   }
 
   rootRef(): number {
     const root = ref(this.trailer, "Root");
     if (root === undefined) throw new PdfLayoutError("no /Root");
     return root;
+  }
+
+  /**
+   * The number the first object splice() adds gets: the trailer's /Size, checked to lie past every
+   * number the xref table lists (a smaller /Size would make the new objects replace old ones).
+   */
+  nextObjectNumber(): number {
+    const size = dictEntries(this.trailer).get("Size")?.value;
+    if (size === undefined || !/^\d+$/.test(size)) throw new PdfLayoutError("the trailer has no integer /Size");
+    if (Number(size) < this.listed)
+      throw new PdfLayoutError(`the trailer's /Size ${size} is below the objects its xref lists (${this.listed})`);
+    return Number(size);
   }
 
   /**
@@ -140,9 +182,12 @@ export class RawPdf {
   /**
    * Replace byte ranges inside objects (before the xref), shift the xref and startxref to match,
    * and add `trailerEntries` to the trailer dictionary (replacing entries of the same keys). Edits
-   * must not overlap, nor cover the start of an object. Returns the file as a latin1 string.
+   * must not overlap, nor cover the start of an object. `objects` (each an object's value as written
+   * between "N 0 obj" and "endobj", latin1) are appended after the last object, numbered from
+   * nextObjectNumber() in order, listed in a new xref subsection, and /Size grows to match.
+   * Returns the file as a latin1 string.
    */
-  splice(edits: Edit[], trailerEntries = ""): string {
+  splice(edits: Edit[], trailerEntries = "", objects: readonly string[] = []): string {
     const text = this.text;
     const sorted = [...edits].sort((a, b) => a.at - b.at || a.end - b.end);
     const ends: number[] = [];
@@ -183,24 +228,48 @@ export class RawPdf {
       from = e.end;
     }
     out.push(text.slice(from, this.xrefAt));
+
+    // New objects go where the xref table was, and are listed in a subsection of their own.
+    const first = objects.length > 0 ? this.nextObjectNumber() : 0;
+    let appended = objects.length > 0 && !isWhite(text.charCodeAt(this.xrefAt - 1)) ? "\n" : "";
+    let subsection = objects.length > 0 ? `${first} ${objects.length}\n` : "";
+    objects.forEach((body, i) => {
+      if (/[^\0-\xff]/.test(body)) throw new RangeError(`new object ${first + i} is not latin1 text`);
+      subsection += `${xrefOffset(moved(this.xrefAt) + appended.length)} 00000 n \n`;
+      appended += `${first + i} 0 obj\n${body}\nendobj\n`;
+    });
+    out.push(appended);
     from = this.xrefAt;
     this.entryAt.forEach((at, i) => {
-      const offset = moved(this.entryOffset[i] as number);
-      if (offset > 9_999_999_999) throw new RangeError("the file outgrew 10-digit xref offsets");
-      out.push(text.slice(from, at), String(offset).padStart(10, "0"));
+      out.push(text.slice(from, at), xrefOffset(moved(this.entryOffset[i] as number)));
       from = at + 10;
     });
-    out.push(text.slice(from, this.trailerAt));
+    out.push(text.slice(from, this.tableEnd), subsection, text.slice(this.tableEnd, this.trailerAt));
 
     // The trailer: entries being replaced removed, the new ones added.
-    const added = dictEntries(`<<${trailerEntries}>>`);
+    const stream = this.xrefStreamAt === undefined ? "" : `/XRefStm ${moved(this.xrefStreamAt)}`;
+    const entries = [objects.length > 0 ? `/Size ${first + objects.length}` : "", stream, trailerEntries]
+      .filter((e) => e !== "")
+      .join("\n");
+    const added = dictEntries(`<<${entries}>>`);
     let dict = this.trailer;
     const replaced = [...dictEntries(dict).values()].filter((e) => added.has(e.key)).sort((a, b) => b.keyAt - a.keyAt);
     for (const e of replaced) dict = dict.slice(0, e.keyAt) + dict.slice(e.end);
-    dict = `${dict.slice(0, -2)}${trailerEntries ? `\n${trailerEntries}` : ""}>>`;
-    out.push(`trailer\n${dict}\nstartxref\n${moved(this.xrefAt)}\n%%EOF\n`);
+    dict = `${dict.slice(0, -2)}${entries ? `\n${entries}` : ""}>>`;
+    out.push(`trailer\n${dict}\nstartxref\n${moved(this.xrefAt) + appended.length}\n%%EOF\n`);
     return out.join("");
   }
+}
+
+/** An offset as an xref entry writes it: 10 digits. */
+function xrefOffset(offset: number): string {
+  if (offset > 9_999_999_999) throw new RangeError("the file outgrew 10-digit xref offsets");
+  return String(offset).padStart(10, "0");
+}
+
+/** A stream object's value: `dict` entries (no /Length) and `data` (latin1), as Skia writes one. */
+export function streamObject(dict: string, data: string): string {
+  return `<<${dict}\n/Length ${data.length}>> stream\n${data}\nendstream`;
 }
 
 /**
@@ -569,6 +638,32 @@ const PDF_DOC_ENCODING: Record<number, number> = {
   0x9e: 0x17e,
   0xa0: 0x20ac,
 };
+
+/** A date as a PDF date string, in UTC: (D:20261126000000Z). */
+export function pdfDate(date: Date): string {
+  const iso = date.toISOString(); // 2026-11-26T00:00:00.000Z
+  return `(D:${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}Z)`;
+}
+
+/**
+ * Entries set in the dictionary `dict` (its text, which starts at byte `base` of the file): an
+ * entry of the same key has its value replaced where it is (unless it is that value already), the
+ * others are added before its ">>". Edits in file order.
+ */
+export function dictEdits(dict: string, base: number, set: readonly (readonly [string, string])[]): Edit[] {
+  const entries = dictEntries(dict);
+  const edits: Edit[] = [];
+  let added = "";
+  for (const [key, value] of set) {
+    const entry = entries.get(key);
+    if (entry?.value === value) continue;
+    if (entry) edits.push({ at: base + entry.at, end: base + entry.end, text: value });
+    else added += `\n/${key} ${value}`;
+  }
+  const close = base + dict.lastIndexOf(">>");
+  if (added) edits.push({ at: close, end: close, text: added });
+  return edits.sort((a, b) => a.at - b.at);
+}
 
 /** A PDF text string as UTF-16BE hex with a byte order mark: any script, no escaping needed. */
 export function pdfTextString(value: string): string {

@@ -1,3 +1,4 @@
+import type { PdfSigner } from "./signer.ts";
 import type { Issue, RenderOptions } from "./types.ts";
 
 /**
@@ -5,9 +6,10 @@ import type { Issue, RenderOptions } from "./types.ts";
  * (InputError "invalid_options", HTTP 422):
  * - encryption with a PDF/A standard (PDF/A forbids encryption: ISO 19005-2, 6.1.3);
  * - `attachSource` with PDF/A-2b (PDF/A-2 embeds only PDF/A files; PDF/A-3b may embed JSON);
- * - a signature when the renderer has no signer (the door configures one, or signing is off).
+ * - a signature when the renderer has no signer (the door configures one, or signing is off), or
+ *   one that cannot sign yet (`signer.unavailable` says why).
  */
-export function pdfOptionIssues(options: RenderOptions, canSign: boolean): Issue[] {
+export function pdfOptionIssues(options: RenderOptions, signer: PdfSigner | undefined): Issue[] {
   const pdf = options.pdf;
   if (!pdf) return [];
   const issues: Issue[] = [];
@@ -27,11 +29,11 @@ export function pdfOptionIssues(options: RenderOptions, canSign: boolean): Issue
       actual: pdf.standard,
     });
   }
-  if (pdf.sign && !canSign) {
+  if (pdf.sign && (!signer || signer.unavailable)) {
     issues.push({
       rule: "pdf-options",
       path: "/options/pdf/sign",
-      message: "signing is not configured on this service",
+      message: signer?.unavailable ?? "signing is not configured on this service",
     });
   }
   return issues;

@@ -5,12 +5,16 @@ import { safeFileName } from "./filename.ts";
 import { defaultLimits, type RenderLimits } from "./limits.ts";
 import { pageBoxIssues } from "./page-css.ts";
 import { pdfOptionIssues } from "./pdf-options.ts";
+import { encryptPdf } from "./encrypt.ts";
+import { encryptOptionIssues } from "./encrypt-options.ts";
 import type { PdfSigner } from "./signer.ts";
 import { finalizePdf } from "./finalize.ts";
+import { canonicalJson, sourceJson, withoutPasswords } from "./attachment.ts";
 import { buildDocument, toHtml, type DocumentParts } from "./html.ts";
 import { countPages, headingTexts } from "./outline.ts";
 import { fillPageNumbers, pageRefTargets } from "./page-numbers.ts";
 import { numberPageRefs, PAGE_REF_DIGITS, pageRefIds, reservePageRefs } from "./page-refs.ts";
+import { packStructure } from "./object-streams.ts";
 import { RawPdf } from "./pdf-bytes.ts";
 import { printPdf } from "./print.ts";
 import { type ChromiumLocator, configureBrowser, warmUp } from "./browser.ts";
@@ -106,7 +110,7 @@ export function createRenderer(options: RendererOptions): Renderer {
     templates,
     render: (input, run = {}) =>
       renderReport({ templates, producer: options.producer, signer: options.signer }, input, run),
-    validate: (input, limits = defaultLimits) => validateReport(templates, input, limits, options.signer !== undefined),
+    validate: (input, limits = defaultLimits) => validateReport(templates, input, limits, options.signer),
     warmUp: () => warmUpRenderer(templates),
   };
 }
@@ -144,14 +148,15 @@ async function validateReport(
   templates: TemplateRegistry,
   input: unknown,
   limits: RenderLimits,
-  canSign: boolean,
+  signer: PdfSigner | undefined,
   only?: TemplateSource,
 ): Promise<Validated> {
   const { envelope, warnings: repairs } = parseEnvelope(input, limits);
   const template = only ? load(only) : await templates.resolve(envelope.template);
   const optionIssues = [
     ...pageBoxIssues(template.definition.page, envelope.options.page),
-    ...pdfOptionIssues(envelope.options, canSign),
+    ...pdfOptionIssues(envelope.options, signer),
+    ...encryptOptionIssues(envelope.options),
   ];
   if (optionIssues.length > 0) throw new InputError("invalid_options", optionIssues);
   // Structural (schema) failures always refuse: the template cannot lay out data of the wrong shape.
@@ -199,7 +204,7 @@ async function renderUntil(
   only: TemplateSource | undefined,
 ): Promise<RenderResult> {
   const started = performance.now();
-  const { envelope, template, warnings } = await validateReport(templates, input, limits, signer !== undefined, only);
+  const { envelope, template, warnings } = await validateReport(templates, input, limits, signer, only);
   const { data, options } = envelope;
   const definition = template.definition;
   const validated = performance.now();
@@ -223,14 +228,33 @@ async function renderUntil(
     refs.length === 0 ? { doc, ...(await print(doc)), prints: 1 } : await printNumbered(doc, refs, print, limits);
   const chromiumDone = performance.now();
 
-  const documentId = sha256(JSON.stringify(envelope));
-  const { pdf, pages } = finalizePdf(
+  // Canonical: the attached source renders again into the same bytes. The passwords stay out: a
+  // published hash of an input with a short password in it could betray the password.
+  const documentId = sha256(canonicalJson(withoutPasswords(envelope)));
+  let { pdf, pages } = finalizePdf(
     printed.pdf,
     { ...meta, ...options.metadata, title, producer, documentId },
     headingTexts(printed.doc.body),
+    {
+      standard: options.pdf?.standard,
+      source: options.pdf?.attachSource ? sourceJson(envelope) : undefined,
+    },
   );
   if (pages > limits.maxPages) {
     throw new LimitError("pages", `the report has more than ${limits.maxPages} pages; the limit is ${limits.maxPages}`);
+  }
+  // The structure tree in object streams: a tagged 2,000-row table is 1.9× its size untagged, not 8.9×.
+  pdf = packStructure(pdf);
+  // Encrypted before it is signed (the signature's strings then go through encrypted.encryptString).
+  // Random salts and IVs: an encrypted file is not byte-identical between runs.
+  const encrypted = options.pdf?.encrypt ? encryptPdf(pdf, options.pdf.encrypt) : undefined;
+  if (encrypted) pdf = encrypted.pdf;
+  if (options.pdf?.sign && signer) {
+    // Last, over the finished file (encrypted, if it is): an incremental update at the render's time.
+    // Loaded when first asked for: its CMS library would add ~50 ms to every cold start.
+    const { signPdf } = await import("./sign.ts");
+    const context = { time: new Date(), encryptString: encrypted?.encryptString };
+    pdf = await untilAborted(signPdf(pdf, signer, options.pdf.sign, context), deadline);
   }
   const finished = performance.now();
 

@@ -13,4 +13,9 @@ export interface PdfSigner {
   readonly keyType: "RSA" | "EC";
   /** Signs `data` (the DER-encoded CMS signed attributes, a few hundred bytes) with SHA-256. */
   sign(data: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Why this signer cannot sign yet (e.g. its key has no certificate): renders asking for a
+   * signature are then refused with this message before any work (422), and jobs at submission.
+   */
+  readonly unavailable?: string;
 }

@@ -7,7 +7,7 @@ import type { RequestContext } from "./context.ts";
 import { health } from "./health-route.ts";
 import { getJob, postJob } from "./jobs-route.ts";
 import { postRender } from "./render-route.ts";
-import { failureResponse, json, methodNotAllowed, notFound, unsupportedMediaType } from "./responses.ts";
+import { failureResponse, json, methodNotAllowed, notFound, unsupportedMediaType, withRequestId } from "./responses.ts";
 import {
   checkTemplate,
   deleteTemplate,
@@ -16,6 +16,7 @@ import {
   putTemplate,
   templateExample,
 } from "./templates-route.ts";
+import { WEB_CONFIG_PATH, webConfig } from "./web-config-route.ts";
 import { isWebPagePath, webPageAsset } from "./web-page-route.ts";
 
 /** How one request is handled: `signal` aborts it when the caller has gone (the local server's client disconnected). */
@@ -48,7 +49,7 @@ export function createHttpHandler(service: Service): HttpHandler {
       service,
       event,
       requestId,
-      log: service.log.child({ requestId }),
+      log: service.log.child({ requestId, ...clientRequestId(event) }),
       logFields: {},
       signal,
     };
@@ -65,13 +66,14 @@ export function createHttpHandler(service: Service): HttpHandler {
         result = failureResponse(failure);
       } else {
         ctx.log.error("http.failed", { method, path, error: e });
+        ctx.logFields.error = "internal";
         result = failureResponse(internalFailure(requestId));
       }
     }
     // Whatever was made, the caller is not there to take it.
     if (signal?.aborted && result.statusCode !== CLIENT_CLOSED_REQUEST) result = clientClosed();
     if (result.statusCode === CLIENT_CLOSED_REQUEST) ctx.logFields.aborted = true;
-    result.headers = { ...result.headers, "x-request-id": requestId };
+    result = withRequestId(result, requestId);
 
     const { durations, ...fields } = ctx.logFields;
     ctx.log.info("http.request", {
@@ -81,8 +83,23 @@ export function createHttpHandler(service: Service): HttpHandler {
       ...fields,
       durations: { ...(typeof durations === "object" ? durations : {}), totalMs: since(started) },
     });
+    // The request's error, as its log line has it, is counted by code: a fault (5xx) or a refusal.
+    if (typeof fields.error === "string") {
+      if (result.statusCode >= 500) service.metrics.failed(fields.error);
+      else service.metrics.refused(fields.error);
+    }
+    service.metrics.flush();
     return result;
   };
+}
+
+/**
+ * The caller's own `x-request-id`, logged beside the request's id when it looks like one (an
+ * identifier of at most 128 characters); it is never taken as the id: any client could send any.
+ */
+function clientRequestId(event: HttpEvent): { clientRequestId?: string } {
+  const sent = event.headers["x-request-id"];
+  return sent !== undefined && /^[\w.:@/+=-]{1,128}$/.test(sent) ? { clientRequestId: sent } : {};
 }
 
 function clientClosed(): HttpResult {
@@ -98,6 +115,7 @@ async function route(ctx: RequestContext, method: string, path: string): Promise
   if (path === "/v1/templates") return only("GET", () => listTemplates(ctx));
   if (path === "/v1/templates/check") return only("POST", () => withZipBody(ctx, () => checkTemplate(ctx)));
   if (path === "/health") return only("GET", () => health(ctx.service));
+  if (path === WEB_CONFIG_PATH) return only("GET", () => webConfig(ctx.service.config));
   if (isWebPagePath(path)) return only("GET", () => webPageAsset(ctx.service.config.runtimeRoot, path));
 
   const job = /^\/v1\/jobs\/([^/]+)$/.exec(path)?.[1];

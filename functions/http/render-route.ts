@@ -1,6 +1,8 @@
 import { parseJson } from "../core/envelope.ts";
-import { LimitError } from "../core/errors.ts";
+import { InputError, LimitError } from "../core/errors.ts";
 import type { RenderResult } from "../core/types.ts";
+import { hasCallback } from "../service/callbacks/option.ts";
+import { CALLBACK_PATH } from "../service/callbacks/target.ts";
 import type { HttpResult } from "../service/events.ts";
 import { renderedFields, templateIdOf } from "../service/report-log.ts";
 import { requestLimits } from "../service/service.ts";
@@ -8,7 +10,7 @@ import { renderPdfKey } from "../service/storage/keys.ts";
 import { storePdf } from "../service/stored-pdf.ts";
 import { bodyText } from "./body.ts";
 import type { RequestContext } from "./context.ts";
-import { downloadAnswer } from "./download.ts";
+import { downloadAnswer } from "../service/download.ts";
 import { negotiate } from "./accept.ts";
 import { base64ResponseSize, json, pdf } from "./responses.ts";
 
@@ -27,6 +29,7 @@ export async function postRender(ctx: RequestContext): Promise<HttpResult> {
   }
   const input = parseJson(bodyText(ctx.event, config.maxBodyBytes));
   ctx.logFields.templateId = templateIdOf(input);
+  if (hasCallback(input)) throw callbackRefused();
   ctx.logFields.mode = mode;
 
   const result = await renderWithinRequest(input, ctx);
@@ -62,6 +65,17 @@ export async function answerWithPdf(
   // A PDF too large for a Lambda response: the client follows the redirect to S3 for the bytes.
   if (mode === "application/pdf") return json(303, body, { location: body.url, ...reportHeaders });
   return json(200, body, reportHeaders);
+}
+
+/** This answer is the PDF itself: there is nothing to call back about. */
+function callbackRefused(): InputError {
+  return new InputError("invalid_options", [
+    {
+      rule: "callback",
+      path: CALLBACK_PATH,
+      message: "POST /v1/render answers with the PDF itself and sends no callback: use POST /v1/jobs for one",
+    },
+  ]);
 }
 
 /** A render that must answer within the request; one that takes too long is pointed to the jobs API. */

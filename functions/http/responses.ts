@@ -15,6 +15,29 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   };
 }
 
+/**
+ * `result` with the request's id: in the `x-request-id` header of every answer, and in the body of
+ * every error answer (a JSON object with an `error`), so a caller can quote it and an operator find
+ * the request's log lines by it.
+ */
+export function withRequestId(result: HttpResult, requestId: string): HttpResult {
+  const headers = { ...result.headers, "x-request-id": requestId };
+  const body = result.statusCode >= 400 && !result.isBase64Encoded ? errorBody(result) : undefined;
+  return body ? { ...result, headers, body: JSON.stringify({ ...body, requestId }) } : { ...result, headers };
+}
+
+function errorBody(result: HttpResult): Record<string, unknown> | undefined {
+  if (!/^application\/json\b/i.test(result.headers?.["content-type"] ?? "") || !result.body) return undefined;
+  try {
+    const body: unknown = JSON.parse(result.body);
+    return typeof body === "object" && body !== null && !Array.isArray(body) && "error" in body
+      ? (body as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function failureResponse(failure: Failure, headers: Record<string, string> = {}): HttpResult {
   return json(failure.status, failure.body, headers);
 }

@@ -3,13 +3,19 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import type { HttpResult } from "../service/events.ts";
 import { notFound } from "./responses.ts";
+import { WEB_FONT_PATH, webFonts } from "./web-fonts.ts";
 
 /**
  * The web page at `/` and its assets: plain files, no build step. pdf.js (for the page previews)
- * is served from the installed pdfjs-dist, never from a CDN. A fixed table, so no request path
- * ever reaches the file system.
+ * and the page's fonts (web-fonts.ts) are served from the installed packages, never from a CDN.
+ * Fixed tables, so no request path ever reaches the file system.
  */
 const publicDir = (root: string) => join(root, "functions/web");
+const script = (name: string) => ({
+  file: (root: string) => join(publicDir(root), name),
+  type: "text/javascript; charset=utf-8",
+  cache: "no-cache",
+});
 const pdfjsDir = (root: string) =>
   join(dirname(createRequire(join(root, "package.json")).resolve("pdfjs-dist/package.json")), "legacy/build");
 
@@ -21,16 +27,12 @@ const assets: Record<string, { file: (root: string) => string; type: string; cac
     type: "text/css; charset=utf-8",
     cache: "no-cache",
   },
-  "/assets/app.js": {
-    file: (root) => join(publicDir(root), "app.js"),
-    type: "text/javascript; charset=utf-8",
-    cache: "no-cache",
-  },
-  "/assets/json-locate.js": {
-    file: (root) => join(publicDir(root), "json-locate.js"),
-    type: "text/javascript; charset=utf-8",
-    cache: "no-cache",
-  },
+  "/assets/app.js": script("app.js"),
+  "/assets/json-locate.js": script("json-locate.js"),
+  "/assets/i18n.js": script("i18n.js"),
+  "/assets/messages.js": script("messages.js"),
+  "/assets/sign-in.js": script("sign-in.js"),
+  "/assets/account.js": script("account.js"),
   "/assets/pdfjs/pdf.min.mjs": {
     file: (root) => join(pdfjsDir(root), "pdf.min.mjs"),
     type: "text/javascript; charset=utf-8",
@@ -64,11 +66,23 @@ const CSP = [
 const cache = new Map<string, Buffer>();
 
 export function isWebPagePath(path: string): boolean {
-  return path in assets;
+  return path in assets || path === FONTS_CSS || WEB_FONT_PATH.test(path);
 }
 
+const FONTS_CSS = "/assets/fonts.css";
+
 export async function webPageAsset(root: string, path: string): Promise<HttpResult> {
-  const asset = assets[path];
+  const fonts = path === FONTS_CSS || WEB_FONT_PATH.test(path) ? webFonts(root) : undefined;
+  if (fonts && path === FONTS_CSS) {
+    if (!fonts.css) return notFound(`${path} is not part of this deployment`);
+    return { statusCode: 200, headers: headers("text/css; charset=utf-8", "no-cache"), body: fonts.css };
+  }
+  const fontFile = fonts?.files.get(path);
+  const asset = fontFile
+    ? { file: () => fontFile, type: "font/woff2", cache: "public, max-age=86400" }
+    : fonts
+      ? undefined
+      : assets[path];
   if (!asset) return notFound();
   let bytes = cache.get(path);
   if (!bytes) {
@@ -79,12 +93,14 @@ export async function webPageAsset(root: string, path: string): Promise<HttpResu
   return {
     statusCode: 200,
     headers: {
-      "content-type": asset.type,
-      "cache-control": asset.cache,
-      "x-content-type-options": "nosniff",
+      ...headers(asset.type, asset.cache),
       ...(path === "/" ? { "content-security-policy": CSP, "referrer-policy": "no-referrer" } : {}),
     },
     body: bytes.toString("base64"),
     isBase64Encoded: true,
   };
+}
+
+function headers(type: string, cacheControl: string): Record<string, string> {
+  return { "content-type": type, "cache-control": cacheControl, "x-content-type-options": "nosniff" };
 }

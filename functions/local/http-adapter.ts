@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import type { HttpEvent, HttpResult } from "../service/events.ts";
+import type { Logger } from "../service/log.ts";
 
 /** API Gateway HTTP APIs refuse payloads over 10 MB before the function sees them. */
 export const GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024;
@@ -16,6 +18,8 @@ export interface AdapterOptions {
    * (evil.example resolving to 127.0.0.1) is told apart by it.
    */
   allowedHosts: readonly string[];
+  /** Where the adapter's own answers (421, 413, a broken connection) are logged; the handler logs the rest. */
+  log?: Logger;
 }
 
 /** The names this machine's loopback is reached by, with `port` as a browser writes them in Host. */
@@ -42,11 +46,16 @@ export function serveHttpEvents(
 ): (req: IncomingMessage, res: ServerResponse) => void {
   const maxPayload = options.maxPayloadBytes ?? GATEWAY_MAX_PAYLOAD;
   const allowedHosts = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
+  const { log } = options;
   return (req, res) => {
+    // What API Gateway gives each request on AWS; made here, so that the adapter's own answers have it too.
+    const requestId = randomUUID();
     const host = req.headers.host?.toLowerCase();
     if (host === undefined || !allowedHosts.has(host)) {
       // Not reached by this server's own name: refused before the body is read or the handler runs.
-      writeRefusal(res, 421, "misdirected_request", `this server answers to ${[...allowedHosts].join(", ")} only`);
+      const message = `this server answers to ${[...allowedHosts].join(", ")} only`;
+      writeRefusal(res, requestId, 421, { error: "misdirected_request", message, errors: [] });
+      log?.info("local.http_refused", { requestId, method: req.method, status: 421, error: "misdirected_request" });
       return;
     }
 
@@ -59,37 +68,84 @@ export function serveHttpEvents(
       .then(async (body) => {
         if (body === undefined) {
           // What API Gateway itself answers; the connection is closed as the rest is not read.
-          res.writeHead(413, { "content-type": "application/json", connection: "close" });
-          res.end(JSON.stringify({ message: "Request Entity Too Large" }));
+          writeRefusal(res, requestId, 413, { message: "Request Entity Too Large" });
+          log?.info("local.http_refused", { requestId, method: req.method, status: 413, error: "body_too_large" });
           return;
         }
-        const result = await handler(toEvent(req, body), { signal: gone.signal });
-        if (!gone.signal.aborted && !res.destroyed) writeResult(res, result);
+        const result = await handler(toEvent(req, body, requestId), { signal: gone.signal });
+        if (!gone.signal.aborted && !res.destroyed) writeResult(res, result, requestId);
       })
       .catch((e: unknown) => {
         // Only a broken connection gets here; the handler answers every request itself.
         if (gone.signal.aborted || res.destroyed) return; // the client went away mid-request
-        if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
-        res.end(JSON.stringify({ message: "Internal Server Error" }));
-        process.stderr.write(`local http adapter: ${(e as Error).message}\n`);
+        if (!res.headersSent) writeRefusal(res, requestId, 500, { message: "Internal Server Error" });
+        else res.end();
+        if (log) log.error("local.http_failed", { requestId, error: e });
+        else process.stderr.write(`local http adapter: ${(e as Error).message}\n`);
       });
   };
 }
 
-function writeRefusal(res: ServerResponse, status: number, error: string, message: string): void {
-  const body = JSON.stringify({ error, message, errors: [] });
+/** The answer while the service is still starting (server.ts serves it until the rest is up). */
+export function answerStarting(_req: IncomingMessage, res: ServerResponse): void {
+  const answer = { error: "starting", message: "the service is starting", errors: [] };
+  writeRefusal(res, randomUUID(), 503, answer, { "retry-after": "1" });
+}
+
+/**
+ * For node:http's `clientError`: what Node would answer a request it cannot parse (a header too
+ * large, a control character in one, a malformed request line), with an id as every answer has.
+ */
+export function answerClientError(log?: Logger): (error: Error & { code?: string }, socket: Duplex) => void {
+  return (error, socket) => {
+    if (error.code === "ECONNRESET" || !socket.writable) return;
+    const requestId = randomUUID();
+    const [status, reason] = CLIENT_ERRORS[error.code ?? ""] ?? [400, "Bad Request"];
+    const body = JSON.stringify({ error: "bad_request", message: reason, errors: [], requestId });
+    const head = [
+      `HTTP/1.1 ${status} ${reason}`,
+      "content-type: application/json; charset=utf-8",
+      `content-length: ${Buffer.byteLength(body)}`,
+      "cache-control: no-store",
+      "x-content-type-options: nosniff",
+      `x-request-id: ${requestId}`,
+      "connection: close",
+    ];
+    socket.end(`${head.join("\r\n")}\r\n\r\n${body}`);
+    log?.info("local.http_refused", { requestId, status, error: "bad_request", reason: error.code });
+  };
+}
+
+/** Node's own statuses for what its parser refuses (node:_http_server). */
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_HEADER_OVERFLOW: [431, "Request Header Fields Too Large"],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: [413, "Payload Too Large"],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, "Request Timeout"],
+};
+
+/** An answer of the adapter's own, with the request's id (header and body) as every answer has. */
+function writeRefusal(
+  res: ServerResponse,
+  requestId: string,
+  status: number,
+  answer: Record<string, unknown>,
+  headers: Record<string, string> = {},
+): void {
+  const body = JSON.stringify({ ...answer, requestId });
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": String(Buffer.byteLength(body)),
     "cache-control": "no-store",
     "x-content-type-options": "nosniff",
+    "x-request-id": requestId,
     // The request body (if any) is not read: the connection is not kept.
     connection: "close",
+    ...headers,
   });
   res.end(body);
 }
 
-function toEvent(req: IncomingMessage, body: Buffer): HttpEvent {
+function toEvent(req: IncomingMessage, body: Buffer, requestId: string): HttpEvent {
   const url = new URL(req.url ?? "/", "http://localhost");
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(req.headers)) {
@@ -116,7 +172,7 @@ function toEvent(req: IncomingMessage, body: Buffer): HttpEvent {
       apiId: "local",
       domainName: headers.host ?? "127.0.0.1",
       domainPrefix: "local",
-      requestId: randomUUID(),
+      requestId,
       routeKey: "$default",
       stage: "$default",
       time: now.toUTCString(),
@@ -135,10 +191,11 @@ function toEvent(req: IncomingMessage, body: Buffer): HttpEvent {
   };
 }
 
-function writeResult(res: ServerResponse, result: HttpResult): void {
+function writeResult(res: ServerResponse, result: HttpResult, requestId: string): void {
   const body =
     result.body === undefined ? Buffer.alloc(0) : Buffer.from(result.body, result.isBase64Encoded ? "base64" : "utf8");
-  res.writeHead(result.statusCode, { ...result.headers, "content-length": String(body.byteLength) });
+  const headers = { ...result.headers, "x-request-id": requestId, "content-length": String(body.byteLength) };
+  res.writeHead(result.statusCode, headers);
   res.end(body);
 }
 

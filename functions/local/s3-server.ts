@@ -182,14 +182,31 @@ function confineStore(store: S3rver["store"], directory: string): void {
  */
 function conditionalWrites(store: S3rver["store"]): (ctx: KoaContext, next: () => Promise<void>) => Promise<void> {
   const queues = new Map<string, Promise<void>>();
+  /** Reads of each key being answered: a write waits for them (s3rver rewrites a file in place). */
+  const reading = new Map<string, Set<Promise<void>>>();
   return async (ctx, next) => {
     const [, bucket, ...rest] = ctx.path.split("/");
-    const isObjectWrite =
-      (ctx.method === "PUT" || ctx.method === "DELETE") && bucket && rest.length > 0 && rest.join("/") !== "";
+    const isObject = bucket && rest.length > 0 && rest.join("/") !== "";
+    const isObjectWrite = (ctx.method === "PUT" || ctx.method === "DELETE") && isObject;
+    if ((ctx.method === "GET" || ctx.method === "HEAD") && isObject) {
+      // As on S3, a read sees a whole object: never one half rewritten.
+      const id = `${bucket}/${decodeURIComponent(rest.join("/"))}`;
+      await queues.get(id);
+      const done = new Promise<void>((resolve) => {
+        ctx.res.once("close", resolve);
+      });
+      const set = reading.get(id) ?? new Set();
+      reading.set(id, set.add(done));
+      void done.then(() => {
+        set.delete(done);
+        if (set.size === 0 && reading.get(id) === set) reading.delete(id);
+      });
+      return next();
+    }
     if (!isObjectWrite || ctx.query.uploadId !== undefined) return next();
     const key = decodeURIComponent(rest.join("/"));
     const id = `${bucket}/${key}`;
-    const before = queues.get(id) ?? Promise.resolve();
+    const before = (queues.get(id) ?? Promise.resolve()).then(() => Promise.all(reading.get(id) ?? []));
     let release = () => {};
     const mine = new Promise<void>((resolve) => {
       release = resolve;

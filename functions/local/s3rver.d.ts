@@ -24,6 +24,8 @@ declare module "s3rver" {
     type: string;
     body: unknown;
     response: { get(name: string): string };
+    /** Node's response: "close" once the answer is sent or the client has gone. */
+    res: import("node:http").ServerResponse;
     get(name: string): string;
     set(name: string, value: string): void;
     remove(name: string): void;

@@ -5,11 +5,15 @@ import { fileURLToPath } from "node:url";
 import { type ConfigOverrides, loadConfig, type ServiceConfig, withOverrides } from "../service/settings.ts";
 import { closeBrowser } from "../core/browser.ts";
 import { createHttpHandler } from "../http/handler.ts";
-import { createLogger, type Logger } from "../service/log.ts";
+import { type Logger, serviceLogger } from "../service/log.ts";
 import { createService } from "../service/service.ts";
+import { configuredSigner } from "../service/signing/configured.ts";
+import { localSigner } from "../service/signing/local-signer.ts";
+import type { PdfSigner } from "../core/signer.ts";
 import type { Storage } from "../service/storage/s3.ts";
 import { createUploadHandler } from "../upload/handler.ts";
-import { loopbackHosts, loopbackOrigins, serveHttpEvents } from "./http-adapter.ts";
+import { withLocalKey } from "../service/callbacks/local-key.ts";
+import { answerClientError, answerStarting, loopbackHosts, loopbackOrigins, serveHttpEvents } from "./http-adapter.ts";
 import { type LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from "./s3-server.ts";
 import { createUploadQueue } from "./upload-queue.ts";
 
@@ -30,6 +34,11 @@ export interface LocalOptions {
   s3Port?: number;
   /** Where s3rver keeps the buckets. Default: DATA_DIR or ./.data. */
   dataDir?: string;
+  /**
+   * Who signs `options.pdf.sign` renders. Default: the settings' KMS key if there is one, else a key
+   * and self-signed certificate made on the first signed render and kept in the data folder.
+   */
+  signer?: PdfSigner;
   /** Settings over those from the environment (limits, bucket names…). */
   config?: ConfigOverrides;
   log?: Logger;
@@ -42,6 +51,8 @@ export interface LocalService {
   s3Endpoint: string;
   config: ServiceConfig;
   storage: Storage;
+  /** The file holding the callback signing key it generated (CALLBACK_SECRET unset). */
+  callbackKeyFile?: string;
   /** Resolves when every upload event so far has been handled. */
   uploadsIdle(): Promise<void>;
   close(): Promise<void>;
@@ -54,11 +65,10 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
 
   // The HTTP server listens first: its port (0 picks one) names the web page's origin, the only
   // one the output bucket lets read cross-origin. Until the rest is up it answers 503.
-  let serve: RequestListener = (_req, res) => {
-    res.writeHead(503, { "content-type": "application/json; charset=utf-8", "retry-after": "1", connection: "close" });
-    res.end(JSON.stringify({ error: "starting", message: "the service is starting", errors: [] }));
-  };
+  let serve: RequestListener = answerStarting;
   const http = createServer((req, res) => serve(req, res));
+  // Node's own answers to requests it cannot parse carry an id too.
+  http.on("clientError", answerClientError());
   const address = await listen(http, options.port ?? base.local.port);
   const closeHttp = () =>
     new Promise<void>((done) => {
@@ -78,11 +88,18 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
     });
     const store = s3;
 
-    const config = withOverrides(base, {
+    const configured = withOverrides(base, {
       ...options.config,
       s3: { endpoint: store.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS, ...options.config?.s3 },
     });
-    const service = createService(config, options.log ?? createLogger(config.logLevel));
+    // Callbacks are signed: without a key set, one generated once and kept in the data folder.
+    const callbackKey = await withLocalKey(configured.callback, resolve(options.dataDir ?? base.local.dataDir));
+    const config: ServiceConfig = { ...configured, callback: callbackKey.settings };
+    const signer =
+      options.signer ??
+      configuredSigner(config) ??
+      localSigner(resolve(options.dataDir ?? base.local.dataDir), config.signing.subject);
+    const service = createService(config, options.log ?? serviceLogger(config), signer);
 
     // The handler sends a batch's line tasks to the queue that delivers to it.
     const uploads = createUploadQueue({
@@ -95,13 +112,17 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
     store.onEvent((event) => uploads.accept(event));
 
     // Only requests that name this server by its loopback address reach the handler (DNS rebinding).
-    serve = serveHttpEvents(createHttpHandler(service), { allowedHosts: loopbackHosts(address.port) });
+    serve = serveHttpEvents(createHttpHandler(service), {
+      allowedHosts: loopbackHosts(address.port),
+      log: service.log,
+    });
 
     return {
       url: `http://${HOST}:${address.port}`,
       s3Endpoint: store.endpoint,
       config,
       storage: service.storage,
+      callbackKeyFile: callbackKey.file,
       uploadsIdle: () => uploads.idle(),
       async close() {
         await closeHttp();
@@ -135,6 +156,9 @@ async function main(): Promise<void> {
       `  HTTP API      ${local.url}/v1/render  (also /v1/jobs, /v1/templates, /health)`,
       `  S3 endpoint   ${local.s3Endpoint}  (credentials S3RVER / S3RVER)`,
       `  upload        s3://${inputBucket}/incoming/<name>.json or .jsonl  →  s3://${outputBucket}/<name>.pdf`,
+      ...(local.callbackKeyFile
+        ? [`  callback key  ${local.callbackKeyFile}  (signs job callbacks; CALLBACK_SECRET sets another)`]
+        : []),
       "",
       "",
     ].join("\n"),

@@ -20,6 +20,8 @@ export interface FailureBody {
   truncated?: number;
   /** With `unknown_template`: the templates there are. */
   templates?: string[];
+  /** In an HTTP answer: the request's id, as its `x-request-id` header and its log lines have it. */
+  requestId?: string;
 }
 
 export type FailureCode =

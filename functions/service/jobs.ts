@@ -1,4 +1,5 @@
 import type { StepTimings } from "../core/types.ts";
+import { type CallbackRecord, pendingCallback } from "./callbacks/record.ts";
 import type { FailureBody } from "./failure.ts";
 import type { Service } from "./service.ts";
 import type { StoredPdf } from "./stored-pdf.ts";
@@ -13,13 +14,37 @@ import { jobRequestKey, jobStatusKey } from "./storage/keys.ts";
  *
  * A job is never left "rendering": the upload handler's last attempt writes "failed" (an `internal`
  * error) whatever went wrong, even a state that could not be read.
+ *
+ * What the job was asked with (its owner, its callback, the request that made it) is in every state,
+ * carried from one to the next (jobMeta); its callback is sent once the final state is written.
  */
 export type JobState = QueuedJob | RenderingJob | DoneJob | FailedJob;
 
-interface JobBase {
+interface JobBase extends JobMeta {
   jobId: string;
   createdAt: string;
   updatedAt: string;
+}
+
+/** What POST /v1/jobs recorded with the job. Absent from states written before they were recorded. */
+export interface JobMeta {
+  /** Who may read it (GET answers 404 to anyone else): a hash of the caller's identity, or "local". */
+  owner?: string;
+  /** The x-request-id of the POST that made it: its callback is sent with it. */
+  requestId?: string;
+  /** Its callback (options.callback) and how its delivery went. */
+  callback?: CallbackRecord;
+}
+
+/** The meta of a state, to carry into the next one. */
+export function jobMeta(state: JobState | undefined): JobMeta {
+  if (!state) return {};
+  const { owner, requestId, callback } = state;
+  return {
+    ...(owner === undefined ? {} : { owner }),
+    ...(requestId === undefined ? {} : { requestId }),
+    ...(callback === undefined ? {} : { callback }),
+  };
 }
 
 export interface QueuedJob extends JobBase {
@@ -60,9 +85,23 @@ export async function writeJob(service: Service, state: JobState): Promise<void>
 }
 
 /** Queue a job: its state first, so the render (started by the request object) never finds none. */
-export async function queueJob(service: Service, jobId: string, requestText: string): Promise<QueuedJob> {
+export async function queueJob(
+  service: Service,
+  jobId: string,
+  requestText: string,
+  asked: { owner: string; requestId: string; callbackUrl?: string },
+): Promise<QueuedJob> {
   const now = new Date().toISOString();
-  const state: QueuedJob = { jobId, status: "queued", createdAt: now, updatedAt: now };
+  const { owner, requestId, callbackUrl } = asked;
+  const state: QueuedJob = {
+    jobId,
+    status: "queued",
+    createdAt: now,
+    updatedAt: now,
+    owner,
+    requestId,
+    ...(callbackUrl === undefined ? {} : { callback: pendingCallback(callbackUrl) }),
+  };
   await writeJob(service, state);
   await service.storage.put(service.config.inputBucket, jobRequestKey(jobId), requestText, {
     contentType: "application/json",

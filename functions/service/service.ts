@@ -1,8 +1,11 @@
 import { builtInTemplates } from "../../templates/index.ts";
-import { createRenderer, type RenderLimits, type Renderer } from "../core/render.ts";
+import { createRenderer, type PdfSigner, type RenderLimits, type Renderer } from "../core/render.ts";
 import { chromiumLocator } from "./chromium.ts";
-import { createLogger, type Logger, since } from "./log.ts";
+import { type Logger, serviceLogger, since } from "./log.ts";
+import { createMetrics, type ServiceMetrics } from "./metrics.ts";
+import { observedRenderer } from "./observed-renderer.ts";
 import { producer } from "./version.ts";
+import { configuredSigner } from "./signing/configured.ts";
 import { type ServiceConfig, loadConfig } from "./settings.ts";
 import { createStorage, type Storage } from "./storage/s3.ts";
 import { createTemplateStore, type TemplateStore } from "./template-store.ts";
@@ -16,21 +19,26 @@ export interface Service {
   /** Published template packages, which the renderer finds by name beside the built-in templates. */
   templates: TemplateStore;
   log: Logger;
+  /** EMF metrics, written through `log`; a door flushes them at the end of each request or invocation. */
+  metrics: ServiceMetrics;
 }
 
 export function createService(
   config: ServiceConfig = loadConfig(),
-  log: Logger = createLogger(config.logLevel),
+  log: Logger = serviceLogger(config),
+  signer: PdfSigner | undefined = configuredSigner(config),
 ): Service {
+  const metrics = createMetrics(config, log);
   const storage = createStorage(config.s3);
   const builtIn = builtInTemplates(config.runtimeRoot).map((t) => t.definition.id);
   const templates = createTemplateStore({ storage, bucket: config.inputBucket, builtIn });
   return {
     config,
-    renderer: builtInRenderer(config, templates.resolve, log),
+    renderer: observedRenderer(builtInRenderer(config, templates.resolve, log, signer), metrics),
     storage,
     templates,
     log,
+    metrics,
   };
 }
 
@@ -52,12 +60,14 @@ export async function warmUp(service: Service): Promise<void> {
 /**
  * The render core with the built-in templates, the fonts, the concurrency and the browsers of
  * `config`, and Chromium from the function's pack or the project's cache (chromium.ts; `log` is told
- * how long unpacking it took).
+ * how long unpacking it took); `signer` signs `options.pdf.sign` renders (default: the KMS key of the
+ * settings, if any: signing/configured.ts).
  */
 export function builtInRenderer(
   config: ServiceConfig = loadConfig(),
   resolveTemplate?: TemplateResolver,
   log?: Logger,
+  signer: PdfSigner | undefined = configuredSigner(config),
 ): Renderer {
   return createRenderer({
     templates: builtInTemplates(config.runtimeRoot),
@@ -68,6 +78,7 @@ export function builtInRenderer(
     browsers: config.renderBrowsers,
     browserEnvironment: config.browserEnvironment,
     chromium: chromiumLocator(config, log),
+    signer,
   });
 }
 

@@ -2,6 +2,8 @@ import { readFileSync } from "node:fs";
 import { availableParallelism, freemem, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type CallbackSettings, callbackSettings } from "./callbacks/callback-settings.ts";
+import { parseSubject } from "./signing/subject.ts";
 
 /**
  * The service's settings, read once from the environment with a default for each, so a handler
@@ -59,8 +61,24 @@ export interface ServiceConfig {
    */
   batchLineQueueName?: string;
   logLevel: LogLevel;
+  /** How log lines are written: `json` (one object a line) or `pretty`; absent: pretty on a terminal, else JSON. */
+  logFormat?: LogFormat;
+  /** The `service` of every log line, metric and trace (default "report-render"). */
+  serviceName: string;
+  /** The CloudWatch namespace of the EMF metrics (default "ReportRender"). */
+  metricsNamespace: string;
+  /** Whether EMF metric lines are written (default true; they go to the log output). */
+  metricsEnabled: boolean;
+  /** Whether X-Ray traces are recorded (default true; only ever on Lambda, never locally or in tests). */
+  traceEnabled: boolean;
+  /** The web page's sign-in (an OpenID provider, the page's public client); absent: the page signs nobody in. */
+  webSignIn?: WebSignInSettings;
+  /** Job callbacks (functions/service/callbacks/): the hosts they may go to, the key that signs them. */
+  callback: CallbackSettings;
   /** The folder holding templates/, the web page and the font and pdf.js packages (default: the source tree). */
   runtimeRoot: string;
+  /** Who signs `options.pdf.sign` renders (functions/service/signing/). */
+  signing: SigningSettings;
   /** `npm start` only: where it listens and keeps its S3 data. */
   local: LocalSettings;
   /**
@@ -73,6 +91,29 @@ export interface ServiceConfig {
    * lacks libraries Chromium needs: it then gets the ones its pack carries (LD_LIBRARY_PATH first).
    */
   amazonLinux: boolean;
+}
+
+/** What the web page needs to sign its user in: authorization code flow with PKCE, from the browser. */
+export interface WebSignInSettings {
+  /** The provider's issuer URL, exactly as its ID tokens name it (`iss`). */
+  issuer: string;
+  /** The page's client id (a public client: no secret). */
+  clientId: string;
+  authorizeUrl: string;
+  tokenUrl: string;
+  /** The scopes the page asks for; `openid` among them. */
+  scopes: string[];
+}
+
+export interface SigningSettings {
+  /** The KMS key that signs (the stack's, with `signing` on); absent: no KMS signing. */
+  kmsKeyId?: string;
+  /** Its certificate chain, PEM, the signer's certificate first (bundled with the function). */
+  certificateFile?: string;
+  /** The subject of the self-signed certificate `npm start` makes, RFC 4514 ("CN=…,O=…,C=CN"). */
+  subject: string;
+  /** The CLI's `--sign-p12` file's password (never on the command line, where `ps` shows it to everyone). */
+  p12Password?: string;
 }
 
 export interface LocalSettings {
@@ -94,6 +135,8 @@ export interface S3Config {
 }
 
 export type LogLevel = "debug" | "info" | "warn" | "error" | "silent";
+
+export type LogFormat = "json" | "pretty";
 
 const MB = 1024 * 1024;
 
@@ -152,6 +195,27 @@ export const ENV = {
   maxReceiveCount: "MAX_RECEIVE_COUNT",
   batchLineQueueName: "BATCH_LINE_QUEUE_NAME",
   logLevel: "LOG_LEVEL",
+  logFormat: "LOG_FORMAT",
+  /** Powertools for AWS Lambda's own names (its logger, metrics and tracer read them too). */
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+  metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
+  metricsDisabled: "POWERTOOLS_METRICS_DISABLED",
+  traceEnabled: "POWERTOOLS_TRACE_ENABLED",
+  /** The web page's sign-in: all five, or none (the stack sets them with webSignIn=true). */
+  webSignInIssuer: "WEB_SIGN_IN_ISSUER",
+  webSignInClientId: "WEB_SIGN_IN_CLIENT_ID",
+  webSignInAuthorizeUrl: "WEB_SIGN_IN_AUTHORIZE_URL",
+  webSignInTokenUrl: "WEB_SIGN_IN_TOKEN_URL",
+  webSignInScopes: "WEB_SIGN_IN_SCOPES",
+  /** Job callbacks: `host[:port]` list; the signing key (local) or its Secrets Manager secret (AWS). */
+  callbackAllowedHosts: "CALLBACK_ALLOWED_HOSTS",
+  callbackSecret: "CALLBACK_SECRET",
+  callbackSecretArn: "CALLBACK_SECRET_ARN",
+  /** Signing: the KMS key and its certificate chain (PEM file), `npm start`'s subject, the CLI's PKCS#12 password. */
+  signKmsKeyId: "SIGN_KMS_KEY_ID",
+  signCertificateFile: "SIGN_CERTIFICATE_FILE",
+  signSubject: "SIGN_SUBJECT",
+  signP12Password: "SIGN_P12_PASSWORD",
   /** Where templates/ and the fonts are (a Lambda bundle sets it); default: the source tree. */
   runtimeRoot: "REPORT_RENDER_ROOT",
   /** `npm start` only: the HTTP port, the S3 port, the S3 data folder. */
@@ -215,6 +279,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     maxReceiveCount: count("maxReceiveCount"),
     batchLineQueueName: env[ENV.batchLineQueueName] || undefined,
     logLevel: logLevel(env[ENV.logLevel]),
+    logFormat: logFormat(env[ENV.logFormat]),
+    serviceName: env[ENV.serviceName] || "report-render",
+    metricsNamespace: env[ENV.metricsNamespace] || "ReportRender",
+    metricsEnabled: !flag(env, ENV.metricsDisabled, false),
+    traceEnabled: flag(env, ENV.traceEnabled, true),
+    webSignIn: webSignIn(env),
+    callback: callbackSettings(env, {
+      allowedHosts: ENV.callbackAllowedHosts,
+      secret: ENV.callbackSecret,
+      secretArn: ENV.callbackSecretArn,
+    }),
+    signing: signing(env),
     runtimeRoot: env[ENV.runtimeRoot] || sourceRoot(),
     local: {
       port: tcpPort(env, ENV.port, 3000),
@@ -232,6 +308,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
 function onAmazonLinux2023(env: NodeJS.ProcessEnv): boolean {
   const runtime = `${env.AWS_EXECUTION_ENV ?? ""} ${env.AWS_LAMBDA_JS_RUNTIME ?? ""}`;
   return /(20|22|24)\.x/.test(runtime) || /nodejs(20|22|24)/.test(env.CODEBUILD_BUILD_IMAGE ?? "");
+}
+
+/** The signing settings; a subject that is no distinguished name stops the service at start-up. */
+function signing(env: NodeJS.ProcessEnv): SigningSettings {
+  const subject = env[ENV.signSubject] || "CN=report-render (npm start),O=report-render";
+  try {
+    parseSubject(subject);
+  } catch (e) {
+    throw new Error(`${ENV.signSubject}: ${(e as Error).message}`);
+  }
+  return {
+    kmsKeyId: env[ENV.signKmsKeyId] || undefined,
+    certificateFile: env[ENV.signCertificateFile] || undefined,
+    subject,
+    p12Password: env[ENV.signP12Password],
+  };
 }
 
 /** Memory one Chromium of the pool is budgeted: the browser, its warm pages and a large render. */
@@ -313,6 +405,67 @@ function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   throw new Error(`${name} must be true or false, not "${raw}"`);
 }
 
+const WEB_SIGN_IN_NAMES = [
+  ENV.webSignInIssuer,
+  ENV.webSignInClientId,
+  ENV.webSignInAuthorizeUrl,
+  ENV.webSignInTokenUrl,
+  ENV.webSignInScopes,
+];
+
+/**
+ * The page's sign-in, all or nothing (half a configuration would offer a sign-in that cannot work).
+ * The page sends its user's browser to these URLs and trusts what comes back, so each must be https
+ * (plain http only on loopback, for a provider on the same machine) and the scopes RFC 6749 tokens.
+ */
+function webSignIn(env: NodeJS.ProcessEnv): WebSignInSettings | undefined {
+  const missing = WEB_SIGN_IN_NAMES.filter((name) => !env[name]);
+  if (missing.length === WEB_SIGN_IN_NAMES.length) return undefined;
+  if (missing.length)
+    throw new Error(
+      `${missing.join(", ")} must be set too: the web page's sign-in needs all of ${WEB_SIGN_IN_NAMES.join(", ")}`,
+    );
+  const clientId = env[ENV.webSignInClientId] as string;
+  if (!/^[\x21-\x7e]{1,256}$/.test(clientId))
+    throw new Error(`${ENV.webSignInClientId} must be 1–256 visible ASCII characters, not "${clientId.slice(0, 100)}"`);
+  const raw = env[ENV.webSignInScopes] as string;
+  const scopes = raw.trim().split(/ +/);
+  const bad = scopes.find((scope) => !/^[\x21\x23-\x5b\x5d-\x7e]{1,256}$/.test(scope));
+  if (bad !== undefined)
+    throw new Error(`${ENV.webSignInScopes} must be scopes separated by spaces, not "${raw.slice(0, 200)}"`);
+  if (!scopes.includes("openid"))
+    throw new Error(`${ENV.webSignInScopes} must include openid, not "${raw.slice(0, 200)}"`);
+  return {
+    issuer: signInUrl(env, ENV.webSignInIssuer, false),
+    clientId,
+    authorizeUrl: signInUrl(env, ENV.webSignInAuthorizeUrl, true),
+    tokenUrl: signInUrl(env, ENV.webSignInTokenUrl, true),
+    scopes: [...new Set(scopes)],
+  };
+}
+
+/** An absolute https URL (http on loopback) with no credentials or fragment; an issuer takes no query either. */
+function signInUrl(env: NodeJS.ProcessEnv, name: string, query: boolean): string {
+  const raw = env[name] as string;
+  const url = URL.canParse(raw) ? new URL(raw) : undefined;
+  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url?.hostname ?? "");
+  const fine =
+    url &&
+    /^[\x21-\x7e]+$/.test(raw) && // URL parsing would drop tabs and newlines: refused, not mended
+    (url.protocol === "https:" || (url.protocol === "http:" && loopback)) &&
+    !url.username &&
+    !url.password &&
+    !url.hash &&
+    !raw.includes("#") &&
+    (query || !url.search);
+  if (!fine)
+    throw new Error(
+      `${name} must be an https URL${query ? "" : " with no query"} and no credentials or fragment (http only on loopback), not "${raw.slice(0, 200)}"`,
+    );
+  // The issuer is compared with ID tokens' `iss` as written; the endpoints are used as URLs.
+  return query ? url.href : raw;
+}
+
 const LEVELS: LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
 function logLevel(raw: string | undefined): LogLevel {
@@ -320,4 +473,13 @@ function logLevel(raw: string | undefined): LogLevel {
   const level = LEVELS.find((l) => l === raw.toLowerCase());
   if (!level) throw new Error(`${ENV.logLevel} must be one of ${LEVELS.join(", ")}, not "${raw}"`);
   return level;
+}
+
+const FORMATS: LogFormat[] = ["json", "pretty"];
+
+function logFormat(raw: string | undefined): LogFormat | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const format = FORMATS.find((f) => f === raw.toLowerCase());
+  if (!format) throw new Error(`${ENV.logFormat} must be one of ${FORMATS.join(", ")}, not "${raw}"`);
+  return format;
 }

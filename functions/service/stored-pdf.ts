@@ -28,6 +28,8 @@ export async function storePdf(
     contentType: "application/pdf",
     downloadName: result.filename,
   });
+  const uploadMs = since(started);
+  service.metrics.step("storage", uploadMs);
   const { filename, pages, bytes, sha256, warnings, template } = result;
-  return { stored: { key, filename, pages, bytes, sha256, warnings, template }, uploadMs: since(started) };
+  return { stored: { key, filename, pages, bytes, sha256, warnings, template }, uploadMs };
 }

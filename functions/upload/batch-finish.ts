@@ -55,6 +55,10 @@ export async function finishRun(ctx: BatchContext, target: BatchUpload, current:
     if (written !== undefined) {
       await removeEarlierRuns(ctx, target, run.runId);
       const { lines, rendered: done, failed, skipped, totalMs } = summary;
+      const refused = summary.items.filter((i) => i.status === "failed" && i.error !== "internal").length;
+      ctx.service.metrics.batchLines("rendered", done);
+      ctx.service.metrics.batchLines("refused", refused);
+      ctx.service.metrics.batchLines("failed", failed - refused);
       return ctx.log.info("upload.batch_rendered", {
         key: target.inputKey,
         runId: run.runId,

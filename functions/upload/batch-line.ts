@@ -137,6 +137,7 @@ async function deletePdf(ctx: BatchContext, target: BatchUpload, line: number): 
 /** The last attempt's answer: the line failed as `internal`, unless its run is no longer current. */
 async function answerLine(ctx: BatchContext, target: BatchUpload, task: LineTask, error: unknown): Promise<void> {
   ctx.log.error("upload.failed_finally", { key: target.inputKey, line: task.line, error });
+  ctx.service.metrics.failed("internal");
   try {
     const current = await readRun(ctx, target);
     if (current?.run.runId !== task.runId || !current.run.tasks.some((t) => t.line === task.line)) return;

@@ -61,6 +61,9 @@ async function splitRound(ctx: BatchContext, target: BatchUpload, round: Round):
   };
   await round.beforeWrite();
   await startRun(ctx, target, run);
+  // Lines refused before any render (not JSON, too large, past the limit), or the whole file.
+  for (const item of run.items) if (item.status === "failed") ctx.service.metrics.refused(item.error);
+  if (run.error) ctx.service.metrics.refused(run.error.error);
   ctx.log.info("upload.batch_split", {
     key: target.inputKey,
     runId: run.runId,

@@ -15,6 +15,8 @@ export interface UploadContext {
   lastAttempt: boolean;
   /** The ETag of the version the notification announced (without quotes), when it carries one. */
   eTag?: string;
+  /** When work that may wait (a callback's retries) must have stopped (ms since the epoch; Lambda's end less a margin). */
+  deadline?: number;
 }
 
 /** Where an output came from: the object and the version of it (ETag) that was rendered. */

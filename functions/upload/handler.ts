@@ -1,3 +1,4 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import pLimit from "p-limit";
 import type { SqsBatchResponse, SqsEvent, SqsRecord } from "../service/events.ts";
 import type { Logger } from "../service/log.ts";
@@ -13,7 +14,8 @@ import { createdObjects } from "./notification.ts";
 import { processReport } from "./report.ts";
 
 /** What the upload door is called with and answers (the local queue calls it too). */
-export type UploadHandler = (event: SqsEvent) => Promise<SqsBatchResponse>;
+/** `deadline` (ms since the epoch): when work that may wait, such as a callback's retries, must have stopped. */
+export type UploadHandler = (event: SqsEvent, options?: { deadline?: number }) => Promise<SqsBatchResponse>;
 
 /** What the door sends batch lines through (tests and `npm start` give their own). */
 export interface UploadDoorParts {
@@ -29,27 +31,36 @@ export interface UploadDoorParts {
  */
 export function createUploadHandler(service: Service, parts: UploadDoorParts = {}): UploadHandler {
   const lineTasks = parts.lineTasks ?? sqsLineQueue(service.config);
-  return async (event) => {
-    const batchItemFailures: SqsBatchResponse["batchItemFailures"] = [];
+  return async (event, options = {}) => {
     // The line queue delivers up to LINE_TASKS_PER_INVOCATION tasks, rendered at once; the upload queue one message.
     const limit = pLimit(LINE_TASKS_PER_INVOCATION);
-    await Promise.all(
-      event.Records.map((record) =>
-        limit(async () => {
-          try {
-            await processMessage(service, record, { lineTasks });
-          } catch (e) {
-            service.log.error("upload.failed", { messageId: record.messageId, attempt: attemptOf(record), error: e });
-            batchItemFailures.push({ itemIdentifier: record.messageId });
-          }
-        }),
-      ),
-    );
-    return { batchItemFailures };
+    const handle = (record: SqsRecord) =>
+      limit(async () => {
+        try {
+          await processMessage(service, record, { lineTasks }, options.deadline);
+        } catch (e) {
+          service.log.error("upload.failed", { messageId: record.messageId, attempt: attemptOf(record), error: e });
+          service.metrics.failed("internal");
+          throw e;
+        }
+      });
+    // Powertools' batch processor reports the failed messages; one per call, as it keeps them (the
+    // local queue may call at once). All failing is an answer too: each message retried alone.
+    const processor = new BatchProcessor(EventType.SQS);
+    try {
+      return await processPartialResponse(event, handle, processor, { throwOnFullBatchFailure: false });
+    } finally {
+      service.metrics.flush();
+    }
   };
 }
 
-async function processMessage(service: Service, record: SqsRecord, parts: Required<UploadDoorParts>): Promise<void> {
+async function processMessage(
+  service: Service,
+  record: SqsRecord,
+  parts: Required<UploadDoorParts>,
+  deadline: number | undefined,
+): Promise<void> {
   const attempt = attemptOf(record);
   const context = (log: Logger, eTag: string | undefined): BatchContext => ({
     service,
@@ -57,6 +68,7 @@ async function processMessage(service: Service, record: SqsRecord, parts: Requir
     messageId: record.messageId,
     lastAttempt: attempt >= service.config.maxReceiveCount,
     eTag,
+    deadline,
     ...parts,
   });
   let body: unknown;
@@ -65,6 +77,8 @@ async function processMessage(service: Service, record: SqsRecord, parts: Requir
   } catch {
     throw new Error(`message ${record.messageId} is not JSON`);
   }
+  const queued = queuedAt(record, body);
+  if (queued !== undefined) service.metrics.queueAge(Date.now() - queued);
 
   if (isLineTaskMessage(body)) {
     const task = parseLineTask(body);
@@ -99,6 +113,23 @@ async function processMessage(service: Service, record: SqsRecord, parts: Requir
         break;
     }
   }
+}
+
+/**
+ * When the work of a message was asked for: the upload's S3 event (the earliest, if it names
+ * several), else when SQS received the message (a line task). Undefined for a message without work.
+ */
+function queuedAt(record: SqsRecord, body: unknown): number | undefined {
+  const records = (body as { Records?: unknown })?.Records;
+  if (Array.isArray(records)) {
+    const times = records
+      .map((r) => Date.parse(String((r as { eventTime?: unknown })?.eventTime)))
+      .filter(Number.isFinite);
+    return times.length > 0 ? Math.min(...times) : undefined;
+  }
+  if ((body as { Event?: unknown })?.Event === "s3:TestEvent") return undefined;
+  const sent = Number(record.attributes.SentTimestamp);
+  return Number.isFinite(sent) && sent > 0 ? sent : undefined;
 }
 
 function attemptOf(record: SqsRecord): number {

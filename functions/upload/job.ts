@@ -1,9 +1,10 @@
 import type { Failure } from "../service/failure.ts";
-import { failedJob, readJob, writeJob } from "../service/jobs.ts";
+import { failedJob, jobMeta, readJob, writeJob } from "../service/jobs.ts";
 import { since } from "../service/log.ts";
 import { renderedFields } from "../service/report-log.ts";
 import { storePdf } from "../service/stored-pdf.ts";
 import { jobPdfKey, type JobRequest } from "../service/storage/keys.ts";
+import { sendJobCallback } from "./callback.ts";
 import type { Source, UploadContext } from "./context.ts";
 import { processLatest, type Round } from "./latest.ts";
 import { renderInput } from "./render-input.ts";
@@ -11,7 +12,8 @@ import { renderInput } from "./render-input.ts";
 /**
  * jobs/<id>.json (from POST /v1/jobs) → the PDF and the job's state "done", or "failed" with errors.
  * Like an upload (processLatest): a request rendered already is not redone, and the last attempt
- * always ends the job "failed" if nothing else, never leaving it "rendering".
+ * always ends the job "failed" if nothing else, never leaving it "rendering". Then, with the final
+ * state written, its callback, if it has one still to send.
  */
 export async function processJob(ctx: UploadContext, target: JobRequest): Promise<void> {
   const jobCtx = { ...ctx, log: ctx.log.child({ jobId: target.jobId }) };
@@ -20,6 +22,7 @@ export async function processJob(ctx: UploadContext, target: JobRequest): Promis
     round: (round) => jobRound(jobCtx, target, round),
     answer: (failure, source) => failJob(jobCtx, target, failure, source),
   });
+  await sendJobCallback(jobCtx, target.jobId);
 }
 
 async function jobRound(ctx: UploadContext, target: JobRequest, round: Round): Promise<void> {
@@ -32,14 +35,18 @@ async function jobRound(ctx: UploadContext, target: JobRequest, round: Round): P
   }
   const createdAt = previous?.createdAt ?? new Date().toISOString();
   const updatedAt = () => new Date().toISOString();
+  const meta = jobMeta(previous);
   await round.beforeWrite();
-  await writeJob(ctx.service, { jobId, status: "rendering", createdAt, updatedAt: updatedAt() });
+  await writeJob(ctx.service, { jobId, status: "rendering", createdAt, updatedAt: updatedAt(), ...meta });
 
   const outcome = await renderInput(ctx, input);
   await round.beforeWrite();
   if (!outcome.ok) {
     const { body } = outcome.failure;
-    await writeJob(ctx.service, failedJob({ jobId, createdAt, updatedAt: updatedAt(), sourceETag: eTag }, body));
+    await writeJob(
+      ctx.service,
+      failedJob({ jobId, createdAt, updatedAt: updatedAt(), sourceETag: eTag, ...meta }, body),
+    );
     return ctx.log.info("job.failed", {
       templateId: outcome.templateId,
       error: body.error,
@@ -57,6 +64,7 @@ async function jobRound(ctx: UploadContext, target: JobRequest, round: Round): P
     sourceETag: eTag,
     ...stored,
     timings: { ...result.timings, uploadMs },
+    ...meta,
   });
   ctx.log.info("job.done", {
     templateId: outcome.templateId,
@@ -65,15 +73,16 @@ async function jobRound(ctx: UploadContext, target: JobRequest, round: Round): P
   });
 }
 
-/** The last attempt's answer: the job "failed", keeping its createdAt if its state can still be read. */
+/** The last attempt's answer: the job "failed", keeping its createdAt (and meta) if its state can still be read. */
 async function failJob(ctx: UploadContext, target: JobRequest, failure: Failure, source: Source): Promise<void> {
   const now = new Date().toISOString();
-  const createdAt = await readJob(ctx.service, target.jobId).then(
-    (state) => state?.createdAt ?? now,
-    () => now, // its state may be what could not be read
-  );
+  const previous = await readJob(ctx.service, target.jobId).catch(() => undefined); // it may be what could not be read
+  const createdAt = previous?.createdAt ?? now;
   await writeJob(
     ctx.service,
-    failedJob({ jobId: target.jobId, createdAt, updatedAt: now, sourceETag: source.eTag }, failure.body),
+    failedJob(
+      { jobId: target.jobId, createdAt, updatedAt: now, sourceETag: source.eTag, ...jobMeta(previous) },
+      failure.body,
+    ),
   );
 }

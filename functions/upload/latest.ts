@@ -137,6 +137,7 @@ async function answerFinally(
 ): Promise<void> {
   const { storage, config } = ctx.service;
   ctx.log.error("upload.failed_finally", { key: inputKey, error });
+  ctx.service.metrics.failed("internal");
   try {
     const head = await storage.head(config.inputBucket, inputKey);
     if (!head) return ctx.log.warn("upload.gone", { key: inputKey });

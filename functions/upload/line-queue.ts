@@ -1,6 +1,7 @@
 import { GetQueueUrlCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import pLimit from "p-limit";
 import { ENV, type ServiceConfig } from "../service/settings.ts";
+import { captureAwsClient } from "../service/tracing.ts";
 import { type LineTask, lineTaskBody } from "./line-task.ts";
 
 /**
@@ -23,7 +24,7 @@ const SENDS_AT_ONCE = 10;
  * asked for once, on the first batch, so a function that never splits a batch never calls SQS.
  */
 export function sqsLineQueue(config: ServiceConfig): LineTaskQueue {
-  const client = new SQSClient({ region: config.s3.region });
+  const client = captureAwsClient(new SQSClient({ region: config.s3.region }));
   let queueUrl: Promise<string> | undefined;
   const urlOf = (name: string) =>
     client.send(new GetQueueUrlCommand({ QueueName: name })).then((out) => {

@@ -1,4 +1,7 @@
 import { parseJson } from "../core/envelope.ts";
+import { InputError } from "../core/errors.ts";
+import { hasCallback } from "../service/callbacks/option.ts";
+import { CALLBACK_PATH } from "../service/callbacks/target.ts";
 import type { LimitError } from "../core/errors.ts";
 import type { RenderResult } from "../core/types.ts";
 import { describeFailure, type Failure, internalFailure } from "../service/failure.ts";
@@ -23,6 +26,8 @@ export async function renderInput(
     if (input.tooLarge) throw input.tooLarge;
     const envelope = parseJson(input.text ?? "");
     templateId = templateIdOf(envelope);
+    // Single uploads and jobs have theirs taken out before this: here it is a batch's line.
+    if (hasCallback(envelope)) throw lineCallbackRefused();
     return {
       ok: true,
       result: await ctx.service.renderer.render(envelope, { limits: backgroundLimits(ctx.service.config) }),
@@ -30,9 +35,19 @@ export async function renderInput(
     };
   } catch (e) {
     const failure = describeFailure(e);
-    if (failure) return { ok: false, failure, templateId };
+    if (failure) {
+      ctx.service.metrics.refused(failure.body.error);
+      return { ok: false, failure, templateId };
+    }
     if (!ctx.lastAttempt) throw e;
     ctx.log.error("upload.render_failed_finally", { templateId, error: e });
+    ctx.service.metrics.failed("internal");
     return { ok: false, failure: internalFailure(ctx.messageId), templateId };
   }
+}
+
+function lineCallbackRefused(): InputError {
+  const message =
+    "a batch's lines send no callbacks: upload the report as its own incoming/<path>.json, or POST it to /v1/jobs";
+  return new InputError("invalid_options", [{ rule: "callback", path: CALLBACK_PATH, message }]);
 }

@@ -1,40 +1,58 @@
 import type { StepTimings } from "../core/types.ts";
+import type { CallbackRecord } from "../service/callbacks/record.ts";
 import type { FailureBody } from "../service/failure.ts";
 import { since } from "../service/log.ts";
 import { renderedFields } from "../service/report-log.ts";
 import { type StoredPdf, storePdf } from "../service/stored-pdf.ts";
 import type { ReportUpload } from "../service/storage/keys.ts";
+import { sendReportCallback } from "./callback.ts";
 import type { Source, UploadContext } from "./context.ts";
 import { processLatest, type Round } from "./latest.ts";
 import { readJsonOutput } from "./read-input.ts";
 import { renderInput } from "./render-input.ts";
+import { takeUploadCallback } from "./upload-callback.ts";
 
 /** `<path>.result.json`: what was rendered from which version of the upload. */
 export interface ReportResultFile extends StoredPdf {
   source: Source;
   timings: StepTimings & { downloadMs: number; uploadMs: number };
+  /** The upload's options.callback and how its delivery went. */
+  callback?: CallbackRecord;
 }
 
 /** `<path>.error.json`: the same error list the endpoint answers with. */
 export interface ReportErrorFile extends FailureBody {
   source: Source;
+  callback?: CallbackRecord;
 }
 
 /**
  * incoming/<path>.json → <path>.pdf + <path>.result.json, or <path>.error.json and no PDF.
  * Idempotent: a version of the upload (its ETag) already answered is not rendered again, and the
  * outputs' keys depend on the input's key alone, so a redelivery can never add objects. The latest
- * version wins (processLatest), and the last attempt always leaves an answer.
+ * version wins (processLatest), and the last attempt always leaves an answer. Then, the answer
+ * written, its callback (options.callback), if it has one still to send.
  */
 export async function processReport(ctx: UploadContext, target: ReportUpload): Promise<void> {
+  // The callback of the version last read, for the answer of a last attempt that failed.
+  const asked: Asked = {};
   await processLatest(ctx, target.inputKey, {
     maxBytes: ctx.service.config.maxBodyBytes,
-    round: (round) => reportRound(ctx, target, round),
-    answer: (failure, source) => writeErrorFile(ctx, target, { source, ...failure.body }),
+    round: (round) => reportRound(ctx, target, round, asked),
+    answer: (failure, source) => {
+      const callback = asked.eTag === source.eTag ? asked.callback : undefined;
+      return writeErrorFile(ctx, target, { source, ...failure.body, ...(callback ? { callback } : {}) });
+    },
   });
+  await sendReportCallback(ctx, target);
 }
 
-async function reportRound(ctx: UploadContext, target: ReportUpload, round: Round): Promise<void> {
+interface Asked {
+  eTag?: string;
+  callback?: CallbackRecord;
+}
+
+async function reportRound(ctx: UploadContext, target: ReportUpload, round: Round, asked: Asked): Promise<void> {
   const { config, storage } = ctx.service;
   const out = config.outputBucket;
   const { input, downloadMs } = round;
@@ -52,11 +70,23 @@ async function reportRound(ctx: UploadContext, target: ReportUpload, round: Roun
     return ctx.log.info("upload.skipped", { key: target.inputKey, reason: "this version was already rendered" });
   }
 
-  const outcome = await renderInput(ctx, input);
+  // The callback is taken out of the envelope before the core sees it, and checked now.
+  const taken = await takeUploadCallback(input, ctx.service.config.callback);
+  if ("refused" in taken) {
+    await round.beforeWrite();
+    const file: ReportErrorFile = { source: input.source, ...taken.refused.body };
+    await writeErrorFile(ctx, target, file);
+    return ctx.log.info("upload.refused", { key: target.inputKey, error: file.error, errors: file.errors.length });
+  }
+  const callback = taken.callback ? { callback: taken.callback } : {};
+  asked.eTag = input.source.eTag;
+  asked.callback = taken.callback;
+
+  const outcome = await renderInput(ctx, taken.input);
   const log = ctx.log.child({ templateId: outcome.templateId });
   await round.beforeWrite();
   if (!outcome.ok) {
-    const file: ReportErrorFile = { source: input.source, ...outcome.failure.body };
+    const file: ReportErrorFile = { source: input.source, ...outcome.failure.body, ...callback };
     await writeErrorFile(ctx, target, file);
     return log.info("upload.refused", { key: target.inputKey, error: file.error, errors: file.errors.length });
   }
@@ -69,6 +99,7 @@ async function reportRound(ctx: UploadContext, target: ReportUpload, round: Roun
     source: input.source,
     ...stored,
     timings: { ...result.timings, downloadMs, uploadMs },
+    ...callback,
   };
   // Its presence means the PDF beside it is complete.
   await storage.put(out, target.resultKey, JSON.stringify(file, null, 2), { contentType: "application/json" });

@@ -1,6 +1,9 @@
 // The web page: a JSON file in, a PDF (with page previews) or the errors out; or a zipped template
 // package in, its example rendered or its problems by file and line out. Plain modules, no build
-// step; pdf.js is loaded from this service only when there is a PDF to preview.
+// step; pdf.js is loaded from this service only when there is a PDF to preview. Every text is
+// localized (i18n.js): what the service says (messages, rules, paths) is shown as it wrote it.
+import { api, signedIn, startAccount } from "./account.js";
+import { initialLanguage, localize, onLanguageChange, setLanguage } from "./i18n.js";
 import { lineOf, locate } from "./json-locate.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,8 +26,6 @@ const MAX_PREVIEW_PAGES = 30;
 let objectUrl;
 let renderCount = 0;
 
-loadTemplates();
-
 fileInput.addEventListener("change", () => {
   const file = fileInput.files?.[0];
   if (file) openFile(file);
@@ -40,6 +41,17 @@ exampleSelect.addEventListener("change", () => {
   if (exampleSelect.value) loadExample(exampleSelect.value);
 });
 renderButton.addEventListener("click", () => render());
+
+const languageChoices = [...document.querySelectorAll(".language-choice")];
+for (const choice of languageChoices) {
+  choice.addEventListener("click", () => setLanguage(choice.dataset.lang, { remember: true }));
+}
+onLanguageChange((language) => {
+  for (const choice of languageChoices) choice.setAttribute("aria-pressed", String(choice.dataset.lang === language));
+});
+setLanguage(initialLanguage());
+await startAccount({ setStatus, draft: { get: () => source.value, set: (text) => (source.value = text) } });
+if (signedIn()) loadTemplates();
 
 function acceptDrops(zone, open) {
   zone.addEventListener("dragover", (event) => {
@@ -58,7 +70,8 @@ function acceptDrops(zone, open) {
 /** The built-in templates, then the published ones (withdrawn ones render no more: left out). */
 async function loadTemplates() {
   try {
-    const response = await fetch("/v1/templates");
+    const response = await api("/v1/templates", {}, { quiet: true });
+    if (!response) return;
     const { templates } = await response.json();
     const builtIn = templates.filter((t) => t.builtIn !== false);
     const published = templates.filter((t) => t.builtIn === false && !t.withdrawnAt);
@@ -70,24 +83,28 @@ async function loadTemplates() {
     };
     if (!published.length) return exampleSelect.append(...builtIn.map(option));
     const group = (label, list) => {
-      const element = document.createElement("optgroup");
-      element.label = label;
+      const element = localize(document.createElement("optgroup"), undefined, undefined, { label });
       element.append(...list.map(option));
       return element;
     };
-    exampleSelect.append(group("Built in", builtIn), group("Published", published));
+    exampleSelect.append(group("example.builtIn", builtIn), group("example.published", published));
   } catch {
     exampleSelect.disabled = true;
   }
 }
 
 async function loadExample(id) {
-  setStatus(`Loading the example for ${id}…`);
-  const response = await fetch(`/v1/templates/${encodeURIComponent(id)}/example`).catch(() => undefined);
-  if (!response) return setStatus("The service could not be reached.", "error");
-  if (!response.ok) return setStatus(`The example could not be loaded (HTTP ${response.status}).`, "error");
+  setStatus("status.loadingExample", { id });
+  let response;
+  try {
+    response = await api(`/v1/templates/${encodeURIComponent(id)}/example`);
+  } catch {
+    return setStatus("status.unreachable", {}, "error");
+  }
+  if (!response) return;
+  if (!response.ok) return setStatus("status.exampleFailed", { status: response.status }, "error");
   source.value = JSON.stringify(await response.json(), null, 2);
-  setStatus("Example loaded. Edit it if you like, then render it.");
+  setStatus("status.exampleLoaded");
 }
 
 async function openFile(file) {
@@ -97,25 +114,26 @@ async function openFile(file) {
   await render(file.name);
 }
 
-async function render(name = "the JSON") {
+async function render(name) {
   const run = ++renderCount;
   renderButton.disabled = true;
   delete pagesBox.dataset.done;
-  setStatus(`Rendering ${name}…`);
+  if (name) setStatus("status.rendering", { name });
+  else setStatus("status.renderingJson");
   try {
-    const response = await fetch("/v1/render", {
+    const response = await api("/v1/render", {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/pdf" },
       body: source.value,
     });
-    if (run !== renderCount) return;
+    if (run !== renderCount || !response) return;
     if (response.ok && (response.headers.get("content-type") ?? "").startsWith("application/pdf")) {
       await showPdf(response, run);
     } else {
       await showFailure(response);
     }
   } catch (error) {
-    if (run === renderCount) setStatus(`The service could not be reached: ${error.message}`, "error");
+    if (run === renderCount) setStatus("status.unreachableBecause", { message: error.message }, "error");
   } finally {
     if (run === renderCount) renderButton.disabled = false;
   }
@@ -129,17 +147,17 @@ async function checkPackage(file) {
   const run = ++renderCount;
   renderButton.disabled = false; // a report being rendered is superseded: its answer is ignored
   delete pagesBox.dataset.done;
-  setStatus(`Checking the package ${file.name}…`);
+  setStatus("status.checking", { name: file.name });
   try {
     const body = await file.arrayBuffer();
     // Picking the same file again (fixed and zipped again) must check it again.
     packageInput.value = "";
-    const response = await fetch("/v1/templates/check", {
+    const response = await api("/v1/templates/check", {
       method: "POST",
       headers: { "content-type": "application/zip", accept: "application/pdf" },
       body,
     });
-    if (run !== renderCount) return;
+    if (run !== renderCount || !response) return;
     if (response.ok && (response.headers.get("content-type") ?? "").startsWith("application/pdf")) {
       // "<id>@<version>": the download is named after the package's id.
       const template = response.headers.get("x-report-template") ?? "";
@@ -147,15 +165,14 @@ async function checkPackage(file) {
       const name = id || file.name.replace(/\.zip$/i, "") || "template";
       await showPdf(response, run, {
         filename: `${name}.pdf`,
-        lead: `Example of ${name}${version ? ` (version ${version})` : ""}`,
-        done: (filename, pages) =>
-          `Checked ${file.name}: no problems. Its example, ${filename}${pages ? `, ${pages} pages` : ""}, is below.`,
+        lead: { key: "pdf.example", args: { name, version: version ?? "" } },
+        done: (filename, pages) => ["status.checked", { file: file.name, filename, pages }],
       });
     } else {
       await showPackageFailure(response, file);
     }
   } catch (error) {
-    if (run === renderCount) setStatus(`The package could not be checked: ${error.message}`, "error");
+    if (run === renderCount) setStatus("status.checkFailed", { message: error.message }, "error");
   }
 }
 
@@ -171,23 +188,24 @@ async function showPdf(response, run, { filename: name, lead, done } = {}) {
   objectUrl = URL.createObjectURL(new Blob([bytes], { type: "application/pdf" }));
   downloadLink.href = response.redirected ? response.url : objectUrl;
   downloadLink.download = filename;
-  downloadLink.textContent = `Download ${filename}`;
+  localize(downloadLink, "pdf.download", { filename });
 
   const pages = Number(response.headers.get("x-report-pages")) || undefined;
   const warnings = Number(response.headers.get("x-report-warnings")) || 0;
-  $("pdf-facts").textContent = [
+  const facts = [
     lead,
-    pages && `${pages} page${pages === 1 ? "" : "s"}`,
+    pages && { key: "pdf.pages", args: { n: pages } },
     formatBytes(bytes.byteLength),
-    warnings && `${warnings} warning${warnings === 1 ? "" : "s"} (validation: warn)`,
-  ]
-    .filter(Boolean)
-    .join(" · ");
+    warnings && { key: "pdf.warnings", args: { n: warnings } },
+  ].filter(Boolean);
+  // One message of the parts, so that a language switch rewrites them all.
+  localize($("pdf-facts"), "pdf.facts", Object.fromEntries(facts.map((fact, i) => [`part${i}`, fact])));
   errorsBox.hidden = true;
   pdfBox.hidden = false;
   pagesBox.replaceChildren();
   delete pagesBox.dataset.done;
-  setStatus(done ? done(filename, pages) : `Done: ${filename}${pages ? `, ${pages} pages` : ""}. Previews are below.`, "ok");
+  if (done) setStatus(...done(filename, pages), "ok");
+  else setStatus("status.done", { filename, pages }, "ok");
   $("pdf-heading").focus();
   await drawPages(bytes, run);
 }
@@ -198,7 +216,7 @@ async function drawPages(bytes, run) {
     pdfjs = await import("/assets/pdfjs/pdf.min.mjs");
     pdfjs.GlobalWorkerOptions.workerSrc = "/assets/pdfjs/pdf.worker.min.mjs";
   } catch {
-    pagesBox.textContent = "Page previews are not available here; the download works.";
+    pagesBox.replaceChildren(localize(document.createElement("p"), "pdf.noPreviews"));
     return;
   }
   const doc = await pdfjs.getDocument({ data: bytes, isEvalSupported: false }).promise;
@@ -212,12 +230,12 @@ async function drawPages(bytes, run) {
     canvas.width = Math.ceil(viewport.width);
     canvas.height = Math.ceil(viewport.height);
     canvas.setAttribute("role", "img");
-    canvas.setAttribute("aria-label", `Page ${n} of ${doc.numPages}`);
+    localize(canvas, undefined, { n, total: doc.numPages }, { "aria-label": "pdf.pageOf" });
     const figure = document.createElement("figure");
     figure.className = "page";
     figure.setAttribute("role", "listitem");
     const caption = document.createElement("figcaption");
-    caption.textContent = `Page ${n}`;
+    localize(caption, "pdf.page", { n });
     figure.append(canvas, caption);
     pagesBox.append(figure);
     await page.render({ canvas, canvasContext: canvas.getContext("2d"), viewport }).promise;
@@ -226,7 +244,7 @@ async function drawPages(bytes, run) {
   if (doc.numPages > count) {
     const more = document.createElement("p");
     more.className = "hint";
-    more.textContent = `…and ${doc.numPages - count} more pages in the PDF.`;
+    localize(more, "pdf.morePages", { n: doc.numPages - count });
     pagesBox.append(more);
   }
   pagesBox.dataset.done = "true";
@@ -238,7 +256,7 @@ async function failureBody(response) {
     const body = await response.json();
     if (body && typeof body === "object") return body;
   } catch {}
-  return { message: `HTTP ${response.status}`, errors: [] };
+  return { errors: [] };
 }
 
 /** The service lists the first errors only and counts the rest in `truncated`. */
@@ -249,7 +267,7 @@ function truncatedOf(body) {
 function moreItem(more) {
   const li = document.createElement("li");
   li.className = "error-more";
-  li.textContent = `… and ${more} more`;
+  localize(li, "errors.more", { n: more });
   return li;
 }
 
@@ -265,17 +283,17 @@ async function showFailure(response) {
   const place = (e) =>
     body.error === "invalid_json"
       ? { offset: jsonPosition(e.message) }
-      : { pointer: body.error === "invalid_data" ? `/data${e.path ?? ""}` : e.path ?? "" };
+      : { pointer: body.error === "invalid_data" ? `/data${e.path ?? ""}` : (e.path ?? "") };
   errorList.replaceChildren(...errors.map((e) => errorItem(e, place(e))));
   if (more) errorList.append(moreItem(more));
   if (Array.isArray(body.templates)) {
     const li = document.createElement("li");
-    li.textContent = `Known templates: ${body.templates.join(", ")}`;
+    localize(li, "errors.knownTemplates", { list: body.templates.join(", ") });
     errorList.append(li);
   }
   const n = errors.length + more;
-  $("errors-heading").textContent = n > 1 ? `${n} errors` : "Error";
-  setStatus(`Not rendered: ${body.message ?? `HTTP ${response.status}`}`, "error");
+  localize($("errors-heading"), n > 1 ? "errors.many" : "errors.one", { n });
+  setStatus("status.notRendered", { message: serviceMessage(body, response) }, "error");
   $("errors-heading").focus();
 }
 
@@ -286,9 +304,10 @@ async function showFailure(response) {
 async function showPackageFailure(response, { name, size }) {
   const body = await failureBody(response);
   // Refused by the gateway before the service saw it, the answer says only "Request Entity Too Large".
-  if (response.status === 413 && body.error !== "body_too_large") {
-    body.message = `the package (${formatBytes(size)}) is larger than the service accepts (${body.message})`;
-  }
+  const message =
+    response.status === 413 && body.error !== "body_too_large"
+      ? { key: "problems.tooLarge", args: { size: formatBytes(size), message: serviceMessage(body, response) } }
+      : serviceMessage(body, response);
   const problems = Array.isArray(body.errors) ? body.errors : [];
   const more = truncatedOf(body);
   const byFile = new Map();
@@ -307,7 +326,7 @@ async function showPackageFailure(response, { name, size }) {
       const heading = document.createElement("span");
       heading.className = "problem-file-name";
       heading.id = `problems-${i}`;
-      heading.textContent = `${file} (${list.length} ${list.length === 1 ? "problem" : "problems"})`;
+      localize(heading, "problems.file", { file, n: list.length });
       const items = document.createElement("ul");
       items.className = "problem-list";
       items.setAttribute("aria-labelledby", heading.id);
@@ -321,12 +340,13 @@ async function showPackageFailure(response, { name, size }) {
   if (!problems.length && !more) {
     const li = document.createElement("li");
     li.className = "problem-file";
-    li.textContent = body.message ?? `HTTP ${response.status}`;
+    if (typeof message === "string") li.textContent = message;
+    else localize(li, message.key, message.args);
     errorList.append(li);
   }
   const n = problems.length + more;
-  $("errors-heading").textContent = n > 1 ? `${n} problems in ${name}` : `Problem in ${name}`;
-  setStatus(`Not rendered: ${body.message ?? `HTTP ${response.status}`}`, "error");
+  localize($("errors-heading"), n > 1 ? "problems.many" : "problems.one", { n, name });
+  setStatus("status.notRendered", { message }, "error");
   $("errors-heading").focus();
 }
 
@@ -364,24 +384,31 @@ function errorItem(error, { offset, pointer }) {
   path.textContent = error.path || "/";
   if (where) {
     path.type = "button";
-    path.setAttribute("aria-label", `${error.path || "/"}, line ${where.line}: show in the JSON`);
+    localize(path, undefined, { path: error.path || "/", line: where.line }, { "aria-label": "errors.show" });
     path.addEventListener("click", () => select(where));
   }
   const rule = document.createElement("span");
   rule.className = "error-rule";
-  rule.textContent = ` ${error.rule ?? ""}${where ? ` · line ${where.line}` : ""} `;
+  const line = document.createElement("span");
+  if (where) localize(line, "errors.line", { line: where.line });
+  rule.append(` ${error.rule ?? ""}`, line, " ");
   const message = document.createElement("span");
   message.className = "error-message";
   message.textContent = error.message;
   li.append(path, rule, document.createElement("br"), message);
   const detail = [
-    error.expected !== undefined && `expected ${JSON.stringify(error.expected)}`,
-    error.actual !== undefined && `found ${JSON.stringify(error.actual)}`,
+    error.expected !== undefined && ["errors.expected", JSON.stringify(error.expected)],
+    error.actual !== undefined && ["errors.found", JSON.stringify(error.actual)],
   ].filter(Boolean);
   if (detail.length) {
     const small = document.createElement("span");
     small.className = "error-detail";
-    small.textContent = detail.join("; ");
+    small.append(
+      ...detail.flatMap(([key, value], i) => [
+        ...(i ? ["; "] : []),
+        localize(document.createElement("span"), key, { value }),
+      ]),
+    );
     li.append(small);
   }
   return li;
@@ -411,7 +438,14 @@ function formatBytes(n) {
   return n >= 1024 * 1024 ? `${(n / 1024 / 1024).toFixed(1)} MB` : `${Math.round(n / 1024)} KB`;
 }
 
-function setStatus(text, kind = "") {
-  statusLine.textContent = text;
+/** The service's own message for a refusal (as it wrote it), or its HTTP status. */
+function serviceMessage(body, response) {
+  return typeof body.message === "string"
+    ? body.message
+    : { key: "status.httpStatus", args: { status: response.status } };
+}
+
+function setStatus(key, args = {}, kind = "") {
+  localize(statusLine, key, args);
   statusLine.className = `status ${kind}`;
 }

@@ -45,6 +45,14 @@ export interface HttpEndpointProps {
    */
   readonly publishScope?: string;
   /**
+   * Routes (`GET /`, `GET /assets/{proxy+}`) to the handler that need no authorization: the web
+   * page and what it loads before its user signs in. Each must be a `GET` of paths the handler
+   * serves to anyone.
+   *
+   * @default [] - every route but CORS preflights is authorized
+   */
+  readonly publicRoutes?: string[];
+  /**
    * Origins allowed by CORS. With any, API Gateway answers preflights for them, through an
    * unauthenticated `OPTIONS /{proxy+}` route to a function that answers 204.
    *
@@ -160,6 +168,24 @@ export class HttpEndpoint extends Construct {
         ? { authorizationScopes: [props.publishScope ?? DEFAULT_PUBLISH_SCOPE] }
         : {}),
     });
+
+    // The web page is public (it signs its user in); API Gateway picks the most specific route, so
+    // these win over $default for exactly these paths, and every other request still needs a token.
+    const publicRoutes = props.publicRoutes ?? [];
+    if (publicRoutes.length > 0) {
+      const page = new HttpLambdaIntegration("Page", props.handler);
+      for (const route of publicRoutes) {
+        const [method, path] = route.split(" ") as [string, string];
+        if (method !== "GET" || !path?.startsWith("/"))
+          throw new Error(`a public route is a GET of a path, not "${route}"`);
+        this.api.addRoutes({
+          path,
+          methods: [HttpMethod.GET],
+          integration: page,
+          authorizer: new HttpNoneAuthorizer(),
+        });
+      }
+    }
 
     if (corsAllowedOrigins.length > 0) {
       // OPTIONS /{proxy+} outranks $default, so preflights skip its authorizer (and nothing else does).

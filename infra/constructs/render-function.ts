@@ -1,6 +1,6 @@
 import { Duration, Size } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
-import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
+import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
@@ -24,8 +24,42 @@ export const CHROMIUM_PACKAGE = "@sparticuz/chromium";
 const REQUIRE_SHIM =
   "import { createRequire as __reportRenderRequire } from 'node:module'; const require = __reportRenderRequire(import.meta.url);";
 
-/** The name of an environment variable the functions read (functions/service/settings.ts `ENV`). */
-export type FunctionEnvName = (typeof ENV)[keyof typeof ENV];
+/**
+ * The service and namespace of every metric the functions emit (Powertools reads them from
+ * `POWERTOOLS_ENV`); infra/constructs/dashboard.ts finds the metrics by them.
+ */
+export const METRICS_SERVICE = "report-render";
+export const METRICS_NAMESPACE = "ReportRender";
+
+/** Variables Powertools reads itself (functions/service/settings.ts does not). */
+export const POWERTOOLS_ENV = {
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+  metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
+} as const;
+
+/** Job callbacks (functions/service/settings.ts reads them by these names). */
+export const CALLBACK_ENV = {
+  secretArn: "CALLBACK_SECRET_ARN",
+  allowedHosts: "CALLBACK_ALLOWED_HOSTS",
+} as const;
+
+/** The web page's sign-in (functions/service/settings.ts reads them by these names; the page learns them). */
+export const WEB_SIGN_IN_ENV = {
+  issuer: "WEB_SIGN_IN_ISSUER",
+  clientId: "WEB_SIGN_IN_CLIENT_ID",
+  authorizeUrl: "WEB_SIGN_IN_AUTHORIZE_URL",
+  tokenUrl: "WEB_SIGN_IN_TOKEN_URL",
+  scopes: "WEB_SIGN_IN_SCOPES",
+} as const;
+
+type ValueOf<T> = T[keyof T];
+
+/** The name of an environment variable the functions read (functions/service/settings.ts `ENV`, and the above). */
+export type FunctionEnvName =
+  | ValueOf<typeof ENV>
+  | ValueOf<typeof POWERTOOLS_ENV>
+  | ValueOf<typeof CALLBACK_ENV>
+  | ValueOf<typeof WEB_SIGN_IN_ENV>;
 
 /** Environment variables of a render function, by the names the functions read them by. */
 export type FunctionEnvironment = { readonly [name in FunctionEnvName]?: string };
@@ -78,9 +112,9 @@ export interface RenderFunctionProps {
   readonly logRetention: RetentionDays;
   /**
    * Settings of the functions, by the names in functions/service/settings.ts `ENV` (the type admits no
-   * other name). `ENV.runtimeRoot` and `NODE_OPTIONS` are set by the construct itself.
+   * other name). `ENV.runtimeRoot`, `POWERTOOLS_ENV` and `NODE_OPTIONS` are set by the construct itself.
    *
-   * @default - none besides those two: every setting of functions/service/settings.ts keeps its default
+   * @default - none besides those: every setting of functions/service/settings.ts keeps its default
    */
   readonly environment?: FunctionEnvironment;
 }
@@ -89,7 +123,8 @@ export interface RenderFunctionProps {
  * One render function: the handler bundled with esbuild (ESM, nodejs22.x, x86_64, the AWS SDK
  * bundled at the version the project pins), @sparticuz/chromium installed beside the bundle, and
  * the runtime files in `runtime/`, Chromium's recompressed for a fast start in `runtime/chromium-pack/`.
- * Its own role may write only to its own log group; the stack grants it the bucket actions it uses.
+ * Active X-Ray tracing; Powertools names its metrics' service and namespace. Its own role may write
+ * only to its own log group and traces; the stack grants it the bucket actions it uses.
  */
 export class RenderFunction extends Construct {
   /** The Lambda function (esbuild bundle, Chromium beside it, runtime files in `runtime/`). */
@@ -127,11 +162,15 @@ export class RenderFunction extends Construct {
       timeout: Duration.seconds(props.timeoutSeconds),
       ephemeralStorageSize: Size.mebibytes(props.ephemeralStorageMb),
       reservedConcurrentExecutions: props.reservedConcurrency,
+      // Lambda samples and sends the traces; the role gets xray:PutTraceSegments/PutTelemetryRecords.
+      tracing: Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
       environment: {
         [ENV.runtimeRoot]: `${LAMBDA_TASK_ROOT}/${RUNTIME_DIR}`,
         NODE_OPTIONS: "--enable-source-maps",
+        [POWERTOOLS_ENV.serviceName]: METRICS_SERVICE,
+        [POWERTOOLS_ENV.metricsNamespace]: METRICS_NAMESPACE,
         ...definedValues(props.environment ?? {}),
       },
       bundling: {

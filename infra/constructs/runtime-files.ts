@@ -1,12 +1,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, posix, relative, sep } from "node:path";
+import { WEB_FONT_STYLESHEETS } from "../../functions/http/web-fonts.ts";
 import { PACK_DIR } from "../../functions/service/chromium-pack.ts";
 
 /**
  * The files a render function reads from disk at run time, besides its bundled code and the
  * Chromium package: templates (functions/core/templates.ts), the bundled fonts (functions/core/fonts.ts
- * resolves them as npm packages from REPORT_RENDER_ROOT), the web page and its pdf.js. They are copied
+ * resolves them as npm packages from REPORT_RENDER_ROOT), the web page, its fonts (functions/http/web-fonts.ts)
+ * and its pdf.js. They are copied
  * into RUNTIME_DIR of the asset with their paths from the project root, so REPORT_RENDER_ROOT points
  * there and the code finds them as it does in the source tree.
  */
@@ -34,11 +36,12 @@ export function runtimeFiles(projectRoot: string): string[] {
   const add = (absolute: string) => files.add(relative(projectRoot, absolute).split(sep).join(posix.sep));
 
   for (const file of walk(join(projectRoot, "templates"))) if (TEMPLATE_FILE.test(file)) add(file);
-  for (const file of walk(join(projectRoot, "functions/web"))) add(file);
+  // The page's files as served; type declarations beside them are for the tests' type checks.
+  for (const file of walk(join(projectRoot, "functions/web"))) if (!file.endsWith(".ts")) add(file);
 
   const requireFromRoot = createRequire(join(projectRoot, "package.json"));
   const packageDir = (name: string) => dirname(requireFromRoot.resolve(`${name}/package.json`));
-  for (const { pkg, css } of FONT_STYLESHEETS) {
+  for (const { pkg, css } of [...FONT_STYLESHEETS, ...WEB_FONT_STYLESHEETS]) {
     const dir = packageDir(pkg);
     add(join(dir, "package.json"));
     add(join(dir, "LICENSE"));

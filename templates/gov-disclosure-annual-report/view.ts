@@ -17,8 +17,10 @@ export interface Cell {
   colspan: number;
   rowspan: number;
   kind: "head" | "caption" | "label" | "num";
-  /** Printed as <th> (headers, captions) rather than <td>. */
+  /** Printed as <th> (headers, captions, row labels) rather than <td>. */
   header: boolean;
+  /** A header's scope, which the tagged PDF keeps (TH /Scope): column heads and captions, row labels. */
+  scope: "col" | "row" | null;
 }
 export interface TableView {
   className: string;
@@ -56,15 +58,30 @@ export function govReportView(data: GovReportData) {
 
 /** Numbers as the form prints them: 0 is "0", never blank; decimals as given. */
 function n(value: unknown): Cell {
-  return { text: typeof value === "number" ? String(value) : "0", colspan: 1, rowspan: 1, kind: "num", header: false };
+  return {
+    text: typeof value === "number" ? String(value) : "0",
+    colspan: 1,
+    rowspan: 1,
+    kind: "num",
+    header: false,
+    scope: null,
+  };
 }
-const head = (text: string, colspan = 1, rowspan = 1): Cell => ({ text, colspan, rowspan, kind: "head", header: true });
+const head = (text: string, colspan = 1, rowspan = 1): Cell => ({
+  text,
+  colspan,
+  rowspan,
+  kind: "head",
+  header: true,
+  scope: "col",
+});
 const label = (text: string, colspan = 1, rowspan = 1): Cell => ({
   text,
   colspan,
   rowspan,
   kind: "label",
-  header: false,
+  header: true,
+  scope: "row",
 });
 
 // ── 二、主动公开政府信息情况 ────────────────────────────────────────────────────────────────
@@ -173,7 +190,7 @@ function proactiveTable(data: GovReportData): TableView {
     bodies: blocks.map((block) => {
       const span = (i: number) => (i === block.columns.length - 1 ? grid - block.columns.length : 1);
       const rows: Cell[][] = [
-        [{ text: block.caption, colspan: grid, rowspan: 1, kind: "caption", header: true }],
+        [{ text: block.caption, colspan: grid, rowspan: 1, kind: "caption", header: true, scope: "col" }],
         [head("信息内容"), ...block.columns.map(([, text], i) => head(text, span(i)))],
       ];
       for (const [key, text] of block.rows) {

@@ -321,7 +321,8 @@ function imageView(image: ImageBlock, area: TypeArea): BlockView {
     partial: "image",
     // Only with validation "warn" can another URL get here; it is left out rather than fetched.
     src: isImageDataUrl(image.src) ? image.src : null,
-    alt: image.alt ?? "",
+    // The figure's alternative text in the tagged PDF: the alt given, else the caption ("" = decorative).
+    alt: image.alt ?? image.caption?.trim() ?? "",
     style: `${width}max-height:${maxHeight}px`,
     caption: image.caption?.trim() || null,
   };

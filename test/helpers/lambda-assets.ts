@@ -57,6 +57,8 @@ export async function synthLambdaAssets(
   const refs: Record<string, string> = {
     [logicalIdAt("AWS::S3::Bucket", "/Buckets/Input/") ?? "?"]: buckets.input,
     [logicalIdAt("AWS::S3::Bucket", "/Buckets/Output/") ?? "?"]: buckets.output,
+    [logicalIdAt("AWS::SecretsManager::Secret", "/Callbacks/") ?? "?"]:
+      "arn:aws:secretsmanager:us-east-1:123456789012:secret:CallbacksSecret-AbCdEf",
   };
 
   const assets: LambdaAsset[] = [];

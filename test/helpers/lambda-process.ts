@@ -20,9 +20,20 @@ const [modulePath, exportName] = process.argv.slice(2);
 const mod = await import(pathToFileURL(modulePath).href);
 const handler = mod[exportName];
 if (typeof handler !== "function") throw new Error(exportName + " is not exported by " + modulePath);
+// The context object Lambda passes, as far as the runtime fills it in from its environment.
+const name = process.env.AWS_LAMBDA_FUNCTION_NAME ?? "function";
+const context = (awsRequestId) => ({
+  awsRequestId,
+  functionName: name,
+  functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION ?? "$LATEST",
+  invokedFunctionArn: "arn:aws:lambda:us-east-1:123456789012:function:" + name,
+  memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? "2048",
+  logGroupName: "/aws/lambda/" + name,
+  getRemainingTimeInMillis: () => 30000,
+});
 process.on("message", async ({ id, event }) => {
   try {
-    process.send({ id, result: await handler(event, { awsRequestId: id, getRemainingTimeInMillis: () => 30000 }) });
+    process.send({ id, result: await handler(event, context(id)) });
   } catch (e) {
     process.send({ id, error: String((e && e.stack) || e) });
   }

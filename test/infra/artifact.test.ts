@@ -106,6 +106,10 @@ async function start(asset: FunctionAsset): Promise<LambdaProcess> {
       TMPDIR: tmp,
       LAMBDA_TASK_ROOT: asset.assetDir,
       AWS_REGION: "us-east-1",
+      // What Lambda sets for an instance it starts on demand (Powertools reads them).
+      AWS_LAMBDA_FUNCTION_NAME: `ReportRender-${asset.name}`,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: "2048",
+      AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
       ...asset.env,
       [ENV.s3Endpoint]: s3.endpoint,
       [ENV.s3ForcePathStyle]: "true",
@@ -141,6 +145,18 @@ async function sha256Of(file: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest("hex");
+}
+
+/** The JSON lines of a function's output (its log lines and EMF metrics). */
+function jsonLines(output: string): Record<string, unknown>[] {
+  return output.split("\n").flatMap((line) => {
+    if (!line.startsWith("{")) return [];
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
 }
 
 /** A real report: %PDF, the agency's name in its text, every font an embedded subset and none Type 3. */
@@ -242,7 +258,7 @@ describe("the HTTP function's asset, run alone", () => {
     const fn = await http();
     // Chromium was inflated from the pack into the empty temp folder and started, with a warm page,
     // while the module loaded: Lambda's init phase.
-    expect(fn.output()).toContain('"msg":"init.warmed_up"');
+    expect(fn.output()).toContain('"message":"init.warmed_up"');
     const unpacked = unpackedIn(assets.HttpFunction);
     expect(readdirSync(tmpDirs.HttpFunction ?? "")).toContain(
       `report-render-chromium-${packOf(assets.HttpFunction).id}`,
@@ -266,13 +282,51 @@ describe("the HTTP function's asset, run alone", () => {
     expect(await sha256Of(join(unpacked, "chromium"))).toBe(await sha256Of(own.executablePath));
   }, 120_000);
 
+  it("every log line of an invocation carries its Lambda context; its metrics are EMF lines, ColdStart once", async () => {
+    const fn = await http();
+    const ok = await fn.invoke<HttpResult>(httpEvent("GET", "/health"));
+    expect(ok.statusCode).toBe(200);
+    const lines = jsonLines(fn.output());
+    const requests = lines.filter((l) => l.message === "http.request");
+    expect(requests.length).toBeGreaterThanOrEqual(2);
+    for (const [i, line] of requests.entries()) {
+      expect(line).toMatchObject({
+        level: "INFO",
+        service: "report-render",
+        function_name: "ReportRender-HttpFunction",
+        function_request_id: `invocation-${i + 1}`,
+        cold_start: i === 0,
+        requestId: expect.any(String),
+      });
+    }
+    const emf = lines.filter((l) => "_aws" in l) as {
+      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+      [k: string]: unknown;
+    }[];
+    const named = (name: string) =>
+      emf.filter((e) => e._aws.CloudWatchMetrics[0]?.Metrics.some((m) => m.Name === name));
+    expect(emf.every((e) => e._aws.CloudWatchMetrics[0]?.Namespace === "ReportRender")).toBe(true);
+    expect(named("ColdStart").map((e) => [e._aws.CloudWatchMetrics[0]?.Dimensions, e.function_name])).toEqual([
+      [[["service", "function_name"]], "ReportRender-HttpFunction"],
+    ]);
+    expect(named("RenderDuration").length).toBeGreaterThan(0);
+    expect(named("Rendered").map((e) => e.Rendered)).toEqual([1]);
+  }, 60_000);
+
   it("serves the template list and the web page with pdf.js from the asset", async () => {
     const fn = await http();
     const templates = await fn.invoke<HttpResult>(httpEvent("GET", "/v1/templates"));
     expect(templates.statusCode).toBe(200);
     const ids = (JSON.parse(templates.body ?? "{}") as { templates: { id: string }[] }).templates.map((t) => t.id);
     expect(ids).toEqual(expect.arrayContaining(["gov-disclosure-annual-report", "report"]));
-    for (const path of ["/", "/assets/app.js", "/assets/pdfjs/pdf.min.mjs", "/assets/pdfjs/pdf.worker.min.mjs"]) {
+    for (const path of [
+      "/",
+      "/assets/app.js",
+      "/assets/fonts.css",
+      "/assets/web-config.json",
+      "/assets/pdfjs/pdf.min.mjs",
+      "/assets/pdfjs/pdf.worker.min.mjs",
+    ]) {
       const page = await fn.invoke<HttpResult>(httpEvent("GET", path));
       expect(page.statusCode, path).toBe(200);
     }

@@ -45,16 +45,29 @@ afterAll(removeAssemblies);
 const variants: [string, Record<string, unknown>][] = [
   ["defaults (IAM auth)", {}],
   [
-    "every option (JWT, CORS, reserved concurrency, alarm e-mail, outputs kept)",
+    "every option (JWT, CORS, reserved concurrency, alarm e-mail, outputs kept, callbacks)",
     {
       jwtIssuer: "https://login.example.org",
       jwtAudience: "portal",
       corsAllowedOrigins: "https://portal.example.org",
-      httpReservedConcurrency: 5,
+      httpReservedConcurrency: 25,
       uploadReservedConcurrency: 30,
       batchLineMaxConcurrency: 20,
       alarmEmail: "ops@example.org",
       outputExpirationDays: 0,
+      callbackAllowedHosts: "hooks.example.org,hooks.example.org:8443",
+    },
+  ],
+  ["unreserved (the account's pool)", { httpReservedConcurrency: "none", uploadReservedConcurrency: "none" }],
+  ["web sign-in with the stack's user pool", { webSignIn: "true", corsAllowedOrigins: "https://portal.example.org" }],
+  [
+    "web sign-in with your own provider",
+    {
+      webSignIn: true,
+      jwtIssuer: "https://login.example.org/realms/portal",
+      jwtAudience: "portal-web",
+      webSignInAuthorizeUrl: "https://login.example.org/realms/portal/protocol/openid-connect/auth",
+      webSignInTokenUrl: "https://login.example.org/realms/portal/protocol/openid-connect/token",
     },
   ],
 ];

@@ -14,6 +14,7 @@ import { join, relative, sep } from "node:path";
 import { brotliCompressSync, gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
 import { fontAssets } from "../../functions/core/fonts.ts";
+import { webFonts } from "../../functions/http/web-fonts.ts";
 import { PACK_DIR, readPack, SPARTICUZ_FILES } from "../../functions/service/chromium-pack.ts";
 import { renderer } from "../helpers/render.ts";
 import { chromiumPackCommands, copyCommands, RUNTIME_DIR, runtimeFiles } from "../../infra/constructs/runtime-files.ts";
@@ -30,11 +31,17 @@ describe("runtime files", () => {
   it("every font file the page is served (functions/core/fonts.ts), and the stylesheets naming them", () => {
     const fonts = [...fontAssets().files.values()].map(rel);
     expect(fonts.length).toBeGreaterThan(400);
+    // The web page's own fonts (functions/http/web-fonts.ts) too.
+    const pageFonts = [...webFonts(root).files.values()].map(rel);
+    expect(pageFonts.length).toBeGreaterThan(100);
+    for (const font of pageFonts) expect(files).toContain(font);
     for (const font of fonts) expect(files).toContain(font);
     for (const css of [
       "node_modules/@fontsource/noto-serif-sc/400.css",
       "node_modules/@fontsource/noto-serif-sc/700.css",
       "node_modules/@fontsource/noto-sans-sc/500.css",
+      "node_modules/@fontsource/noto-sans-sc/400.css",
+      "node_modules/@fontsource/noto-sans-sc/700.css",
       "node_modules/hanamin/HanaMin.css",
     ]) {
       expect(files).toContain(css);
@@ -42,7 +49,7 @@ describe("runtime files", () => {
     // Only woff2 (the fontsource packages also ship .woff of every weight: ~80 MB each).
     const fontFiles = files.filter((f) => /\.(woff2?|ttf|otf)$/.test(f));
     expect(fontFiles.every((f) => f.endsWith(".woff2"))).toBe(true);
-    expect(fontFiles.length).toBe(new Set(fonts).size);
+    expect(fontFiles.length).toBe(new Set([...fonts, ...pageFonts]).size);
   });
 
   it("every template's files that are read from disk, and none of its code", () => {
@@ -57,7 +64,10 @@ describe("runtime files", () => {
   });
 
   it("the web page and the two pdf.js modules it loads", () => {
-    for (const file of readdirSync(join(root, "functions/web"))) expect(files).toContain(`functions/web/${file}`);
+    for (const file of readdirSync(join(root, "functions/web"))) {
+      if (file.endsWith(".ts")) expect(files).not.toContain(`functions/web/${file}`);
+      else expect(files).toContain(`functions/web/${file}`);
+    }
     expect(files).toContain("node_modules/pdfjs-dist/legacy/build/pdf.min.mjs");
     expect(files).toContain("node_modules/pdfjs-dist/legacy/build/pdf.worker.min.mjs");
     expect(files.filter((f) => f.startsWith("node_modules/pdfjs-dist/") && f.endsWith(".mjs"))).toHaveLength(2);

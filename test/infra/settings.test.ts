@@ -6,7 +6,7 @@ import { DEFAULT_SETTINGS, resolveSettings, settingsFromContext } from "../../in
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
 
 describe("settings", () => {
-  it("defaults: 2048 MB, 30 s / 180 s, 1 GB /tmp, unreserved, 3 receives, 30-day outputs, IAM auth, no CORS", () => {
+  it("defaults: 2048 MB, 30 s / 180 s, 1 GB /tmp, 100 + 60 reserved, 3 receives, 30-day outputs, IAM auth, no CORS", () => {
     expect(settingsFromContext(context({}))).toEqual(DEFAULT_SETTINGS);
     expect(DEFAULT_SETTINGS).toMatchObject({
       memorySizeMb: 2048,
@@ -16,9 +16,13 @@ describe("settings", () => {
       maxReceiveCount: 3,
       outputExpirationDays: 30,
       corsAllowedOrigins: [],
+      httpReservedConcurrency: 100,
+      uploadReservedConcurrency: 60,
+      accountConcurrencyLimit: 1000,
+      callbackAllowedHosts: [],
+      webSignIn: false,
     });
     expect(DEFAULT_SETTINGS.jwtIssuer).toBeUndefined();
-    expect(DEFAULT_SETTINGS.httpReservedConcurrency).toBeUndefined();
   });
 
   it("the stack's limits that are the functions' own defaults are those defaults (functions/service/settings.ts DEFAULTS)", () => {

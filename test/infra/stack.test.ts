@@ -169,12 +169,12 @@ describe("buckets", () => {
 });
 
 describe("render functions", () => {
-  it("two NodejsFunctions on nodejs22.x, x86_64, with the default memory, timeouts and /tmp", () => {
+  it("two NodejsFunctions on nodejs22.x, x86_64, with the default memory, timeouts, /tmp and reserved concurrency", () => {
     const t = base.template;
     t.resourcePropertiesCountIs("AWS::Lambda::Function", { Runtime: "nodejs22.x" }, 2);
-    for (const [id, timeout] of [
-      [ids.http, 30],
-      [ids.upload, 180],
+    for (const [id, timeout, reserved] of [
+      [ids.http, 30, 100],
+      [ids.upload, 180, 60],
     ] as const) {
       const fn = t.toJSON().Resources[id].Properties;
       expect(fn).toMatchObject({
@@ -184,8 +184,8 @@ describe("render functions", () => {
         MemorySize: 2048,
         Timeout: timeout,
         EphemeralStorage: { Size: 1024 },
+        ReservedConcurrentExecutions: reserved,
       });
-      expect(fn.ReservedConcurrentExecutions).toBeUndefined();
     }
   });
 
@@ -199,6 +199,9 @@ describe("render functions", () => {
       [ENV.logLevel]: "info",
       [ENV.runtimeRoot]: "/var/task/runtime",
       NODE_OPTIONS: "--enable-source-maps",
+      POWERTOOLS_SERVICE_NAME: "report-render",
+      POWERTOOLS_METRICS_NAMESPACE: "ReportRender",
+      CALLBACK_SECRET_ARN: { Ref: resourceAt(base.template, "AWS::SecretsManager::Secret", "/Callbacks/")[0] },
     };
     expect(env(ids.http)).toEqual({ ...common, [ENV.syncRenderTimeoutMs]: "28000" });
     // Only the upload function splits batches: it is told the line queue's name.
@@ -211,7 +214,7 @@ describe("render functions", () => {
       httpTimeoutSeconds: 20,
       uploadTimeoutSeconds: "300",
       ephemeralStorageMb: 2048,
-      httpReservedConcurrency: "5",
+      httpReservedConcurrency: "25",
       uploadReservedConcurrency: 40,
       uploadMaxConcurrency: 20,
       batchLineMaxConcurrency: "20",
@@ -222,7 +225,7 @@ describe("render functions", () => {
       MemorySize: 3008,
       Timeout: 20,
       EphemeralStorage: { Size: 2048 },
-      ReservedConcurrentExecutions: 5,
+      ReservedConcurrentExecutions: 25,
     });
     expect(upload).toMatchObject({
       MemorySize: 3008,
@@ -245,11 +248,13 @@ describe("render functions", () => {
 
   it("the same settings as typed stack props, which win over context", () => {
     const app = testApp({ memorySizeMb: "3008", uploadTimeoutSeconds: "600" });
-    const stack = new ReportRenderStack(app, "Props", { settings: { memorySizeMb: 4096, httpReservedConcurrency: 2 } });
+    const stack = new ReportRenderStack(app, "Props", {
+      settings: { memorySizeMb: 4096, httpReservedConcurrency: 30 },
+    });
     const t = Template.fromStack(stack);
     const [, http] = resourceAt(t, "AWS::Lambda::Function", "/HttpFunction/");
     const [, upload] = resourceAt(t, "AWS::Lambda::Function", "/UploadFunction/");
-    expect(http).toMatchObject({ MemorySize: 4096, ReservedConcurrentExecutions: 2 });
+    expect(http).toMatchObject({ MemorySize: 4096, ReservedConcurrentExecutions: 30 });
     expect(upload).toMatchObject({ MemorySize: 4096, Timeout: 600 });
     expect(() => new ReportRenderStack(testApp(), "Bad", { settings: { memorySizeMb: 100 } })).toThrow(/memorySizeMb/);
   });
@@ -340,7 +345,12 @@ describe("environment variable names: the stack and the functions share function
   });
 
   it("the functions read what the stack sets: loadConfig of each environment gives the stack's buckets and limits", () => {
-    const buckets: Record<string, string> = { [ids.input]: "the-input-bucket", [ids.output]: "the-output-bucket" };
+    const [secret] = resourceAt(base.template, "AWS::SecretsManager::Secret", "/Callbacks/");
+    const buckets: Record<string, string> = {
+      [ids.input]: "the-input-bucket",
+      [ids.output]: "the-output-bucket",
+      [secret]: "arn:aws:secretsmanager:us-east-1:123456789012:secret:CallbacksSecret-AbCdEf",
+    };
     const resolve = (variables: Record<string, unknown>) =>
       Object.fromEntries(
         Object.entries(variables).map(([k, v]) => [
@@ -631,7 +641,7 @@ describe("alarms", () => {
     const t = base.template;
     const [topic] = resourceAt(t, "AWS::SNS::Topic", "/Alarms/Topic/");
     const actions = [{ Ref: topic }];
-    t.resourceCountIs("AWS::CloudWatch::Alarm", 4);
+    t.resourceCountIs("AWS::CloudWatch::Alarm", 8); // and each function's slow and throttled alarms: ops.test.ts
     for (const id of [ids.dlq, ids.lineDlq]) {
       t.hasResourceProperties("AWS::CloudWatch::Alarm", {
         Namespace: "AWS/SQS",
@@ -662,11 +672,20 @@ describe("alarms", () => {
 });
 
 describe("least privilege", () => {
+  // Active tracing: X-Ray's two actions have no resource-level permissions.
+  const xray = { actions: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], resources: ["*"] };
+  // The callback signing key (the upload function sends callbacks; the HTTP function only accepts them): its value only, this secret only.
+  const readCallbackKey = () => ({
+    actions: ["secretsmanager:GetSecretValue"],
+    resources: [`<${resourceAt(base.template, "AWS::SecretsManager::Secret", "/Callbacks/")[0]}>`],
+  });
+
   it("the HTTP function: put job requests; get/put job state, stored renders and template packages; its own log group", () => {
     const [logs] = resourceAt(base.template, "AWS::Logs::LogGroup", "/HttpFunction/Logs/");
     const { input, output } = ids;
     expect(grantsOf("/HttpFunction/Role/DefaultPolicy/")).toEqual([
       { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`<${logs}>`] },
+      xray,
       { actions: ["s3:PutObject"], resources: [`<${input}>/jobs/*`] },
       { actions: ["s3:GetObject", "s3:PutObject"], resources: [`<${output}>/jobs/*`, `<${output}>/renders/*`] },
       { actions: ["s3:ListBucket"], resources: [`<${output}>`] },
@@ -693,6 +712,7 @@ describe("least privilege", () => {
     ];
     expect(grantsOf("/UploadFunction/Role/DefaultPolicy/")).toEqual([
       { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`<${logs}>`] },
+      xray,
       {
         actions: ["s3:GetObject"],
         resources: [`<${input}>/incoming/*`, `<${input}>/jobs/*`, `<${input}>/templates/*`],
@@ -700,6 +720,7 @@ describe("least privilege", () => {
       { actions: ["s3:ListBucket"], resources: [`<${input}>`] },
       { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [`<${output}>/*`] },
       { actions: ["s3:ListBucket"], resources: [`<${output}>`] },
+      readCallbackKey(),
       { actions: consume, resources: [`<${queue}>`, `<${lines}>`].sort() },
       // The line queue only: it finds it by name and sends the tasks of the batches it splits.
       { actions: ["sqs:GetQueueUrl", "sqs:SendMessage"], resources: [`<${lines}>`] },
@@ -734,6 +755,9 @@ describe("outputs", () => {
       "ApiUrl",
       "AuthorizationType",
       "BatchLineDeadLetterQueueUrl",
+      "CallbackSecretArn",
+      "CallbackSecretCommand",
+      "DashboardUrl",
       "DeadLetterQueueUrl",
       "InputBucketName",
       "InvokeApiPolicyArn",

@@ -77,9 +77,9 @@ it("a client that hangs up mid-render aborts the signal the renderer was given; 
   await waitFor(async () => run.outcome, 10_000);
   expect(run.outcome).toBe("aborted");
 
-  const line = await waitFor(async () => service.logs.slice(before).find((l) => l.msg === "http.request"), 10_000);
+  const line = await waitFor(async () => service.logs.slice(before).find((l) => l.message === "http.request"), 10_000);
   expect(line).toMatchObject({ path: "/v1/render", status: 499, aborted: true });
-  expect(service.logs.slice(before).filter((l) => l.level === "error")).toEqual([]);
+  expect(service.logs.slice(before).filter((l) => l.level === "ERROR")).toEqual([]);
   expect((await fetch(`${service.url}/health`)).status).toBe(200);
 });
 
@@ -104,7 +104,7 @@ it("a request cut off while its body is being sent never reaches the handler and
   await new Promise((r) => setTimeout(r, 200));
 
   expect((await fetch(`${service.url}/health`)).status).toBe(200);
-  expect(service.logs.slice(before).filter((l) => l.msg === "http.request" && l.path === "/v1/render")).toEqual([]);
+  expect(service.logs.slice(before).filter((l) => l.message === "http.request" && l.path === "/v1/render")).toEqual([]);
   expect(stderr.mock.calls.filter(([text]) => String(text).includes("local http adapter"))).toEqual([]);
   stderr.mockRestore();
 });

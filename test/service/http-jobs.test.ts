@@ -49,7 +49,7 @@ describe("jobs", () => {
 
     const { response: final, body } = await pollUntilFinished(created.statusUrl);
     expect(final.status).toBe(200);
-    const errors = service.logs.filter((l) => l.level === "error");
+    const errors = service.logs.filter((l) => l.level === "ERROR");
     expect(body, JSON.stringify({ body, errors })).toMatchObject({
       jobId: created.jobId,
       status: "done",

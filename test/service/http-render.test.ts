@@ -194,9 +194,10 @@ describe("only JSON bodies: 415 before the body is read", () => {
         error: "unsupported_media_type",
         message: expect.stringContaining("application/json"),
         errors: [],
+        requestId: response.headers.get("x-request-id"),
       });
     }
-    const line = service.logs.findLast((l) => l.msg === "http.request" && l.path === "/v1/render");
+    const line = service.logs.findLast((l) => l.message === "http.request" && l.path === "/v1/render");
     expect(line).toMatchObject({ status: 415, error: "unsupported_media_type" });
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
   });
@@ -237,10 +238,10 @@ describe("a client that goes away", () => {
     const line = await waitFor(async () =>
       service.logs
         .slice(before)
-        .find((l) => l.msg === "http.request" && l.path === "/v1/render" && l.mode === "application/pdf"),
+        .find((l) => l.message === "http.request" && l.path === "/v1/render" && l.mode === "application/pdf"),
     );
     expect(line).toMatchObject({ status: 499, aborted: true });
-    expect(service.logs.slice(before).filter((l) => l.level === "error")).toEqual([]);
+    expect(service.logs.slice(before).filter((l) => l.level === "ERROR")).toEqual([]);
     expect((await fetch(`${service.url}/health`)).status).toBe(200);
   });
 });
@@ -249,9 +250,9 @@ describe("logs", () => {
   it("writes one structured line per request with the request id, template, size and step durations", async () => {
     const response = await postJson(render, exampleText, { accept: "application/json" });
     const requestId = response.headers.get("x-request-id");
-    const line = service.logs.find((l) => l.msg === "http.request" && l.requestId === requestId);
+    const line = service.logs.find((l) => l.message === "http.request" && l.requestId === requestId);
     expect(line).toMatchObject({
-      level: "info",
+      level: "INFO",
       method: "POST",
       path: "/v1/render",
       status: 200,

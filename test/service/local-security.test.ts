@@ -1,3 +1,5 @@
+import { LOCAL_KEY_FILE } from "../../functions/service/callbacks/local-key.ts";
+import { LOCAL_SIGNING_FILE } from "../../functions/service/signing/local-signer.ts";
 import { randomUUID } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,7 +28,7 @@ async function stillAnswers(): Promise<void> {
   expect(((await health.json()) as { status: string }).status).toBe("ok");
 }
 
-const handled = () => service.logs.filter((l) => l.msg === "http.request").length;
+const handled = () => service.logs.filter((l) => l.message === "http.request").length;
 
 describe("the HTTP server answers only to its own loopback name (DNS rebinding)", () => {
   it("421 for another Host, before the handler", async () => {
@@ -274,11 +276,16 @@ describe("s3rver keys cannot leave the data folder", () => {
     const deleted = await rawRequest(service.s3Endpoint, { method: "DELETE", path: "/%2e%2e" });
     expect(deleted.status).toBe(400);
 
-    // Nothing outside the two bucket folders, nothing named escape-… anywhere near.
+    // Nothing outside the two bucket folders but the service's own keys (files, never buckets),
+    // nothing named escape-… anywhere near.
     const dataDir = join(service.dir, "s3");
-    expect((await readdir(dataDir)).sort()).toEqual([input, output].sort());
+    const keys = [LOCAL_KEY_FILE, LOCAL_SIGNING_FILE];
+    expect((await readdir(dataDir)).filter((f) => !keys.includes(f)).sort()).toEqual([input, output].sort());
     const outside = (await filesUnder(service.dir)).filter(
-      (f) => !f.startsWith(`s3${sep}${input}${sep}`) && !f.startsWith(`s3${sep}${output}${sep}`),
+      (f) =>
+        !f.startsWith(`s3${sep}${input}${sep}`) &&
+        !f.startsWith(`s3${sep}${output}${sep}`) &&
+        !keys.some((k) => f === `s3${sep}${k}`),
     );
     expect(outside).toEqual([]);
     const everywhere = [...(await filesUnder(service.dir)), ...(await readdir(tmpdir()))];

@@ -182,7 +182,7 @@ describe("a batch fanned out over line tasks", () => {
     expect((await runOf("fan/a")).runId).toBe(summary?.runId);
     expect(await keys("batches/fan/")).toEqual(["batches/fan/a/1.pdf", "batches/fan/a/5.pdf"]);
     expect(await textOf("batches/fan/a/5.pdf")).toContain("乙");
-    expect(d.logs.filter((l) => l.msg === "upload.batch_rendered")).toHaveLength(1);
+    expect(d.logs.filter((l) => l.message === "upload.batch_rendered")).toHaveLength(1);
   });
 
   it("a line task delivered twice, at once or after the end, changes nothing: one PDF, one outcome, one summary", async () => {
@@ -255,8 +255,8 @@ describe("a batch fanned out over line tasks", () => {
       [1, "done"],
       [2, "done"],
     ]);
-    expect(d.logs.filter((l) => l.msg === "upload.batch_rendered")).toHaveLength(1);
-    expect(d.logs.filter((l) => l.msg === "upload.batch_finished_already")).toHaveLength(1);
+    expect(d.logs.filter((l) => l.message === "upload.batch_rendered")).toHaveLength(1);
+    expect(d.logs.filter((l) => l.message === "upload.batch_finished_already")).toHaveLength(1);
   });
 
   it("a line whose task fails on every attempt is in the summary as failed; uploading the file again renders it", async () => {
@@ -318,7 +318,7 @@ describe("the latest version of a batch wins", () => {
     expect(tasks.map((t) => [t.line, t.eTag])).toEqual([[1, newer]]);
     // Split: the old run is not the batch's run any more, its tasks are dropped before any read.
     expect(await d.deliver(old[2] as LineTask)).toBe(false);
-    expect(d.logs.filter((l) => l.msg === "upload.line_stale" && l.line === 3)).toHaveLength(1);
+    expect(d.logs.filter((l) => l.message === "upload.line_stale" && l.line === 3)).toHaveLength(1);
     expect(await summaryOf("fan/v")).toBeUndefined();
 
     expect(await d.deliver(tasks[0] as LineTask)).toBe(false);
@@ -428,14 +428,16 @@ describe("under npm start", () => {
       [3, "skipped"],
       [4, "done"],
     ]);
-    const split = service.logs.filter((l) => l.msg === "upload.batch_split" && l.key === "incoming/local/fan.jsonl");
+    const split = service.logs.filter(
+      (l) => l.message === "upload.batch_split" && l.key === "incoming/local/fan.jsonl",
+    );
     expect(split).toMatchObject([{ tasks: 3, answered: 1, runId: summary?.runId }]);
     const rendered = service.logs.filter(
-      (l) => l.msg === "upload.line_rendered" && l.key === "incoming/local/fan.jsonl",
+      (l) => l.message === "upload.line_rendered" && l.key === "incoming/local/fan.jsonl",
     );
     expect(new Set(rendered.map((l) => l.requestId)).size).toBe(3); // one message per line
     expect(
-      service.logs.filter((l) => l.msg === "upload.batch_rendered" && l.key === "incoming/local/fan.jsonl"),
+      service.logs.filter((l) => l.message === "upload.batch_rendered" && l.key === "incoming/local/fan.jsonl"),
     ).toHaveLength(1);
   });
 });

@@ -90,7 +90,7 @@ describe("incoming/<path>.json", () => {
     const input = await service.storage.get(inputBucket, "incoming/2020/zhanhe.json");
     expect(input.found && "body" in input && input.body.toString("utf8")).toBe(exampleText);
 
-    const logLine = service.logs.find((l) => l.msg === "upload.rendered" && l.key === "incoming/2020/zhanhe.json");
+    const logLine = service.logs.find((l) => l.message === "upload.rendered" && l.key === "incoming/2020/zhanhe.json");
     expect(logLine).toMatchObject({
       templateId: "gov-disclosure-annual-report",
       pages: result.pages,
@@ -288,10 +288,12 @@ describe("the latest version of an input wins", () => {
     expect(await textOf("race.pdf")).toContain("第二版");
     expect(await outputKeys("race")).toEqual(["race.pdf", "race.result.json"]);
     // The slow render did finish, found a newer version and stood down.
-    expect(service.logs.find((l) => l.msg === "upload.superseded" && l.key === "incoming/race.json")).toMatchObject({
-      latestETag: input?.eTag,
-      when: "before writing",
-    });
+    expect(service.logs.find((l) => l.message === "upload.superseded" && l.key === "incoming/race.json")).toMatchObject(
+      {
+        latestETag: input?.eTag,
+        when: "before writing",
+      },
+    );
   });
 });
 
@@ -400,7 +402,7 @@ describe("what the upload handler leaves alone", () => {
     expect(await outputKeys("batches/evil")).toEqual([]);
     expect(await outputKeys("elsewhere")).toEqual([]);
     expect(
-      service.logs.find((l) => l.msg === "upload.ignored" && l.key === "incoming/batches/evil.json"),
+      service.logs.find((l) => l.message === "upload.ignored" && l.key === "incoming/batches/evil.json"),
     ).toMatchObject({
       reason: "its outputs would be under the service's own batches/",
     });
@@ -415,7 +417,7 @@ describe("what the upload handler leaves alone", () => {
     }
     expect(await outputKeys("y")).toEqual([]);
     expect(await outputKeys("x")).toEqual([]);
-    expect(logs.filter((l) => l.msg === "upload.ignored").map((l) => [l.key, l.reason])).toEqual([
+    expect(logs.filter((l) => l.message === "upload.ignored").map((l) => [l.key, l.reason])).toEqual([
       ["incoming/x/../y.json", 'the key has a ".." path segment'],
       ["incoming/./y.json", 'the key has a "." path segment'],
       ["incoming//y.json", "the key has an empty path segment (// or a leading or trailing /)"],

@@ -27,7 +27,8 @@ beforeAll(async () => {
   browser = await puppeteer.launch({
     executablePath: await chromium.executablePath(),
     // As a user's browser: @sparticuz/chromium's args turn the same-origin policy off (CORS unchecked).
-    args: chromium.args.filter((arg) => arg !== "--disable-web-security"),
+    // In English, whatever the machine's locale (the page follows the browser's language).
+    args: [...chromium.args.filter((arg) => arg !== "--disable-web-security"), "--lang=en-US"],
     headless: "shell",
   });
   const session = await browser.target().createCDPSession();
@@ -92,6 +93,14 @@ describe("the web page", () => {
     ]);
     expect(await page.$eval("html", (h) => h.lang)).toBe("en");
     expect(await page.$eval(".skip-link", (a) => a.getAttribute("href"))).toBe("#main");
+    // The language switch says which language is on; without sign-in settings there is no account area.
+    expect(
+      await page.$$eval(".language-choice", (bs) => bs.map((b) => [b.textContent, b.getAttribute("aria-pressed")])),
+    ).toEqual([
+      ["中文", "false"],
+      ["English", "true"],
+    ]);
+    expect(await page.$eval("#account", (a) => (a as HTMLElement).hidden)).toBe(true);
   });
 
   it("renders an uploaded example: page previews are drawn and the PDF downloads", async () => {

@@ -1,13 +1,27 @@
 /**
  * finalizePdf: Chromium's /Info replaced by the input's metadata, a trailer /ID from the input's
- * hash, structure IDs renumbered, pages counted; the same input always gives the same bytes.
+ * hash, structure IDs renumbered, pages counted, the catalog of an accessible PDF; with
+ * options.pdf.standard a PDF/A-2b or -3b file (one test per clause of ISO 19005-2/-3 touched), with
+ * attachSource the request embedded; the same input always gives the same bytes.
  */
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { canonicalJson, sourceJson, withoutPasswords } from "../../functions/core/attachment.ts";
 import { finalizePdf, type FinalMetadata } from "../../functions/core/finalize.ts";
 import { readOutline } from "../../functions/core/outline.ts";
-import { PDFArray, PDFDict, PDFName, type PDFRef } from "pdf-lib";
+import {
+  PDFArray,
+  PDFDict,
+  type PDFDocument,
+  PDFHexString,
+  PDFName,
+  PDFNumber,
+  PDFRawStream,
+  type PDFRef,
+  PDFString,
+} from "pdf-lib";
 import { PdfLayoutError } from "../../functions/core/pdf-bytes.ts";
+import type { Envelope } from "../../functions/core/types.ts";
 import { pdfLib, stringKey, structureIdTree, withPdfjs, xrefProblems } from "../helpers/independent-pdf.ts";
 import { literal, skiaReport, text, type PdfObject, type ReportSpec } from "../helpers/skia-pdf.ts";
 
@@ -393,5 +407,463 @@ describe("structure IDs on a cold browser", () => {
     const ms = performance.now() - started;
     expect(text(pdf)).toContain("/Limits [(node00000001) (node00000008)]");
     expect(ms).toBeLessThan(250); // a regression guard, not a benchmark (about 10 ms here)
+  });
+});
+
+/** A stream object as pdf-lib parsed it (its bytes as written). */
+function rawStream(value: unknown): PDFRawStream {
+  if (!(value instanceof PDFRawStream)) throw new Error(`not a stream: ${String(value)}`);
+  return value;
+}
+
+/** Where a dictionary entry's value is a name, a number or a boolean: its text. */
+const entry = (dict: PDFDict, key: string) => dict.get(PDFName.of(key))?.toString();
+const textOf = (dict: PDFDict, key: string) => {
+  const value = dict.lookup(PDFName.of(key));
+  return value instanceof PDFString || value instanceof PDFHexString ? value.decodeText() : undefined;
+};
+const sameBytes = (a: Uint8Array, b: Uint8Array) => Buffer.from(a).equals(Buffer.from(b));
+
+describe("the catalog of every PDF", () => {
+  const catalogOf = (spec: Partial<ReportSpec>) => skiaReport({ pages: 2, nodeIds: [31, 45], ...spec }).bytes;
+  const patchCatalog = (edit: (body: string, objects: PdfObject[]) => string) => (objects: PdfObject[]) => {
+    const catalog = objects.find((o) => o.body.startsWith("<</Type /Catalog")) as PdfObject;
+    catalog.body = edit(catalog.body, objects);
+  };
+
+  it("keeps what Chromium writes as it is: /ViewerPreferences, /MarkInfo and /Lang, no PDF/A objects", () => {
+    const raw = catalogOf({});
+    const catalog = (t: string) => /<<\/Type \/Catalog[\s\S]*?\nendobj/.exec(t)?.[0];
+    const { pdf } = finalizePdf(raw, { ...meta, lang: "zh-CN" }, []);
+    expect(catalog(text(pdf))).toBe(catalog(text(raw)));
+    expect(text(pdf).startsWith("%PDF-1.4\n")).toBe(true);
+    expect(text(pdf)).not.toMatch(/\/Metadata|\/OutputIntents|\/EmbeddedFiles/);
+  });
+
+  it("writes them where Chromium left them out or said otherwise, as pdf-lib and pdf.js read them", async () => {
+    const variants: [string, (body: string, objects: PdfObject[]) => string][] = [
+      [
+        "missing",
+        (b) =>
+          b.replace(/\/MarkInfo <<[^>]*>>\n|\/ViewerPreferences <<[^>]*>>\n|\/Lang \(en\)/g, "").replace(/\n>>$/, ">>"),
+      ],
+      [
+        "false, and /Lang empty",
+        (b) =>
+          b
+            .replace("/Marked true", "/Marked false")
+            .replace("/DisplayDocTitle true", "/DisplayDocTitle false")
+            .replace("/Lang (en)", "/Lang ()"),
+      ],
+      [
+        "in objects of their own",
+        (b, objects) => {
+          objects.push({ num: 900, body: "<</Type /ViewerPreferences\n/HideToolbar false>>" });
+          objects.push({ num: 901, body: "<</Marked false\n/Suspects false>>" });
+          return b
+            .replace(/\/ViewerPreferences <<[^>]*>>/, "/ViewerPreferences 900 0 R")
+            .replace(/\/MarkInfo <<[^>]*>>/, "/MarkInfo 901 0 R")
+            .replace("/Lang (en)", "/Lang (de-CH)");
+        },
+      ],
+    ];
+    for (const [what, edit] of variants) {
+      const raw = catalogOf({ patch: patchCatalog(edit) });
+      const { pdf } = finalizePdf(raw, { ...meta, lang: "zh-CN" }, []);
+      expect(xrefProblems(pdf), what).toEqual([]);
+      const lib = await pdfLib(pdf);
+      const catalog = lib.catalog;
+      expect(entry(catalog.lookup(PDFName.of("ViewerPreferences"), PDFDict), "DisplayDocTitle"), what).toBe("true");
+      expect(entry(catalog.lookup(PDFName.of("MarkInfo"), PDFDict), "Marked"), what).toBe("true");
+      // Chromium's /Lang is the document's (<html lang>): kept when it says one.
+      const lang = what === "in objects of their own" ? "de-CH" : "zh-CN";
+      expect(textOf(catalog, "Lang"), what).toBe(lang);
+      const { value, warnings } = await withPdfjs(pdf, async (doc) => (await doc.getMetadata()).info);
+      expect(warnings, what).toEqual([]);
+      expect((value as { Language?: string }).Language, what).toBe(lang);
+    }
+    const kept = await pdfLib(finalizePdf(catalogOf({ patch: patchCatalog(variants[2]![1]) }), meta, []).pdf);
+    expect(entry(kept.catalog.lookup(PDFName.of("ViewerPreferences"), PDFDict), "HideToolbar")).toBe("false");
+    expect(entry(kept.catalog.lookup(PDFName.of("MarkInfo"), PDFDict), "Suspects")).toBe("false");
+  });
+
+  it("claims no tagging for a file without a structure tree", async () => {
+    const raw = skiaReport({ pages: 1, patch: patchCatalog((b) => b.replace(/\/MarkInfo <<[^>]*>>\n/, "")) }).bytes;
+    const lib = await pdfLib(finalizePdf(raw, meta, []).pdf);
+    expect(lib.catalog.get(PDFName.of("MarkInfo"))).toBeUndefined();
+  });
+});
+
+/**
+ * Annotations on the first two pages: Chromium's links (/F 4), and what it does not write — no /F,
+ * Hidden, Invisible and NoView, ToggleNoView, a Popup, one written inside the /Annots array — the
+ * second page's /Annots an object of its own.
+ */
+function withAnnotations(objects: PdfObject[]): void {
+  const pages = objects.filter((o) => o.body.startsWith("<</Type /Page\n"));
+  const link = (flags: string) =>
+    `<</Type /Annot\n/Subtype /Link\n${flags}/Border [0 0 0]\n/Rect [10 10 50 20]\n/A <</S /URI\n/URI (https://example.org/)>>>>`;
+  const annotations = [
+    link("/F 4\n"),
+    link(""),
+    link("/F 6\n"),
+    "<</Type /Annot\n/Subtype /Text\n/F 33\n/Rect [0 0 10 10]\n/Contents (note)>>",
+    "<</Type /Annot\n/Subtype /Popup\n/Rect [0 0 10 10]>>",
+    link("/F 260\n"),
+  ];
+  for (const [i, body] of annotations.entries()) objects.push({ num: 800 + i, body });
+  objects.push({ num: 810, body: "[803 0 R 804 0 R 805 0 R]" });
+  const [first, second] = pages as [PdfObject, PdfObject];
+  first.body = first.body.replace(
+    "/Tabs /S",
+    "/Tabs /S\n/Annots [800 0 R 801 0 R 802 0 R <</Type /Annot\n/Subtype /Link\n/Rect [1 1 2 2]>>]",
+  );
+  second.body = second.body.replace("/Tabs /S", "/Tabs /S\n/Annots 810 0 R");
+  // The third page shares the second's /Annots array (each annotation is edited once).
+  (pages[2] as PdfObject).body = (pages[2] as PdfObject).body.replace("/Tabs /S", "/Tabs /S\n/Annots 810 0 R");
+}
+
+/** The annotations of each page as pdf-lib reads them: subtype and flags. */
+function annotationFlags(lib: PDFDocument): [string, string | undefined][][] {
+  return lib.getPages().map((page) => {
+    const annots = page.node.Annots();
+    const out: [string, string | undefined][] = [];
+    for (let i = 0; annots && i < annots.size(); i++) {
+      const annot = annots.lookup(i, PDFDict);
+      out.push([entry(annot, "Subtype") ?? "", entry(annot, "F")]);
+    }
+    return out;
+  });
+}
+
+describe("PDF/A-2b and PDF/A-3b (ISO 19005-2/-3), clause by clause", () => {
+  const raw = skiaReport({ pages: 3, nodeIds: [31, 45], patch: withAnnotations }).bytes;
+  const archival = (standard: "PDF/A-2b" | "PDF/A-3b", m: FinalMetadata = meta, source?: Uint8Array) =>
+    finalizePdf(raw, { ...m, lang: "zh-CN" }, headings, { standard, source }).pdf;
+  const metadataOf = async (pdf: Uint8Array) => {
+    const { value, warnings } = await withPdfjs(pdf, async (doc) => {
+      const { info, metadata } = await doc.getMetadata();
+      return {
+        info: info as Record<string, unknown>,
+        xmp: metadata ? Object.fromEntries(metadata) : {},
+        raw: metadata?.getRaw(),
+      };
+    });
+    expect(warnings).toEqual([]);
+    return value;
+  };
+
+  it("6.1.2: the header is %PDF-1.7 followed by a comment of four bytes above 127", () => {
+    for (const standard of ["PDF/A-2b", "PDF/A-3b"] as const) {
+      expect(text(archival(standard)).slice(0, 15)).toBe("%PDF-1.7\n%\xd3\xeb\xe9\xe1\n");
+    }
+    // A file without the comment gets one (the objects after it shift, and the xref with them).
+    const ascii = text(raw).replace("%\xd3\xeb\xe9\xe1\n", "%PDFA\n");
+    const { pdf } = finalizePdf(new Uint8Array(Buffer.from(ascii, "latin1")), meta, [], { standard: "PDF/A-2b" });
+    expect(text(pdf).slice(0, 21)).toBe("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n%PDFA\n");
+    expect(xrefProblems(pdf)).toEqual([]);
+    const two = new Uint8Array(Buffer.from(text(raw).replace("%PDF-1.4", "%PDF-2.0"), "latin1"));
+    expect(() => finalizePdf(two, meta, [], { standard: "PDF/A-2b" })).toThrow(PdfLayoutError);
+  });
+
+  it("6.1.3: a trailer /ID, no /Encrypt; 6.1.4: the xref (new objects in a subsection of their own) reads", async () => {
+    const pdf = archival("PDF/A-3b", meta, new Uint8Array(Buffer.from('{"a":1}')));
+    expect(xrefProblems(pdf)).toEqual([]);
+    const trailer = text(pdf).slice(text(pdf).lastIndexOf("trailer"));
+    expect(trailer).toContain(
+      `/ID [<${documentId.slice(0, 32).toUpperCase()}> <${documentId.slice(0, 32).toUpperCase()}>]`,
+    );
+    expect(trailer).not.toContain("/Encrypt");
+    const lib = await pdfLib(pdf);
+    expect(lib.getPageCount()).toBe(3);
+  });
+
+  it("6.6.2.1: a metadata stream in the catalog, /Type /Metadata /Subtype /XML, not filtered, UTF-8 XMP, no bytes or encoding attribute", async () => {
+    for (const standard of ["PDF/A-2b", "PDF/A-3b"] as const) {
+      const pdf = archival(standard);
+      const lib = await pdfLib(pdf);
+      const stream = rawStream(lib.catalog.lookup(PDFName.of("Metadata")));
+      expect(entry(stream.dict, "Type")).toBe("/Metadata");
+      expect(entry(stream.dict, "Subtype")).toBe("/XML");
+      expect(stream.dict.get(PDFName.of("Filter"))).toBeUndefined();
+      const xmp = new TextDecoder("utf-8", { fatal: true }).decode(stream.contents);
+      expect(xmp).toBe((await metadataOf(pdf)).raw);
+      expect(xmp).toMatch(/^<\?xpacket begin="\uFEFF" id="W5M0MpCehiHzreSzNTczkc9d"\?>\n/);
+      expect(xmp.slice(0, xmp.indexOf("?>"))).not.toMatch(/bytes=|encoding=/);
+      expect(xmp).toMatch(/<\?xpacket end="r"\?>$/);
+    }
+  });
+
+  it("6.6.4: pdfaid:part 2 or 3 and pdfaid:conformance B, as pdf.js reads the XMP", async () => {
+    expect((await metadataOf(archival("PDF/A-2b"))).xmp).toMatchObject({
+      "pdfaid:part": "2",
+      "pdfaid:conformance": "B",
+    });
+    expect((await metadataOf(archival("PDF/A-3b"))).xmp).toMatchObject({
+      "pdfaid:part": "3",
+      "pdfaid:conformance": "B",
+    });
+  });
+
+  it("6.6.2.3.1: only schemas the XMP specification predefines and pdfaid: no extension schema needed", async () => {
+    const { raw: xmp } = await metadataOf(archival("PDF/A-3b"));
+    const namespaces = Object.fromEntries([...(xmp ?? "").matchAll(/xmlns:(\w+)="([^"]+)"/g)].map((m) => [m[1], m[2]]));
+    expect(namespaces).toEqual({
+      x: "adobe:ns:meta/",
+      rdf: "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+      pdfaid: "http://www.aiim.org/pdfa/ns/id/",
+      dc: "http://purl.org/dc/elements/1.1/",
+      pdf: "http://ns.adobe.com/pdf/1.3/",
+      xmp: "http://ns.adobe.com/xap/1.0/",
+    });
+    const properties = new Set([...(xmp ?? "").matchAll(/<(\w+:\w+)[ >]/g)].map((m) => m[1]));
+    expect([...properties].sort()).toEqual(
+      [
+        "x:xmpmeta",
+        "rdf:RDF",
+        "rdf:Description",
+        "rdf:Alt",
+        "rdf:Seq",
+        "rdf:Bag",
+        "rdf:li",
+        "pdfaid:part",
+        "pdfaid:conformance",
+        "dc:format",
+        "dc:title",
+        "dc:creator",
+        "dc:description",
+        "dc:language",
+        "pdf:Producer",
+        "pdf:Keywords",
+        "xmp:CreatorTool",
+        "xmp:CreateDate",
+        "xmp:ModifyDate",
+        "xmp:MetadataDate",
+      ].sort(),
+    );
+  });
+
+  it("6.6.3 (Info ↔ XMP): the information dictionary and the XMP say the same, hostile text included", async () => {
+    const hostile: FinalMetadata = {
+      ...meta,
+      title: ' A <b>&amp; "q" ]]> </x:xmpmeta> <?xpacket end="w"?>\r\nline\ttab \u0001\u001f\uFFFE 😀 ',
+      author: "  星河市 & <政务>  ",
+      subject: "Subject\rwith a carriage return",
+      keywords: ["<a>", "b&c"],
+    };
+    for (const m of [meta, hostile]) {
+      const { info, xmp } = await metadataOf(archival("PDF/A-2b", m));
+      expect(xmp["dc:title"]).toBe(info.Title);
+      expect(xmp["dc:creator"]).toEqual([info.Author]);
+      expect(xmp["dc:description"]).toBe(info.Subject);
+      expect(xmp["pdf:keywords"]).toBe(info.Keywords);
+      expect(xmp["xmp:creatortool"]).toBe(info.Creator);
+      expect(xmp["pdf:producer"]).toBe(info.Producer);
+      const pdfDate = (d: unknown) =>
+        String(d).replace(/^D:(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/, "$1-$2-$3T$4:$5:$6Z");
+      expect(xmp["xmp:createdate"]).toBe(pdfDate(info.CreationDate));
+      expect(xmp["xmp:modifydate"]).toBe(pdfDate(info.ModDate));
+      expect(xmp["xmp:metadatadate"]).toBe(pdfDate(info.ModDate));
+      expect(xmp["dc:language"]).toBe("en"); // Chromium's /Lang of the fixture: the document's own
+    }
+    const { info } = await metadataOf(archival("PDF/A-2b", hostile));
+    expect(info.Title).toBe('A <b>&amp; "q" ]]> </x:xmpmeta> <?xpacket end="w"?>\r\nline\ttab  😀');
+    expect(info.Author).toBe("星河市 & <政务>");
+    // Without a date in the input, neither says one.
+    const undated = await metadataOf(archival("PDF/A-2b", { ...meta, date: undefined }));
+    expect(undated.info.CreationDate).toBeUndefined();
+    expect(Object.keys(undated.xmp).filter((k) => k.endsWith("date"))).toEqual([]);
+  });
+
+  it("6.2.3: one sRGB output intent, /S /GTS_PDFA1, its profile an ICC stream /N 3 (v4 display RGB, MD5 ID right)", async () => {
+    const lib = await pdfLib(archival("PDF/A-2b"));
+    const intents = lib.catalog.lookup(PDFName.of("OutputIntents"), PDFArray);
+    expect(intents.size()).toBe(1);
+    const intent = intents.lookup(0, PDFDict);
+    expect(entry(intent, "Type")).toBe("/OutputIntent");
+    expect(entry(intent, "S")).toBe("/GTS_PDFA1");
+    expect(textOf(intent, "OutputConditionIdentifier")).toBe("sRGB IEC61966-2.1");
+    const profile = rawStream(intent.lookup(PDFName.of("DestOutputProfile")));
+    expect(entry(profile.dict, "N")).toBe("3");
+    const icc = Buffer.from(profile.contents);
+    expect(icc.readUInt32BE(0)).toBe(icc.length); // its size
+    expect(icc.subarray(8, 10).toString("hex")).toBe("0420"); // version 4.2 (ICC.1:2004-10), below 5
+    expect(icc.toString("latin1", 12, 24)).toBe("mntrRGB XYZ "); // display class, RGB data, XYZ connection space
+    expect(icc.toString("latin1", 36, 40)).toBe("acsp");
+    const zeroed = Buffer.from(icc);
+    zeroed.fill(0, 44, 48).fill(0, 64, 68).fill(0, 84, 100);
+    expect(createHash("md5").update(zeroed).digest("hex")).toBe(icc.subarray(84, 100).toString("hex"));
+  });
+
+  it("6.3.2: every annotation but a Popup has /F with Print set and Hidden, Invisible, NoView, ToggleNoView clear", async () => {
+    const before = annotationFlags(await pdfLib(raw));
+    expect(before.slice(0, 2)).toEqual([
+      [
+        ["/Link", "4"],
+        ["/Link", undefined],
+        ["/Link", "6"],
+        ["/Link", undefined],
+      ],
+      [
+        ["/Text", "33"],
+        ["/Popup", undefined],
+        ["/Link", "260"],
+      ],
+    ]);
+    for (const standard of ["PDF/A-2b", "PDF/A-3b"] as const) {
+      const pdf = archival(standard);
+      expect(xrefProblems(pdf)).toEqual([]);
+      expect(annotationFlags(await pdfLib(pdf)).slice(0, 2)).toEqual([
+        [
+          ["/Link", "4"],
+          ["/Link", "4"],
+          ["/Link", "4"],
+          ["/Link", "4"],
+        ],
+        [
+          ["/Text", "4"],
+          ["/Popup", undefined],
+          ["/Link", "4"],
+        ],
+      ]);
+    }
+    // Without a standard, annotations are left as Chromium wrote them.
+    expect(annotationFlags(await pdfLib(finalizePdf(raw, meta, headings).pdf))).toEqual(before);
+  });
+
+  it("keeps identical input byte-identical: no clock, no randomness", () => {
+    const source = new Uint8Array(Buffer.from('{"template":"report"}'));
+    const first = archival("PDF/A-3b", meta, source);
+    expect(sameBytes(archival("PDF/A-3b", meta, source), first)).toBe(true);
+    const other = skiaReport({ pages: 3, nodeIds: [1031, 1045], patch: withAnnotations }, {}).bytes;
+    const later = finalizePdf(other, { ...meta, lang: "zh-CN" }, headings, { standard: "PDF/A-3b", source }).pdf;
+    expect(sameBytes(later, first)).toBe(true);
+  });
+});
+
+describe("the attached source (attachSource)", () => {
+  const raw = skiaReport({ pages: 2, nodeIds: [31, 45] }).bytes;
+  const envelope: Envelope = {
+    template: "report",
+    data: { title: "星河市 </x:xmpmeta> endstream %%EOF", z: [1, 2.5, 1e21], a: { "\u20ac": 1, "\r": 2, "1": 3 } },
+    options: {
+      pdf: {
+        attachSource: true,
+        encrypt: { userPassword: "s3cret", ownerPassword: "0wner", permissions: { print: false } },
+      },
+      metadata: { title: "T" },
+    },
+  };
+  const source = sourceJson(envelope);
+  const filespecOf = (lib: PDFDocument) => {
+    const names = lib.catalog.lookup(PDFName.of("Names"), PDFDict).lookup(PDFName.of("EmbeddedFiles"), PDFDict);
+    const pairs = names.lookup(PDFName.of("Names"), PDFArray);
+    expect(pairs.size()).toBe(2);
+    const key = pairs.lookup(0);
+    expect(key instanceof PDFString || key instanceof PDFHexString ? key.decodeText() : undefined).toBe("report.json");
+    return pairs.lookup(1, PDFDict);
+  };
+
+  it("is the envelope as canonical JSON (RFC 8785), its passwords and all of options.pdf.encrypt left out", () => {
+    const json = Buffer.from(source).toString("utf8");
+    expect(json).not.toMatch(/s3cret|0wner|encrypt/);
+    expect(JSON.parse(json)).toEqual({
+      template: "report",
+      data: envelope.data,
+      options: { pdf: { attachSource: true }, metadata: { title: "T" } },
+    });
+    // Members sorted by UTF-16 code units at every level, numbers as ECMAScript writes them.
+    expect(json).toBe(
+      '{"data":{"a":{"\\r":2,"1":3,"€":1},"title":"星河市 </x:xmpmeta> endstream %%EOF","z":[1,2.5,1e+21]},"options":{"metadata":{"title":"T"},"pdf":{"attachSource":true}},"template":"report"}',
+    );
+    // RFC 8785, 3.2.3: the sorting example.
+    const sample = {
+      "\u20ac": "Euro Sign",
+      "\r": "Carriage Return",
+      "\ufb33": "Hebrew Letter Dalet With Dagesh",
+      "1": "One",
+      "\ud83d\ude00": "Emoji: Grinning Face",
+      "\u0080": "Control",
+      "\u00f6": "Latin Small Letter O With Diaeresis",
+    };
+    // (Read off the text: JSON.parse would put the key "1" first again.)
+    expect([...canonicalJson(sample).matchAll(/":"([^"]*)"/g)].map((m) => m[1])).toEqual([
+      "Carriage Return",
+      "One",
+      "Control",
+      "Latin Small Letter O With Diaeresis",
+      "Euro Sign",
+      "Emoji: Grinning Face",
+      "Hebrew Letter Dalet With Dagesh",
+    ]);
+    // The /ID's input keeps the permissions, not the passwords.
+    expect(withoutPasswords(envelope).options.pdf?.encrypt).toEqual({ permissions: { print: false } });
+    expect(JSON.stringify(withoutPasswords(envelope))).not.toMatch(/s3cret|0wner/);
+    const plain = { ...envelope, options: {} };
+    expect(withoutPasswords(plain)).toBe(plain);
+  });
+
+  it("travels as report.json under /Names /EmbeddedFiles: pdf.js gives back its bytes", async () => {
+    const { pdf } = finalizePdf(raw, meta, [], { source });
+    expect(xrefProblems(pdf)).toEqual([]);
+    const { value, warnings } = await withPdfjs(pdf, async (doc) => doc.getAttachments());
+    expect(warnings).toEqual([]);
+    const attached = (value as Record<string, { filename: string; content: Uint8Array; description: string }>)[
+      "report.json"
+    ];
+    expect(attached?.filename).toBe("report.json");
+    expect(sameBytes(attached?.content ?? new Uint8Array(), source)).toBe(true);
+    expect(attached?.description).toMatch(/passwords removed/);
+    const lib = await pdfLib(pdf);
+    expect(lib.catalog.get(PDFName.of("AF"))).toBeUndefined(); // an associated file only in PDF/A-3
+    expect(lib.catalog.get(PDFName.of("Metadata"))).toBeUndefined();
+  });
+
+  it("6.8 (PDF/A-3): the document's associated file, /AFRelationship /Source, /F and /UF, its MIME type, size, checksum and date", async () => {
+    const { pdf } = finalizePdf(raw, meta, [], { standard: "PDF/A-3b", source });
+    const lib = await pdfLib(pdf);
+    const spec = filespecOf(lib);
+    const af = lib.catalog.lookup(PDFName.of("AF"), PDFArray);
+    expect(af.size()).toBe(1);
+    expect(af.lookup(0, PDFDict)).toBe(spec);
+    expect(entry(spec, "Type")).toBe("/Filespec");
+    expect(entry(spec, "AFRelationship")).toBe("/Source");
+    expect(textOf(spec, "F")).toBe("report.json");
+    expect(textOf(spec, "UF")).toBe("report.json");
+    expect(textOf(spec, "Desc")).toMatch(/^The request this PDF was rendered from/);
+    const ef = spec.lookup(PDFName.of("EF"), PDFDict);
+    const file = rawStream(ef.lookup(PDFName.of("F")));
+    expect(rawStream(ef.lookup(PDFName.of("UF")))).toBe(file);
+    expect(entry(file.dict, "Type")).toBe("/EmbeddedFile");
+    expect(file.dict.lookup(PDFName.of("Subtype"), PDFName).decodeText()).toBe("application/json");
+    const params = file.dict.lookup(PDFName.of("Params"), PDFDict);
+    expect(params.lookup(PDFName.of("Size"), PDFNumber).asNumber()).toBe(source.byteLength);
+    expect(Buffer.from(params.lookup(PDFName.of("CheckSum"), PDFHexString).asBytes()).toString("hex")).toBe(
+      createHash("md5").update(source).digest("hex"),
+    );
+    expect(textOf(params, "ModDate")).toBe("D:20261015000000Z"); // the input's date, never the clock
+    const { pdf: undated } = finalizePdf(raw, { ...meta, date: undefined }, [], { standard: "PDF/A-3b", source });
+    expect(text(undated)).not.toContain("/ModDate");
+  });
+
+  it("is refused with PDF/A-2b, which may embed only PDF/A files", () => {
+    expect(() => finalizePdf(raw, meta, [], { standard: "PDF/A-2b", source })).toThrow(/PDF\/A-2b/);
+  });
+
+  it("keeps a name tree Chromium wrote in /Names, and refuses to overwrite embedded files", async () => {
+    const withNames = (names: string) =>
+      skiaReport({
+        pages: 1,
+        patch: (objects) => {
+          const catalog = objects.find((o) => o.body.startsWith("<</Type /Catalog")) as PdfObject;
+          catalog.body = catalog.body.replace("/Lang (en)", `/Lang (en)\n/Names ${names}`);
+          objects.push({ num: 700, body: "<</Names [(x) [1 0 R /Fit]]>>" });
+        },
+      }).bytes;
+    const { pdf } = finalizePdf(withNames("<</Dests 700 0 R>>"), meta, [], { source });
+    const names = (await pdfLib(pdf)).catalog.lookup(PDFName.of("Names"), PDFDict);
+    expect(names.has(PDFName.of("Dests"))).toBe(true);
+    expect(names.has(PDFName.of("EmbeddedFiles"))).toBe(true);
+    expect(() => finalizePdf(withNames("<</EmbeddedFiles 700 0 R>>"), meta, [], { source })).toThrow(PdfLayoutError);
   });
 });

@@ -3,15 +3,18 @@
  * allows, and splice() keeping the file consistent — proven with readers that share no code with it.
  */
 import { readFileSync } from "node:fs";
-import { PDFName } from "pdf-lib";
+import { PDFDict, PDFName, PDFNumber, PDFRawStream, PDFRef } from "pdf-lib";
 import { describe, expect, it } from "vitest";
 import {
+  PdfLayoutError,
   RawPdf,
+  dictEdits,
   dictEntries,
   literalString,
   pdfTextString,
   ref,
   skipValue,
+  streamObject,
   textString,
   type Edit,
 } from "../../functions/core/pdf-bytes.ts";
@@ -248,5 +251,92 @@ describe("splice", () => {
     expect(xrefProblems(broken).length).toBeGreaterThan(5);
     const { warnings } = await withPdfjs(broken, async (doc) => doc.getMetadata());
     expect(warnings.join("\n")).toMatch(/Indexing all PDF objects|xref/i);
+  });
+});
+
+describe("splice adding objects", () => {
+  const id = "/ID [<00112233445566778899AABBCCDDEEFF> <00112233445566778899AABBCCDDEEFF>]";
+  /** Bytes a stream may hold: every byte value, "endstream" and "%%EOF" included. */
+  const binary = `${Array.from({ length: 256 }, (_, i) => String.fromCharCode(i)).join("")}endstream endobj %%EOF`;
+
+  it.each(layouts)("numbers them from /Size, lists them in a subsection of their own (%s)", async (_, layout) => {
+    const pdf = report(layout);
+    const reader = new RawPdf(pdf.bytes);
+    const first = reader.nextObjectNumber();
+    expect(first).toBe(Math.max(...pdf.offsets.keys()) + 1);
+    const catalog = reader.rootRef();
+    const info = reader.bodyOffset(1);
+    const edits: Edit[] = [
+      { at: info, end: info + reader.dict(1).length, text: `\n<</Title ${pdfTextString("更长的标题 with more")}>>` },
+      ...dictEdits(reader.dict(catalog), reader.bodyOffset(catalog), [
+        ["PieceInfo", `${first} 0 R`],
+        ["Lang", "(zh-CN)"],
+      ]),
+    ];
+    const out = latin1(
+      reader.splice(edits, id, [`<</Data ${first + 1} 0 R\n/Answer 42>>`, streamObject("/Kind /Test", binary)]),
+    );
+    expect(xrefProblems(out)).toEqual([]);
+    const tail = text(out).slice(Number(/startxref\s+(\d+)\s+%%EOF\s*$/.exec(text(out))?.[1]));
+    expect(tail).toMatch(new RegExp(`[\\r\\n]${first} 2\\n\\d{10} 00000 n \\n\\d{10} 00000 n \\ntrailer\\n`));
+    expect(tail.match(/\/Size (\d+)/g)).toEqual([`/Size ${first + 2}`]);
+
+    const lib = await pdfLib(out);
+    const added = lib.catalog.lookup(PDFName.of("PieceInfo"), PDFDict);
+    expect(added.lookup(PDFName.of("Answer"), PDFNumber).asNumber()).toBe(42);
+    const stream = lib.context.lookup(added.get(PDFName.of("Data")) as PDFRef);
+    if (!(stream instanceof PDFRawStream)) throw new Error("the new stream is no stream");
+    expect(Buffer.from(stream.contents).toString("latin1")).toBe(binary);
+    expect(String(lib.catalog.get(PDFName.of("Lang")))).toBe("(zh-CN)");
+    expect(lib.getTitle()).toBe("更长的标题 with more");
+    const { value, warnings } = await withPdfjs(out, async (doc) => doc.numPages);
+    expect(warnings).toEqual([]);
+    expect(value).toBe(10);
+
+    // The result reads as a file of the same shape, and takes more objects after its own.
+    const again = new RawPdf(out);
+    expect(again.nextObjectNumber()).toBe(first + 2);
+    expect(dictEntries(again.dict(first)).get("Answer")?.value).toBe("42");
+    const twice = latin1(again.splice([], id, ["<</Third true>>"]));
+    expect(xrefProblems(twice)).toEqual([]);
+    expect(dictEntries(new RawPdf(twice).dict(first + 2)).get("Third")?.value).toBe("true");
+  });
+
+  it("keeps Chromium's own file readable with objects added", async () => {
+    const reader = new RawPdf(chromium);
+    const first = reader.nextObjectNumber();
+    const out = latin1(reader.splice([], id, ["<</A 1>>", "<</B 2>>"]));
+    expect(xrefProblems(out)).toEqual([]);
+    expect(
+      (await pdfLib(out)).context
+        .lookup(PDFRef.of(first + 1), PDFDict)
+        .get(PDFName.of("B"))
+        ?.toString(),
+    ).toBe("2");
+  });
+
+  it("refuses to number new objects when /Size is missing or below the objects the xref lists", () => {
+    const noSize = latin1(report({}).text.replace(/\/Size \d+/, "/Sise 3"));
+    expect(() => new RawPdf(noSize).splice([], "", ["<<>>"])).toThrow(/no integer \/Size/);
+    const small = latin1(report({}).text.replace(/\/Size \d+/, "/Size 7"));
+    expect(() => new RawPdf(small).splice([], "", ["<<>>"])).toThrow(PdfLayoutError);
+    expect(() => new RawPdf(small).splice([], "", ["<<>>"])).toThrow(/below the objects its xref lists/);
+    // Without new objects nothing depends on /Size.
+    expect(() => new RawPdf(small).splice([])).not.toThrow();
+    expect(() => new RawPdf(report({}).bytes).splice([], "", ["<</T (中)>>"])).toThrow(/not latin1/);
+  });
+
+  it("sets dictionary entries: a value replaced where it is, new keys before >>, equal values untouched", () => {
+    const dict = "<</Type /Catalog\n/Lang (en)\n/MarkInfo <</Marked true>>>>";
+    const apply = (edits: Edit[]) =>
+      edits.reduceRight((t, e) => t.slice(0, e.at - 100) + e.text + t.slice(e.end - 100), dict);
+    const edits = dictEdits(dict, 100, [
+      ["Lang", "(zh-CN)"],
+      ["Type", "/Catalog"],
+      ["Metadata", "9 0 R"],
+    ]);
+    expect(edits).toHaveLength(2);
+    expect(apply(edits)).toBe("<</Type /Catalog\n/Lang (zh-CN)\n/MarkInfo <</Marked true>>\n/Metadata 9 0 R>>");
+    expect(dictEdits(dict, 0, [["Type", "/Catalog"]])).toEqual([]);
   });
 });

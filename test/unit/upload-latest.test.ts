@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/service/settings.ts";
 import { createLogger } from "../../functions/service/log.ts";
+import { createMetrics } from "../../functions/service/metrics.ts";
 import { createTemplateStore } from "../../functions/service/template-store.ts";
 import { builtInRenderer, type Service } from "../../functions/service/service.ts";
 import type { GetResult, ObjectInfo, Storage } from "../../functions/service/storage/s3.ts";
@@ -80,7 +81,14 @@ function context(storage: Storage, options: { lastAttempt?: boolean; eTag?: stri
   const logs: Record<string, unknown>[] = [];
   const log = createLogger("debug", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   const templates = createTemplateStore({ storage, bucket: config.inputBucket, builtIn: [] });
-  const service: Service = { config, storage, log, templates, renderer: builtInRenderer(config) };
+  const service: Service = {
+    config,
+    storage,
+    log,
+    templates,
+    renderer: builtInRenderer(config),
+    metrics: createMetrics(config, log),
+  };
   const ctx: UploadContext = {
     service,
     log,
@@ -88,7 +96,7 @@ function context(storage: Storage, options: { lastAttempt?: boolean; eTag?: stri
     lastAttempt: options.lastAttempt ?? false,
     eTag: options.eTag,
   };
-  return { ctx, logs, messages: () => logs.map((l) => l.msg) };
+  return { ctx, logs, messages: () => logs.map((l) => l.message) };
 }
 
 /** A round that writes out/<version text>.txt-like answer: one output file recording the version's ETag. */
@@ -132,7 +140,7 @@ describe("processLatest: the latest version wins", () => {
       { text: "v2", redo: false },
     ]);
     expect(JSON.parse(store.read(OUT, "race.answer") ?? "")).toEqual({ eTag: store.eTagOf("v2"), text: "v2" });
-    expect(logs.find((l) => l.msg === "upload.superseded")).toMatchObject({
+    expect(logs.find((l) => l.message === "upload.superseded")).toMatchObject({
       key: KEY,
       eTag: store.eTagOf("v1"),
       latestETag: store.eTagOf("v2"),
@@ -161,7 +169,7 @@ describe("processLatest: the latest version wins", () => {
       { text: "v2", redo: true },
     ]);
     expect(JSON.parse(store.read(OUT, "race.answer") ?? "")).toEqual({ eTag: store.eTagOf("v2"), text: "v2" });
-    expect(logs.find((l) => l.msg === "upload.superseded")).toMatchObject({
+    expect(logs.find((l) => l.message === "upload.superseded")).toMatchObject({
       when: "after writing",
       wrote: true,
       round: 1,
@@ -302,8 +310,8 @@ describe("processReport through processLatest (inputs refused at once: no Chromi
     store.set(IN, KEY, "[1]");
     const { ctx, logs } = context(store.storage);
     await processReport(ctx, target);
-    expect(logs.filter((l) => l.msg === "upload.refused")).toHaveLength(1);
-    expect(logs.find((l) => l.msg === "upload.superseded")).toMatchObject({
+    expect(logs.filter((l) => l.message === "upload.refused")).toHaveLength(1);
+    expect(logs.find((l) => l.message === "upload.superseded")).toMatchObject({
       eTag: store.eTagOf("[1]"),
       when: "before writing",
     });
@@ -340,7 +348,7 @@ describe("processReport through processLatest (inputs refused at once: no Chromi
     store.set(OUT, "race.error.json", JSON.stringify(internal));
     const { ctx, logs } = context(store.storage);
     await processReport(ctx, target);
-    expect(logs.map((l) => l.msg)).not.toContain("upload.skipped");
+    expect(logs.map((l) => l.message)).not.toContain("upload.skipped");
     const file = JSON.parse(store.read(OUT, "race.error.json") ?? "") as ReportErrorFile;
     expect(file.error).toBe("invalid_envelope"); // "[1]" is no envelope: now answered for what it is
   });

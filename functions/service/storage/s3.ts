@@ -10,6 +10,7 @@ import {
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import type { S3Config } from "../settings.ts";
 import { contentDisposition } from "./content-disposition.ts";
+import { captureAwsClient } from "../tracing.ts";
 
 /** The few S3 operations the service uses, over any S3-compatible endpoint. */
 export interface Storage {
@@ -64,16 +65,18 @@ export interface ObjectInfo {
 }
 
 export function createStorage(config: S3Config): Storage {
-  const client = new S3Client({
-    region: config.region,
-    endpoint: config.endpoint,
-    forcePathStyle: config.forcePathStyle,
-    credentials: config.credentials,
-    // Checksums only where S3 requires them: bodies are buffers of known size, and S3-compatible
-    // servers such as s3rver do not understand the aws-chunked trailers the SDK would otherwise send.
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
+  const client = captureAwsClient(
+    new S3Client({
+      region: config.region,
+      endpoint: config.endpoint,
+      forcePathStyle: config.forcePathStyle,
+      credentials: config.credentials,
+      // Checksums only where S3 requires them: bodies are buffers of known size, and S3-compatible
+      // servers such as s3rver do not understand the aws-chunked trailers the SDK would otherwise send.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+    }),
+  );
 
   return {
     endpoint: config.endpoint,

@@ -1,5 +1,5 @@
-import type { Service } from "../service/service.ts";
-import type { StoredPdf } from "../service/stored-pdf.ts";
+import type { Service } from "./service.ts";
+import type { StoredPdf } from "./stored-pdf.ts";
 
 /** How a stored PDF is answered for (POST /v1/render as JSON, a done job): where to fetch it, and what it is. */
 export interface DownloadAnswer {
