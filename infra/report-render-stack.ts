@@ -77,7 +77,11 @@ export class ReportRenderStack extends Stack {
       outputExpirationDays: s.outputExpirationDays,
       inputVersionExpirationDays: s.inputVersionExpirationDays,
       accessLogExpirationDays: s.accessLogExpirationDays,
-      corsAllowedOrigins: s.corsAllowedOrigins,
+      // The signed-in page fetches a PDF too large to answer inline from its presigned URL (a 303
+      // from its own API's origin). The Api resource depends on neither bucket: no cycle.
+      corsAllowedOrigins: s.webSignIn
+        ? [...(s.corsAllowedOrigins ?? []), Lazy.string({ produce: () => this.endpoint.api.apiEndpoint })]
+        : s.corsAllowedOrigins,
     });
     const { input, output } = this.buckets;
 

@@ -12,9 +12,9 @@
  * filter other than Flate) is left as it is: that page's artifacts stay unmarked, never broken.
  * An untagged PDF (no /StructTreeRoot) gets no edits.
  */
-import { deflateSync, inflateSync } from "node:zlib";
+import { deflateSync } from "node:zlib";
 import { pageTree } from "./outline.ts";
-import { type Edit, PdfLayoutError, type RawPdf, arrayItems, dictEntries, ref, refValue } from "./pdf-bytes.ts";
+import { type Edit, type RawPdf, arrayItems, dictEntries, ref, refValue, streamAt } from "./pdf-bytes.ts";
 
 /** Edits that mark every page's unmarked content as /Artifact (see the module's comment). */
 export function artifactEdits(reader: RawPdf): Edit[] {
@@ -30,8 +30,8 @@ export function artifactEdits(reader: RawPdf): Edit[] {
       // A stream shared by two pages is marked once.
       if (num === undefined || done.has(num)) continue;
       done.add(num);
-      const stream = flateStream(reader, num);
-      if (!stream) continue;
+      const stream = streamAt(reader, num);
+      if (!stream?.data) continue;
       const marked = markArtifacts(stream.data.toString("latin1"));
       if (marked === undefined) continue;
       const data = deflateSync(Buffer.from(marked, "latin1")).toString("latin1");
@@ -211,34 +211,4 @@ function literalEnd(text: string, from: number): number {
     else if (c === 0x29 && depth-- === 0) return i + 1;
   }
   return -1;
-}
-
-/** A Flate (or unfiltered) stream's data and where its /Length value and data are; undefined for other filters. */
-function flateStream(
-  reader: RawPdf,
-  num: number,
-): { data: Buffer; lengthAt: number; lengthEnd: number; dataAt: number; dataEnd: number } | undefined {
-  const at = reader.bodyOffset(num);
-  const dict = reader.dict(num);
-  const entries = dictEntries(dict);
-  const length = entries.get("Length");
-  const filter = entries.get("Filter")?.value;
-  if (!length || !/^\d+$/.test(length.value)) return undefined;
-  if (entries.has("DecodeParms") || (filter !== undefined && filter !== "/FlateDecode")) return undefined;
-  const keyword = /[\0\t\n\f\r ]*stream(\r\n|\n)/y;
-  keyword.lastIndex = at + dict.length;
-  if (!keyword.test(reader.text)) throw new PdfLayoutError(`page content ${num} is not a stream`);
-  const dataAt = keyword.lastIndex;
-  const dataEnd = dataAt + Number(length.value);
-  if (!/^[\r\n]*endstream/.test(reader.text.slice(dataEnd, dataEnd + 12))) {
-    throw new PdfLayoutError(`stream ${num}'s /Length does not end at endstream`);
-  }
-  const raw = Buffer.from(reader.text.slice(dataAt, dataEnd), "latin1");
-  return {
-    data: filter === undefined ? raw : inflateSync(raw),
-    lengthAt: at + length.at,
-    lengthEnd: at + length.end,
-    dataAt,
-    dataEnd,
-  };
 }

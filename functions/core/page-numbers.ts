@@ -9,7 +9,7 @@
  * twice, split across strings, or text that merely looks like one — leaves the PDF as it is and
  * says why, so the caller prints again with the numbers as text: never a wrong number.
  */
-import { deflateSync, inflateSync } from "node:zlib";
+import { deflateSync } from "node:zlib";
 import { textShows, type ShownString, UnreadableContent } from "./content-stream.ts";
 import { pageTree } from "./outline.ts";
 import { pageRefError } from "./page-refs.ts";
@@ -24,6 +24,8 @@ import {
   refValue,
   skipSpace,
   skipValue,
+  type StreamAt,
+  streamAt,
 } from "./pdf-bytes.ts";
 
 export type PageNumbering =
@@ -165,35 +167,11 @@ function contentStreams(reader: RawPdf, page: number): ContentStream[] {
 }
 
 /** A stream object's data, inflated, and where its /Length value and raw data are in the file. */
-function readStream(
-  reader: RawPdf,
-  num: number,
-): { data: Buffer; lengthAt: number; lengthEnd: number; dataAt: number; dataEnd: number } {
-  const at = reader.bodyOffset(num);
-  const dict = reader.dict(num);
-  const entries = dictEntries(dict);
-  const length = entries.get("Length");
-  if (!length || !/^\d+$/.test(length.value)) throw new PdfLayoutError(`stream ${num} has no direct /Length`);
-  const keyword = /[\0\t\n\f\r ]*stream(\r\n|\n)/y;
-  keyword.lastIndex = at + dict.length;
-  if (!keyword.test(reader.text)) throw new PdfLayoutError(`object ${num} is not a stream`);
-  const dataAt = keyword.lastIndex;
-  const dataEnd = dataAt + Number(length.value);
-  if (!/^[\r\n]*endstream/.test(reader.text.slice(dataEnd, dataEnd + 12))) {
-    throw new PdfLayoutError(`stream ${num}'s /Length does not end at endstream`);
-  }
-  const raw = Buffer.from(reader.text.slice(dataAt, dataEnd), "latin1");
-  const filter = entries.get("Filter")?.value;
-  if (entries.has("DecodeParms") || (filter !== undefined && filter !== "/FlateDecode")) {
-    throw new UnreadableContent(`stream ${num} is not plain Flate`);
-  }
-  return {
-    data: filter === undefined ? raw : inflateSync(raw),
-    lengthAt: at + length.at,
-    lengthEnd: at + length.end,
-    dataAt,
-    dataEnd,
-  };
+function readStream(reader: RawPdf, num: number): StreamAt & { data: Buffer } {
+  const stream = streamAt(reader, num);
+  if (!stream) throw new PdfLayoutError(`stream ${num} has no direct /Length`);
+  if (!stream.data) throw new UnreadableContent(`stream ${num} is not plain Flate`);
+  return { ...stream, data: stream.data };
 }
 
 interface Font {

@@ -14,6 +14,8 @@
  * text inside a string — a heading "endobj >> /Next 3 0 R" — is never mistaken for structure.
  */
 
+import { inflateSync } from "node:zlib";
+
 /** Chromium's PDF is not laid out the way this module reads and edits it. */
 export class PdfLayoutError extends Error {
   constructor(detail: string) {
@@ -668,4 +670,44 @@ export function dictEdits(dict: string, base: number, set: readonly (readonly [s
 /** A PDF text string as UTF-16BE hex with a byte order mark: any script, no escaping needed. */
 export function pdfTextString(value: string): string {
   return `<FEFF${Buffer.from(value, "utf16le").swap16().toString("hex").toUpperCase()}>`;
+}
+
+/** A stream object's data and where its /Length value and its raw data are in the file. */
+export interface StreamAt {
+  /** The data, inflated when Flate; undefined when another filter (or Flate with parameters) encodes it. */
+  data: Buffer | undefined;
+  lengthAt: number;
+  lengthEnd: number;
+  dataAt: number;
+  dataEnd: number;
+}
+
+/**
+ * Stream `num` as the byte work reads it (page contents, /ToUnicode maps): undefined when its
+ * /Length is not a direct number; throws if it is not a stream or /Length does not end at endstream.
+ */
+export function streamAt(reader: RawPdf, num: number): StreamAt | undefined {
+  const at = reader.bodyOffset(num);
+  const dict = reader.dict(num);
+  const entries = dictEntries(dict);
+  const length = entries.get("Length");
+  if (!length || !/^\d+$/.test(length.value)) return undefined;
+  const keyword = /[\0\t\n\f\r ]*stream(\r\n|\n)/y;
+  keyword.lastIndex = at + dict.length;
+  if (!keyword.test(reader.text)) throw new PdfLayoutError(`object ${num} is not a stream`);
+  const dataAt = keyword.lastIndex;
+  const dataEnd = dataAt + Number(length.value);
+  if (!/^[\r\n]*endstream/.test(reader.text.slice(dataEnd, dataEnd + 12))) {
+    throw new PdfLayoutError(`stream ${num}'s /Length does not end at endstream`);
+  }
+  const raw = Buffer.from(reader.text.slice(dataAt, dataEnd), "latin1");
+  const filter = entries.get("Filter")?.value;
+  const plain = !entries.has("DecodeParms") && (filter === undefined || filter === "/FlateDecode");
+  return {
+    data: !plain ? undefined : filter === undefined ? raw : inflateSync(raw),
+    lengthAt: at + length.at,
+    lengthEnd: at + length.end,
+    dataAt,
+    dataEnd,
+  };
 }

@@ -539,7 +539,7 @@ describe("web sign-in", () => {
       });
     });
 
-    it("a public client: code grant (PKCE), no secret, openid email and the publish scope, the page's URL only", () => {
+    it("a public client: code grant (PKCE), no secret, openid email (not the publish scope), the page's URL only", () => {
       const [, props] = resourceAt(s.template, "AWS::Cognito::UserPoolClient", "/WebSignIn/");
       const pageUrl = show((s.template.toJSON().Outputs as Record<string, { Value: unknown }>).ApiUrl?.Value);
       expect(pageUrl).toMatch(/^https:\/\/<\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/$/);
@@ -553,6 +553,11 @@ describe("web sign-in", () => {
       // Not the publish scope: Cognito would give it to every user of the page.
       expect((props.AllowedOAuthScopes as unknown[]).map(show)).toEqual(["openid", "email"]);
       expect((props.CallbackURLs as unknown[]).map(show)).toEqual([pageUrl]);
+      // The page's origin may read a presigned PDF from the output bucket (large PDFs come by a 303).
+      const [, output] = resourceAt(s.template, "AWS::S3::Bucket", "/Buckets/Output/");
+      const rules = (output.CorsConfiguration as { CorsRules: { AllowedOrigins: unknown[] }[] }).CorsRules;
+      const [api] = resourceAt(s.template, "AWS::ApiGatewayV2::Api", "/Endpoint/");
+      expect(rules.flatMap((r) => r.AllowedOrigins).map(show)).toEqual([`<${api}.ApiEndpoint>`]);
       expect((props.LogoutURLs as unknown[]).map(show)).toEqual([pageUrl]);
     });
 
