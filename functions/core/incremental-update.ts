@@ -1,4 +1,4 @@
-import { dictEntries, PdfLayoutError, type RawPdf } from "./pdf-bytes.ts";
+import { dictEntries, PdfLayoutError, type RawPdf, xrefSubsections } from "./pdf-bytes.ts";
 
 /** An object written by an update: a new number, or an existing one it replaces. */
 export interface UpdatedObject {
@@ -31,27 +31,11 @@ export function appendUpdate(reader: RawPdf, objects: UpdatedObject[], size: num
     at += text.length;
   }
   const xrefAt = at;
-  parts.push("xref\n", ...subsections(offsets));
+  parts.push("xref\n", xrefSubsections(offsets));
 
   const kept = [...dictEntries(reader.trailer).values()].filter((e) => !["Size", "Prev", "XRefStm"].includes(e.key));
   const entries = [`/Size ${size}`, ...kept.map((e) => `/${e.key} ${e.value}`), `/Prev ${reader.xrefAt}`];
   if (!kept.some((e) => e.key === "ID")) throw new PdfLayoutError("the trailer has no /ID to keep");
   parts.push(`trailer\n<<${entries.join("\n")}>>\nstartxref\n${xrefAt}\n%%EOF\n`);
   return parts.join("");
-}
-
-/** The xref section's subsections: runs of consecutive object numbers, 20-byte entries each. */
-function subsections(offsets: Map<number, number>): string[] {
-  const nums = [...offsets.keys()].sort((a, b) => a - b);
-  const out: string[] = [];
-  for (let i = 0; i < nums.length; ) {
-    let j = i + 1;
-    while (j < nums.length && nums[j] === (nums[j - 1] as number) + 1) j++;
-    out.push(`${nums[i]} ${j - i}\n`);
-    for (const num of nums.slice(i, j)) {
-      out.push(`${String(offsets.get(num)).padStart(10, "0")} 00000 n\r\n`);
-    }
-    i = j;
-  }
-  return out;
 }

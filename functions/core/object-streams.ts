@@ -29,6 +29,7 @@ import {
   skipSpace,
   skipValue,
   streamObject,
+  xrefSubsections,
 } from "./pdf-bytes.ts";
 
 /** Objects per object stream: pdf.js and qpdf inflate a whole stream to read one of its objects. */
@@ -98,7 +99,7 @@ export function packStructure(pdf: Uint8Array): Uint8Array {
   out.push(xref);
   length += xref.length;
 
-  out.push(`xref\n0 1\n0000000000 65535 f \n${subsections(offsets)}`);
+  out.push(`xref\n0 1\n0000000000 65535 f \n${xrefSubsections(offsets)}`);
   out.push(`trailer\n${trailerWith(raw.trailer, `/Size ${size}\n/XRefStm ${xrefStreamAt}`)}\n`);
   out.push(`startxref\n${length}\n%%EOF\n`);
   const file = new Uint8Array(Buffer.from(out.join(""), "latin1"));
@@ -275,20 +276,6 @@ function crossReferenceStream(where: Map<number, { stream: number; index: number
       `\n/DecodeParms <</Predictor 12 /Columns ${entry}>>`,
     deflateSync(rows).toString("latin1"),
   );
-}
-
-/** The classic table's subsections after object 0's: runs of consecutive numbers, 20-byte entries. */
-function subsections(offsets: Map<number, number>): string {
-  const nums = [...offsets.keys()].sort((a, b) => a - b);
-  const out: string[] = [];
-  for (let i = 0; i < nums.length; ) {
-    let j = i + 1;
-    while (j < nums.length && nums[j] === (nums[j - 1] as number) + 1) j++;
-    out.push(`${nums[i]} ${j - i}\n`);
-    for (let k = i; k < j; k++) out.push(`${String(offsets.get(nums[k] as number)).padStart(10, "0")} 00000 n \n`);
-    i = j;
-  }
-  return out.join("");
 }
 
 /** The trailer dictionary with `entries` set (entries of the same keys replaced). */

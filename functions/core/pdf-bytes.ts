@@ -711,3 +711,20 @@ export function streamAt(reader: RawPdf, num: number): StreamAt | undefined {
     dataEnd,
   };
 }
+
+/**
+ * Classic xref subsections for `offsets` (object number → byte offset, generation 0): one per run of
+ * consecutive numbers, 20-byte entries.
+ */
+export function xrefSubsections(offsets: ReadonlyMap<number, number>): string {
+  const nums = [...offsets.keys()].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < nums.length; ) {
+    let j = i + 1;
+    while (j < nums.length && nums[j] === (nums[j - 1] as number) + 1) j++;
+    out.push(`${nums[i]} ${j - i}\n`);
+    for (let k = i; k < j; k++) out.push(`${String(offsets.get(nums[k] as number)).padStart(10, "0")} 00000 n \n`);
+    i = j;
+  }
+  return out.join("");
+}

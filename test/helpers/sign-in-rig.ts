@@ -1,5 +1,7 @@
 import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import chromium from "@sparticuz/chromium";
+import puppeteer, { type Browser } from "puppeteer-core";
 import { loadConfig } from "../../functions/service/settings.ts";
 import { startTestService, type TestService } from "./local-service.ts";
 
@@ -151,5 +153,21 @@ function listen(server: Server): Promise<AddressInfo> {
   return new Promise((done, fail) => {
     server.once("error", fail);
     server.listen(0, "127.0.0.1", () => done(server.address() as AddressInfo));
+  });
+}
+
+/**
+ * The browser the sign-in tests drive: the project's Chromium, web security on (the page and the
+ * provider are different origins), and no name resolved but loopback (the provider's pages ask for a
+ * web font: nothing leaves the machine).
+ */
+export async function launchLoopbackBrowser(): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: await chromium.executablePath(),
+    args: [
+      ...chromium.args.filter((arg) => arg !== "--disable-web-security"),
+      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    ],
+    headless: "shell",
   });
 }

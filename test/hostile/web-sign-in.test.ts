@@ -1,9 +1,8 @@
-import chromium from "@sparticuz/chromium";
-import puppeteer, { type Browser, type HTTPRequest, type Page } from "puppeteer-core";
+import type { Browser, HTTPRequest, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV, loadConfig } from "../../functions/service/settings.ts";
 import { rawRequest } from "../helpers/http-raw.ts";
-import { startSignInRig, type SignInRig } from "../helpers/sign-in-rig.ts";
+import { launchLoopbackBrowser, startSignInRig, type SignInRig } from "../helpers/sign-in-rig.ts";
 
 // Attacks on the web page's sign-in: its settings, the public route that tells the page them, the
 // font files served beside the page, and every way back into the page from the provider (a forged or
@@ -76,14 +75,7 @@ describe("the page's sign-in in a browser", () => {
 
   beforeAll(async () => {
     rig = await startSignInRig({ mallory: MALLORY });
-    browser = await puppeteer.launch({
-      executablePath: await chromium.executablePath(),
-      args: [
-        ...chromium.args.filter((arg) => arg !== "--disable-web-security"),
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-      ],
-      headless: "shell",
-    });
+    browser = await launchLoopbackBrowser();
   });
 
   afterAll(async () => {

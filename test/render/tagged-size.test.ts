@@ -4,11 +4,7 @@
  * moves them into object streams. What readers see must not change: read back with pdf.js (the
  * structure tree of every page, bookmarks, pages), pdf-lib, poppler's pdfinfo -struct and qpdf.
  */
-import { spawnSync } from "node:child_process";
 import { createPrivateKey } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { longTableEnvelope } from "../../bench/long-table-data.ts";
@@ -28,20 +24,13 @@ import { pdfjsBookmarks } from "../helpers/independent-pdf.ts";
 import { opensslIdentity, pdfsig, readSignature } from "../helpers/pades.ts";
 import { pageTexts } from "../helpers/pdf.ts";
 import { renderer } from "../helpers/render.ts";
+import { hasTool, runTool } from "../helpers/pdf-tools.ts";
 
 afterAll(closeBrowser);
 
-const has = (tool: string) => spawnSync(tool, ["--version"]).error === undefined;
-const poppler = has("pdfinfo");
-const qpdf = has("qpdf");
-
-/** Runs a command-line tool on `pdf` (written to a temporary file): its output and exit status. */
-function tool(command: string, args: string[], pdf: Uint8Array): { out: string; status: number | null } {
-  const file = join(mkdtempSync(join(tmpdir(), "tagged-size-")), "file.pdf");
-  writeFileSync(file, pdf);
-  const run = spawnSync(command, [...args, file], { encoding: "utf8", maxBuffer: 256 << 20 });
-  return { out: `${run.stdout}${run.stderr}`, status: run.status };
-}
+const poppler = hasTool("pdfinfo");
+const qpdf = hasTool("qpdf");
+const tool = runTool;
 
 /** The envelope's document as the core builds it, printed and finalised: the file packStructure gets. */
 async function printed(input: unknown): Promise<{ doc: DocumentParts; finalised: Uint8Array }> {
@@ -167,7 +156,7 @@ describe("a packed file, signed", () => {
       const sig = await readSignature(signed.pdf);
       expect(sig.verified).toBe(true);
       expect(sig.byteRange[2] + sig.byteRange[3]).toBe(signed.pdf.byteLength);
-      if (has("pdfsig") && !("encrypt" in pdf)) expect(pdfsig(signed.pdf)).toMatch(/Signature is Valid/);
+      if (hasTool("pdfsig") && !("encrypt" in pdf)) expect(pdfsig(signed.pdf)).toMatch(/Signature is Valid/);
       const doc = await getDocument({
         data: new Uint8Array(signed.pdf),
         password: "u",

@@ -1,7 +1,6 @@
-import chromium from "@sparticuz/chromium";
-import puppeteer, { type Browser, type HTTPRequest, type Page } from "puppeteer-core";
+import type { Browser, HTTPRequest, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startSignInRig, type SignInRig } from "../helpers/sign-in-rig.ts";
+import { launchLoopbackBrowser, startSignInRig, type SignInRig } from "../helpers/sign-in-rig.ts";
 
 // The page's sign-in against a real OpenID provider on loopback (oidc-provider, its development login
 // and consent pages), behind a gateway that, as the stack's API Gateway does, lets the page in and
@@ -14,15 +13,7 @@ const ZHANG = { name: "张三", email: "zhang@example.gov.cn" };
 
 beforeAll(async () => {
   rig = await startSignInRig({ zhang: ZHANG });
-  browser = await puppeteer.launch({
-    executablePath: await chromium.executablePath(),
-    // The provider's pages ask for a web font: nothing leaves loopback.
-    args: [
-      ...chromium.args.filter((arg) => arg !== "--disable-web-security"),
-      "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    ],
-    headless: "shell",
-  });
+  browser = await launchLoopbackBrowser();
 });
 
 afterAll(async () => {

@@ -4,10 +4,7 @@
  * everything a reader sees stays the same. Read back with pdf.js, pdf-lib, and poppler's pdfinfo and
  * qpdf where they are installed (apt-get install poppler-utils qpdf).
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { inflateSync } from "node:zlib";
 import { PDFDict, PDFName, PDFRef, type PDFString } from "pdf-lib";
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
@@ -19,6 +16,7 @@ import { packStructure } from "../../functions/core/object-streams.ts";
 import { dictEntries, PdfLayoutError, RawPdf } from "../../functions/core/pdf-bytes.ts";
 import { pdfLib, pdfjsBookmarks, withPdfjs } from "../helpers/independent-pdf.ts";
 import { latin1, type PdfObject, skiaReport, text, writePdf } from "../helpers/skia-pdf.ts";
+import { hasTool, runTool } from "../helpers/pdf-tools.ts";
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`fixtures/${name}`, import.meta.url)));
 const finalised = finalizePdf(
@@ -31,17 +29,9 @@ const finalised = finalizePdf(
   headingTexts(readFileSync(new URL("fixtures/chromium.html", import.meta.url), "utf8")),
 ).pdf;
 
-const has = (tool: string) => spawnSync(tool, ["--version"]).error === undefined;
-const poppler = has("pdfinfo");
-const qpdf = has("qpdf");
-
-/** Runs a command-line tool on `pdf` (written to a temporary file): its stdout and exit status. */
-function tool(command: string, args: string[], pdf: Uint8Array): { out: string; status: number | null } {
-  const file = join(mkdtempSync(join(tmpdir(), "pack-")), "file.pdf");
-  writeFileSync(file, pdf);
-  const run = spawnSync(command, [...args, file], { encoding: "utf8", maxBuffer: 64 << 20 });
-  return { out: `${run.stdout}${run.stderr}`, status: run.status };
-}
+const poppler = hasTool("pdfinfo");
+const qpdf = hasTool("qpdf");
+const tool = runTool;
 
 /** What a reader sees: pages, bookmarks, and every page's structure tree (pdf.js). */
 async function seen(pdf: Uint8Array, password?: string) {
