@@ -3,21 +3,27 @@
  *
  * For a pool of 1 browser, then of 2 (RENDER_BROWSERS), in this one process and after warm-up:
  * renders per second of the seed report with 1 render in flight and with 2 (the whole path: JSON text
- * in → PDF bytes out), in interleaved rounds so both see the same machine load. Also the CPU each
- * render cost, in Node and in the Chromium processes (from /proc), which says where a ceiling is.
+ * in → PDF bytes out). Also the CPU each render cost, in Node and in the Chromium processes (from
+ * /proc), which says where a ceiling is.
+ *
+ * The machines are shared: their speed drifts by a third within a minute. So the modes alternate in
+ * short blocks (which goes first alternates too), each pair of neighbouring blocks gives one ratio,
+ * and the gain is the median of those ratios: a slow spell spoils one pair, not the result. The
+ * pooled rates (all renders ÷ all seconds) are printed beside it.
  *
  * The gain is (renders/s with 2 in flight) ÷ (renders/s with 1); goal ≥ 1.6 for the pool of 2 on a
  * 2-core machine. The last line is one JSON object for scripts: { "parallelGain": …, … }.
  */
 import { readFileSync } from "node:fs";
+import { median } from "./stats.ts";
 import { browserLoad, browserProcessIds, closeBrowser } from "../functions/core/browser.ts";
 import type { Renderer } from "../functions/core/render.ts";
 import { builtInRenderer } from "../functions/service/service.ts";
 import { loadConfig, withOverrides } from "../functions/service/settings.ts";
 
-const ROUNDS = Number(process.env.PARALLEL_ROUNDS ?? 4);
-/** Renders per round and mode. */
-const RENDERS = Number(process.env.PARALLEL_RENDERS ?? 12);
+const ROUNDS = Number(process.env.PARALLEL_ROUNDS ?? 12);
+/** Renders per block (one mode, one round). */
+const RENDERS = Number(process.env.PARALLEL_RENDERS ?? 6);
 const examplePath = "examples/zhanhe-transport-2020.json";
 const text = readFileSync(examplePath, "utf8");
 
@@ -80,10 +86,18 @@ async function measure(browsers: number) {
   const one: Tally = { renders: 0, seconds: 0, nodeCpu: 0, chromiumCpu: 0 };
   const two: Tally = { renders: 0, seconds: 0, nodeCpu: 0, chromiumCpu: 0 };
   const countsBefore = browserLoad().map((b) => b.printed);
+  const ratios: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    // Alternate which mode goes first, so a slow spell of the machine falls on both.
+    // Alternate which mode goes first, so a drift of the machine's speed favours neither.
     const order = r % 2 === 0 ? [1, 2] : [2, 1];
-    for (const inFlight of order) await block(renderer, inFlight, RENDERS, inFlight === 1 ? one : two);
+    const seconds = { 1: 0, 2: 0 };
+    for (const inFlight of order) {
+      const tally = inFlight === 1 ? one : two;
+      const before = tally.seconds;
+      await block(renderer, inFlight, RENDERS, tally);
+      seconds[inFlight as 1 | 2] = tally.seconds - before;
+    }
+    ratios.push(seconds[1] / seconds[2]);
   }
   const counts = browserLoad()
     .map((b) => b.printed)
@@ -98,7 +112,9 @@ async function measure(browsers: number) {
     rendersPerBrowser: counts,
     oneInFlightPerSecond: round2(rate(one)),
     twoInFlightPerSecond: round2(rate(two)),
-    gain: round2(rate(two) / rate(one)),
+    gain: round2(median(ratios)),
+    pooledGain: round2(rate(two) / rate(one)),
+    roundGains: ratios.map(round2),
     cpuMsPerRender: {
       one: { node: perRender(one, one.nodeCpu), chromium: perRender(one, one.chromiumCpu) },
       two: { node: perRender(two, two.nodeCpu), chromium: perRender(two, two.chromiumCpu) },
@@ -106,7 +122,8 @@ async function measure(browsers: number) {
   };
   console.log(
     `pool of ${browsers}: 1 in flight ${result.oneInFlightPerSecond}/s, 2 in flight ${result.twoInFlightPerSecond}/s, ` +
-      `gain ${result.gain}× (${pids.length} Chromium, renders per browser ${counts.join("/")}; CPU ms per render ` +
+      `gain ${result.gain}× (median of ${ratios.length} rounds, ${Math.min(...result.roundGains)}–${Math.max(...result.roundGains)}; ` +
+      `pooled ${result.pooledGain}×) (${pids.length} Chromium, renders per browser ${counts.join("/")}; CPU ms per render ` +
       `node ${result.cpuMsPerRender.one.node}→${result.cpuMsPerRender.two.node}, ` +
       `Chromium ${result.cpuMsPerRender.one.chromium}→${result.cpuMsPerRender.two.chromium})`,
   );
@@ -119,6 +136,7 @@ const pool = await measure(2);
 console.log(
   JSON.stringify({
     parallelGain: pool.gain,
+    parallelGainPooled: pool.pooledGain,
     singleBrowserGain: single.gain,
     pool2OneInFlightPerSecond: pool.oneInFlightPerSecond,
     pool2TwoInFlightPerSecond: pool.twoInFlightPerSecond,
