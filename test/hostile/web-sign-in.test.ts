@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENV, loadConfig } from "../../functions/service/settings.ts";
 import { rawRequest } from "../helpers/http-raw.ts";
 import { launchLoopbackBrowser, startSignInRig, type SignInRig } from "../helpers/sign-in-rig.ts";
+import { gotoSettled, navigationSettled } from "../helpers/settled.ts";
 
 // Attacks on the web page's sign-in: its settings, the public route that tells the page them, the
 // font files served beside the page, and every way back into the page from the provider (a forged or
@@ -89,7 +90,7 @@ describe("the page's sign-in in a browser", () => {
     page.on("pageerror", (error) => pageErrors.push(String(error)));
     const cdp = await page.createCDPSession();
     await cdp.send("Network.clearBrowserCookies");
-    await page.goto(`${rig.url}${path}`, { waitUntil: "networkidle0" });
+    await gotoSettled(page, `${rig.url}${path}`);
     return page;
   }
 
@@ -104,7 +105,7 @@ describe("the page's sign-in in a browser", () => {
         await page.type("input[name=login]", login);
         await page.type("input[name=password]", "pw");
       }
-      await Promise.all([page.waitForNavigation({ waitUntil: "networkidle0" }), page.click("button[type=submit]")]);
+      await navigationSettled(page, () => page.click("button[type=submit]"));
     }
   }
 
@@ -162,7 +163,7 @@ describe("the page's sign-in in a browser", () => {
 
       // The untampered answer, once the page has refused one: the sign-in it belonged to is over.
       expect(genuine?.get("code")).toBeTruthy();
-      await page.goto(`${rig.url}/?${genuine}`, { waitUntil: "networkidle0" });
+      await gotoSettled(page, `${rig.url}/?${genuine}`);
       expect(await status(page)).toMatch(/\(state\)$/);
       expect(await session(page)).toBeNull();
       expect(rig.tokenCalls).toBe(calls);
@@ -178,11 +179,11 @@ describe("the page's sign-in in a browser", () => {
       const asked = await begin(page);
       const description = '<img src=x onerror="window.pwned=3"> denied';
       const wrong = new URLSearchParams({ error: "access_denied", error_description: description, state: "other" });
-      await page.goto(`${rig.url}/?${wrong}`, { waitUntil: "networkidle0" });
+      await gotoSettled(page, `${rig.url}/?${wrong}`);
       expect(await status(page)).toMatch(/\(state\)$/); // the forged error is not shown
 
       const again = await (async () => {
-        await page.goto(`${rig.url}/`, { waitUntil: "networkidle0" });
+        await gotoSettled(page, `${rig.url}/`);
         return begin(page);
       })();
       expect(again.get("state")).not.toBe(asked.get("state"));
@@ -191,7 +192,7 @@ describe("the page's sign-in in a browser", () => {
         error_description: description,
         state: again.get("state") ?? "",
       });
-      await page.goto(`${rig.url}/?${right}`, { waitUntil: "networkidle0" });
+      await gotoSettled(page, `${rig.url}/?${right}`);
       expect(await status(page)).toBe(`The sign-in was refused: access_denied: ${description}`);
       expect(await page.$$eval("img", (imgs) => imgs.length)).toBe(0);
       expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
@@ -206,7 +207,7 @@ describe("the page's sign-in in a browser", () => {
     try {
       const asked = await begin(page);
       const answer = new URLSearchParams({ code: "c", state: asked.get("state") ?? "", iss: "https://evil.example" });
-      await page.goto(`${rig.url}/?${answer}`, { waitUntil: "networkidle0" });
+      await gotoSettled(page, `${rig.url}/?${answer}`);
       expect(await status(page)).toBe("Not signed in: the answer comes from another provider (iss)");
       expect(rig.tokenCalls).toBe(calls);
     } finally {
@@ -257,7 +258,7 @@ describe("the page's sign-in in a browser", () => {
           }),
         });
       });
-      await page.goto(`${rig.url}/?code=c&state=${asked.get("state")}`, { waitUntil: "networkidle0" });
+      await gotoSettled(page, `${rig.url}/?code=c&state=${asked.get("state")}`);
       expect(await status(page)).toContain(message);
       expect(await status(page)).toMatch(/^Not signed in: /);
       expect(await session(page)).toBeNull();
@@ -301,7 +302,7 @@ describe("the page's sign-in in a browser", () => {
           }),
         });
       });
-      await page.goto(`${rig.url}/?code=c&state=${asked.get("state")}`, { waitUntil: "networkidle0" });
+      await gotoSettled(page, `${rig.url}/?code=c&state=${asked.get("state")}`);
       expect(await page.$eval("#account-user", (u) => u.textContent)).toBe("Signed in as li@example.gov.cn");
       expect(JSON.parse((await session(page)) ?? "{}").expiresAt).toBeGreaterThan(Date.now() + 3_000_000);
     } finally {
@@ -323,7 +324,7 @@ describe("the page's sign-in in a browser", () => {
           body: JSON.stringify({ error: "invalid_grant", error_description: "<b>code used</b>" }),
         });
       });
-      await page.goto(`${rig.url}/?code=c&state=${asked.get("state")}`, { waitUntil: "networkidle0" });
+      await gotoSettled(page, `${rig.url}/?code=c&state=${asked.get("state")}`);
       expect(await status(page)).toBe(
         "Not signed in: the token endpoint answered HTTP 400 invalid_grant: <b>code used</b>",
       );

@@ -52,12 +52,13 @@ async function untagged(doc: DocumentParts): Promise<Uint8Array> {
   return result;
 }
 
-/** What a reader sees (pdf.js): pages, bookmarks, the structure tree of every page. */
-async function seen(pdf: Uint8Array) {
+/** What a reader sees (pdf.js): pages, bookmarks, the structure tree of every page (or of `only` these). */
+async function seen(pdf: Uint8Array, only?: number[]) {
   const doc = await getDocument({ data: new Uint8Array(pdf), verbosity: 0, isEvalSupported: false }).promise;
   try {
     const trees: unknown[] = [];
-    for (let p = 1; p <= doc.numPages; p++) trees.push(await (await doc.getPage(p)).getStructTree());
+    const pages = only ?? Array.from({ length: doc.numPages }, (_, i) => i + 1);
+    for (const p of pages) trees.push(await (await doc.getPage(p)).getStructTree());
     return { pages: doc.numPages, bookmarks: await pdfjsBookmarks(doc), trees };
   } finally {
     await doc.destroy();
@@ -88,12 +89,16 @@ describe("the 2,000-row report, tagged", () => {
     expect(Buffer.from(second.pdf).equals(Buffer.from(first.pdf))).toBe(true);
   });
 
-  it("reads the same in pdf.js once rendered: every page's structure tree, the bookmarks, 81 pages", async () => {
-    const before = await seen(finalised);
+  it("reads the same in pdf.js once rendered: the structure trees, the bookmarks, 81 pages", async () => {
+    // The first pages, the middle and the last: every page of 81 took pdf.js 19 s, and the gov
+    // example below is compared on every page, and pdfinfo -struct (where poppler is installed)
+    // compares the whole tree.
+    const sample = [1, 2, 3, 41, 80, 81];
+    const before = await seen(finalised, sample);
     expect(before.pages).toBe(81);
     expect(before.trees.every((t) => t !== null)).toBe(true);
     const [first] = rendered;
-    expect(await seen(first?.pdf as Uint8Array)).toEqual(before);
+    expect(await seen(first?.pdf as Uint8Array, sample)).toEqual(before);
     expect(first?.pages).toBe(81);
   }, 120_000);
 

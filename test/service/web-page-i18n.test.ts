@@ -5,6 +5,7 @@ import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../../functions/web/messages.js";
 import { example, examplePath, startTestService, type TestService } from "../helpers/local-service.ts";
+import { gotoSettled, reloadSettled } from "../helpers/settled.ts";
 
 // The page in Chinese and English, in its own fonts: driven in the project's Chromium, which has no
 // CJK font of its own (only DejaVu), so any Chinese not drawn with the bundled font would be boxes.
@@ -38,7 +39,7 @@ async function open(languages: string, setup: (page: Page) => Promise<void> = as
   await cdp.send("Emulation.setUserAgentOverride", { userAgent: await browser.userAgent(), acceptLanguage: languages });
   page.on("pageerror", (error) => pageErrors.push(String(error)));
   await setup(page);
-  await page.goto(`${service.url}/`, { waitUntil: "networkidle0" });
+  await gotoSettled(page, `${service.url}/`);
   await page.evaluate(() => document.fonts.ready.then(() => undefined));
   return page;
 }
@@ -171,7 +172,7 @@ describe("the web page's languages", () => {
       expect(await page.evaluate(() => localStorage.getItem("report-render.language"))).toBe("zh-CN");
 
       // Remembered over the browser's language, after a reload.
-      await page.reload({ waitUntil: "networkidle0" });
+      await reloadSettled(page);
       expect(await page.$eval("html", (h) => h.lang)).toBe("zh-CN");
       expect(await text(page, "h1")).toBe("报告 JSON → PDF");
 

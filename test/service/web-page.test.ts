@@ -13,6 +13,7 @@ import {
   type TestService,
   waitFor,
 } from "../helpers/local-service.ts";
+import { gotoSettled } from "../helpers/settled.ts";
 
 // The page at / driven in a real browser: the same @sparticuz/chromium, but a browser of the test's
 // own (the render core's Chromium refuses all network access and runs no page scripts).
@@ -42,7 +43,7 @@ beforeAll(async () => {
   page.on("pageerror", (error) => {
     throw error;
   });
-  await page.goto(`${service.url}/`, { waitUntil: "networkidle0" });
+  await gotoSettled(page, `${service.url}/`);
 });
 
 afterAll(async () => {
@@ -201,7 +202,7 @@ describe("the web page", () => {
           });
         } else void request.continue();
       });
-      await other.goto(`${service.url}/`, { waitUntil: "networkidle0" });
+      await gotoSettled(other, `${service.url}/`);
       const file = join(service.dir, "many-errors.json");
       await writeFile(file, JSON.stringify(example(), null, 2));
       const input = await other.$("input#file-input");
@@ -221,7 +222,7 @@ describe("the web page", () => {
     try {
       const failed: string[] = [];
       other.on("requestfailed", (r) => failed.push(`${r.url()} ${r.failure()?.errorText}`));
-      await other.goto(`${big.url}/`, { waitUntil: "networkidle0" });
+      await gotoSettled(other, `${big.url}/`);
       const input = await other.$("input#file-input");
       await input?.uploadFile(examplePath);
       await other.waitForSelector("#pages[data-done='true'], #status.error", { timeout: 30_000 });
@@ -384,7 +385,7 @@ describe("the web page", () => {
           });
         } else void request.continue();
       });
-      await other.goto(`${service.url}/`, { waitUntil: "networkidle0" });
+      await gotoSettled(other, `${service.url}/`);
       const file = join(service.dir, "many-problems.zip");
       await writeFile(file, await zippedPackage());
       await (await other.$("input#package-input"))?.uploadFile(file);
@@ -417,7 +418,8 @@ describe("the web page", () => {
     const other = await browser.newPage();
     try {
       await other.setViewport({ width: 1280, height: 900 });
-      await other.goto(`${service.url}/`, { waitUntil: "networkidle0" });
+      await gotoSettled(other, `${service.url}/`);
+      await other.waitForSelector("#example-select optgroup");
       const groups = await other.$$eval("#example-select optgroup", (els) =>
         els.map((g) => ({
           label: (g as HTMLOptGroupElement).label,

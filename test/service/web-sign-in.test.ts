@@ -1,6 +1,7 @@
 import type { Browser, HTTPRequest, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchLoopbackBrowser, startSignInRig, type SignInRig } from "../helpers/sign-in-rig.ts";
+import { gotoSettled } from "../helpers/settled.ts";
 
 // The page's sign-in against a real OpenID provider on loopback (oidc-provider, its development login
 // and consent pages), behind a gateway that, as the stack's API Gateway does, lets the page in and
@@ -30,7 +31,7 @@ async function open(languages = "en-US"): Promise<Page> {
   page.on("pageerror", (error) => pageErrors.push(String(error)));
   // Each test starts signed out at the provider too.
   await cdp.send("Network.clearBrowserCookies");
-  await page.goto(`${rig.url}/`, { waitUntil: "networkidle0" });
+  await gotoSettled(page, `${rig.url}/`);
   return page;
 }
 
@@ -64,6 +65,8 @@ async function signIn(page: Page, login: string): Promise<{ authorize: URL; logi
     await Promise.all([page.waitForNavigation(), page.click("button[type=submit]")]);
   }
   await page.waitForSelector("#account-user:not([hidden])", { timeout: 15_000 });
+  // The page back from the provider loads the template list: its API call is over once it is shown.
+  await page.waitForFunction(() => document.querySelectorAll("#example-select option").length > 1);
   page.off("request", seen);
   if (!authorize) throw new Error("the page never went to the provider");
   return { authorize, loginShown };
