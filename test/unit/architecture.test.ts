@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { mocking as isolated } from "../../vitest.config.ts";
 import { root } from "../helpers/examples.ts";
 
 // The layout the README describes, held: the core knows no door, no setting and no template, and a
@@ -40,5 +41,17 @@ describe("the layout", () => {
       .filter(({ text }) => /process\.env/.test(code(text)))
       .map(({ file }) => file);
     expect(readers).toEqual(["functions/service/settings.ts"]);
+  });
+});
+
+describe("the test suite", () => {
+  it("runs every file that replaces a module (vi.mock) in the isolated project", () => {
+    // The shared project keeps modules between files: a vi.mock there would not take effect.
+    const mocking = sources("test")
+      .filter(({ file, text }) => file.endsWith(".test.ts") && /\bvi\.(do)?mock\(/.test(code(text)))
+      .map(({ file }) => file)
+      .sort();
+    expect(mocking).toContain("test/service/http-abort.test.ts");
+    expect(mocking).toEqual([...isolated].sort());
   });
 });
