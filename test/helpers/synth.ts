@@ -78,3 +78,29 @@ export function resourcesOf(template: Template, type: string): Record<string, Re
       .map(([id, r]) => [id, r.Properties ?? {}]),
   );
 }
+
+/**
+ * A CloudFormation value as text, to compare with a string: Ref → <Id>, GetAtt → <Id.Attribute>,
+ * joins concatenated, Select and Split → <selected>; anything else as JSON.
+ */
+export function cfnText(value: unknown): string {
+  if (typeof value === "string") return value;
+  const v = value as Record<string, unknown>;
+  if (v.Ref) return `<${String(v.Ref)}>`;
+  if (v["Fn::GetAtt"]) return `<${(v["Fn::GetAtt"] as string[]).join(".")}>`;
+  if (v["Fn::Join"]) {
+    const [sep, parts] = v["Fn::Join"] as [string, unknown[]];
+    return parts.map(cfnText).join(sep);
+  }
+  if (v["Fn::Select"] || v["Fn::Split"]) return "<selected>";
+  return JSON.stringify(value);
+}
+
+/** Web sign-in through an OpenID provider of one's own (not the stack's user pool), as context settings. */
+export const OWN_PROVIDER_SETTINGS = {
+  webSignIn: "true",
+  jwtIssuer: "https://login.example.org",
+  jwtAudience: "web",
+  webSignInAuthorizeUrl: "https://login.example.org/authorize",
+  webSignInTokenUrl: "https://login.example.org/token",
+} as const;

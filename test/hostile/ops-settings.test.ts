@@ -4,7 +4,7 @@ import { createHttpHandler } from "../../functions/http/handler.ts";
 import { createService } from "../../functions/service/service.ts";
 import { httpEvent } from "../helpers/lambda-events.ts";
 import { startTestService, type TestService } from "../helpers/local-service.ts";
-import { removeAssemblies, resourceAt, synthesize } from "../helpers/synth.ts";
+import { OWN_PROVIDER_SETTINGS, removeAssemblies, resourceAt, synthesize } from "../helpers/synth.ts";
 
 /**
  * The stack's new ways in, attacked: settings given with `-c` (callback hosts, web sign-in, reserved
@@ -15,13 +15,7 @@ import { removeAssemblies, resourceAt, synthesize } from "../helpers/synth.ts";
 
 afterAll(removeAssemblies);
 
-const provider = {
-  webSignIn: "true",
-  jwtIssuer: "https://login.example.org",
-  jwtAudience: "web",
-  webSignInAuthorizeUrl: "https://login.example.org/authorize",
-  webSignInTokenUrl: "https://login.example.org/token",
-};
+const provider = OWN_PROVIDER_SETTINGS;
 
 const hostile: [string, Record<string, unknown>][] = [
   // Header and line injection, NUL, homoglyphs, shell, wildcards, lengths past DNS's.

@@ -219,6 +219,33 @@ describe("the page's sign-in in a browser", () => {
   const jwt = (claims: Record<string, unknown>) =>
     `${Buffer.from('{"alg":"none"}').toString("base64url")}.${Buffer.from(JSON.stringify(claims)).toString("base64url")}.`;
 
+  /**
+   * Back on the page with the code of the sign-in `asked` began, its token endpoint answering
+   * `status` and `body` instead of the provider; `canned` answers other URLs (200, JSON) too.
+   */
+  async function returnWithTokenAnswer(
+    page: Page,
+    asked: URLSearchParams,
+    answer: { status: number; body: unknown },
+    canned: Record<string, string> = {},
+  ): Promise<void> {
+    await page.setRequestInterception(true);
+    page.on("request", (request) => {
+      const cannedBody = canned[request.url()];
+      if (cannedBody !== undefined) {
+        return void request.respond({ status: 200, contentType: "application/json", body: cannedBody });
+      }
+      if (request.url() !== `${rig.issuer}/token`) return void request.continue();
+      void request.respond({
+        status: answer.status,
+        contentType: "application/json",
+        headers: { "access-control-allow-origin": rig.url },
+        body: JSON.stringify(answer.body),
+      });
+    });
+    await gotoSettled(page, `${rig.url}/?code=c&state=${asked.get("state")}`);
+  }
+
   it.each([
     ["another nonce", { nonce: "other" }, {}, "the ID token is not for this page (nonce)"],
     ["another audience", { aud: "someone-else" }, {}, "the ID token is not for this page (aud)"],
@@ -242,23 +269,16 @@ describe("the page's sign-in in a browser", () => {
         exp: now + 600,
         ...idClaims,
       };
-      await page.setRequestInterception(true);
-      page.on("request", (request) => {
-        if (request.url() !== `${rig.issuer}/token`) return void request.continue();
-        void request.respond({
-          status: 200,
-          contentType: "application/json",
-          headers: { "access-control-allow-origin": rig.url },
-          body: JSON.stringify({
-            access_token: "forged-access-token",
-            token_type: "Bearer",
-            expires_in: 3600,
-            ...(claims ? { id_token: jwt(claims) } : {}),
-            ...body,
-          }),
-        });
+      await returnWithTokenAnswer(page, asked, {
+        status: 200,
+        body: {
+          access_token: "forged-access-token",
+          token_type: "Bearer",
+          expires_in: 3600,
+          ...(claims ? { id_token: jwt(claims) } : {}),
+          ...body,
+        },
       });
-      await gotoSettled(page, `${rig.url}/?code=c&state=${asked.get("state")}`);
       expect(await status(page)).toContain(message);
       expect(await status(page)).toMatch(/^Not signed in: /);
       expect(await session(page)).toBeNull();
@@ -284,25 +304,21 @@ describe("the page's sign-in in a browser", () => {
         iat: now,
         exp: now + 3600,
       };
-      await page.setRequestInterception(true);
-      page.on("request", (request) => {
-        // The gateway would refuse this forged token: the page's first API call is answered here.
-        if (request.url() === `${rig.url}/v1/templates`)
-          return void request.respond({ status: 200, contentType: "application/json", body: '{"templates":[]}' });
-        if (request.url() !== `${rig.issuer}/token`) return void request.continue();
-        void request.respond({
+      await returnWithTokenAnswer(
+        page,
+        asked,
+        {
           status: 200,
-          contentType: "application/json",
-          headers: { "access-control-allow-origin": rig.url },
-          body: JSON.stringify({
+          body: {
             access_token: jwt({ exp: now + 3600 }),
             id_token: jwt(claims),
             token_type: "Bearer",
             expires_in: 3600,
-          }),
-        });
-      });
-      await gotoSettled(page, `${rig.url}/?code=c&state=${asked.get("state")}`);
+          },
+        },
+        // The gateway would refuse this forged token: the page's first API call is answered here.
+        { [`${rig.url}/v1/templates`]: '{"templates":[]}' },
+      );
       expect(await page.$eval("#account-user", (u) => u.textContent)).toBe("Signed in as li@example.gov.cn");
       expect(JSON.parse((await session(page)) ?? "{}").expiresAt).toBeGreaterThan(Date.now() + 3_000_000);
     } finally {
@@ -314,17 +330,10 @@ describe("the page's sign-in in a browser", () => {
     const page = await open();
     try {
       const asked = await begin(page);
-      await page.setRequestInterception(true);
-      page.on("request", (request) => {
-        if (request.url() !== `${rig.issuer}/token`) return void request.continue();
-        void request.respond({
-          status: 400,
-          contentType: "application/json",
-          headers: { "access-control-allow-origin": rig.url },
-          body: JSON.stringify({ error: "invalid_grant", error_description: "<b>code used</b>" }),
-        });
+      await returnWithTokenAnswer(page, asked, {
+        status: 400,
+        body: { error: "invalid_grant", error_description: "<b>code used</b>" },
       });
-      await gotoSettled(page, `${rig.url}/?code=c&state=${asked.get("state")}`);
       expect(await status(page)).toBe(
         "Not signed in: the token endpoint answered HTTP 400 invalid_grant: <b>code used</b>",
       );

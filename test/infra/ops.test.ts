@@ -4,7 +4,15 @@ import { isWebPagePath } from "../../functions/http/web-page-route.ts";
 import { ENV } from "../../functions/service/settings.ts";
 import { CALLBACK_ENV, WEB_SIGN_IN_ENV } from "../../infra/constructs/render-function.ts";
 import { defaultDomainPrefix } from "../../infra/constructs/web-sign-in.ts";
-import { removeAssemblies, resourceAt, resourcesOf, synthesize, type Synthesized } from "../helpers/synth.ts";
+import {
+  cfnText,
+  OWN_PROVIDER_SETTINGS,
+  removeAssemblies,
+  resourceAt,
+  resourcesOf,
+  synthesize,
+  type Synthesized,
+} from "../helpers/synth.ts";
 
 /**
  * The stack's operations: tracing, the dashboard, the alarms, reserved concurrency, the callback
@@ -30,24 +38,13 @@ beforeAll(() => {
 }, 120_000);
 afterAll(removeAssemblies);
 
-/** A CloudFormation value as text: Ref → <Id>, GetAtt → <Id.Attr>, joins concatenated. */
-function show(value: unknown): string {
-  if (typeof value === "string") return value;
-  const v = value as Record<string, unknown>;
-  if (v.Ref) return `<${String(v.Ref)}>`;
-  if (v["Fn::GetAtt"]) return `<${(v["Fn::GetAtt"] as string[]).join(".")}>`;
-  if (v["Fn::Join"]) {
-    const [sep, parts] = v["Fn::Join"] as [string, unknown[]];
-    return parts.map(show).join(sep);
-  }
-  if (v["Fn::Select"] || v["Fn::Split"]) return "<selected>";
-  return JSON.stringify(value);
-}
-
 const envOf = (s: Synthesized, path: string) => {
   const [, fn] = resourceAt(s.template, "AWS::Lambda::Function", path);
   return Object.fromEntries(
-    Object.entries((fn.Environment as { Variables: Record<string, unknown> }).Variables).map(([k, v]) => [k, show(v)]),
+    Object.entries((fn.Environment as { Variables: Record<string, unknown> }).Variables).map(([k, v]) => [
+      k,
+      cfnText(v),
+    ]),
   );
 };
 
@@ -97,7 +94,7 @@ describe("tracing and Powertools", () => {
 function dashboardBody(s: Synthesized): { widgets: { type: string; properties: Record<string, unknown> }[] } {
   const dashboards = Object.values(resourcesOf(s.template, "AWS::CloudWatch::Dashboard"));
   expect(dashboards).toHaveLength(1);
-  return JSON.parse(show(dashboards[0]?.DashboardBody));
+  return JSON.parse(cfnText(dashboards[0]?.DashboardBody));
 }
 
 type MetricRow = (string | Record<string, unknown>)[];
@@ -137,7 +134,7 @@ describe("dashboard", () => {
     const [, dashboard] = resourceAt(base.template, "AWS::CloudWatch::Dashboard", "/Operations/");
     expect(dashboard.DashboardName).toBe("ReportRender");
     const outputs = base.template.toJSON().Outputs as Record<string, { Value: unknown }>;
-    expect(show(outputs.DashboardUrl?.Value)).toBe(
+    expect(cfnText(outputs.DashboardUrl?.Value)).toBe(
       "https://console.aws.amazon.com/cloudwatch/home?region=<AWS::Region>#dashboards:name=ReportRender",
     );
   });
@@ -442,7 +439,7 @@ describe("callbacks", () => {
     const [secret] = resourceAt(base.template, "AWS::SecretsManager::Secret", "/Callbacks/");
     const outputs = base.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.CallbackSecretArn?.Value).toEqual({ Ref: secret });
-    expect(show(outputs.CallbackSecretCommand?.Value)).toBe(
+    expect(cfnText(outputs.CallbackSecretCommand?.Value)).toBe(
       `aws secretsmanager get-secret-value --region <AWS::Region> --secret-id <${secret}> --query SecretString --output text`,
     );
   });
@@ -530,7 +527,7 @@ describe("web sign-in", () => {
 
     it("a domain named after the stack and its id; a resource server with the publish scope", () => {
       const [, domain] = resourceAt(s.template, "AWS::Cognito::UserPoolDomain", "/WebSignIn/");
-      expect(show(domain.Domain)).toBe("reportrender-<selected>");
+      expect(cfnText(domain.Domain)).toBe("reportrender-<selected>");
       expect(JSON.stringify(domain.Domain)).toContain("AWS::StackId");
       const [, server] = resourceAt(s.template, "AWS::Cognito::UserPoolResourceServer", "/WebSignIn/");
       expect(server).toMatchObject({
@@ -541,7 +538,7 @@ describe("web sign-in", () => {
 
     it("a public client: code grant (PKCE), no secret, openid email (not the publish scope), the page's URL only", () => {
       const [, props] = resourceAt(s.template, "AWS::Cognito::UserPoolClient", "/WebSignIn/");
-      const pageUrl = show((s.template.toJSON().Outputs as Record<string, { Value: unknown }>).ApiUrl?.Value);
+      const pageUrl = cfnText((s.template.toJSON().Outputs as Record<string, { Value: unknown }>).ApiUrl?.Value);
       expect(pageUrl).toMatch(/^https:\/\/<\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/$/);
       expect(props).toMatchObject({
         GenerateSecret: false,
@@ -551,14 +548,14 @@ describe("web sign-in", () => {
         PreventUserExistenceErrors: "ENABLED",
       });
       // Not the publish scope: Cognito would give it to every user of the page.
-      expect((props.AllowedOAuthScopes as unknown[]).map(show)).toEqual(["openid", "email"]);
-      expect((props.CallbackURLs as unknown[]).map(show)).toEqual([pageUrl]);
+      expect((props.AllowedOAuthScopes as unknown[]).map(cfnText)).toEqual(["openid", "email"]);
+      expect((props.CallbackURLs as unknown[]).map(cfnText)).toEqual([pageUrl]);
       // The page's origin may read a presigned PDF from the output bucket (large PDFs come by a 303).
       const [, output] = resourceAt(s.template, "AWS::S3::Bucket", "/Buckets/Output/");
       const rules = (output.CorsConfiguration as { CorsRules: { AllowedOrigins: unknown[] }[] }).CorsRules;
       const [api] = resourceAt(s.template, "AWS::ApiGatewayV2::Api", "/Endpoint/");
-      expect(rules.flatMap((r) => r.AllowedOrigins).map(show)).toEqual([`<${api}.ApiEndpoint>`]);
-      expect((props.LogoutURLs as unknown[]).map(show)).toEqual([pageUrl]);
+      expect(rules.flatMap((r) => r.AllowedOrigins).map(cfnText)).toEqual([`<${api}.ApiEndpoint>`]);
+      expect((props.LogoutURLs as unknown[]).map(cfnText)).toEqual([pageUrl]);
     });
 
     it("the API's JWT authorizer takes the pool's tokens for that client; only the page and its assets are public", () => {
@@ -567,7 +564,7 @@ describe("web sign-in", () => {
         JwtConfiguration: { Audience: [{ Ref: client }], Issuer: Match.anyValue() },
       });
       const [, authorizer] = resourceAt(s.template, "AWS::ApiGatewayV2::Authorizer", "/Endpoint/");
-      expect(show((authorizer.JwtConfiguration as { Issuer: unknown }).Issuer)).toBe(
+      expect(cfnText((authorizer.JwtConfiguration as { Issuer: unknown }).Issuer)).toBe(
         `https://cognito-idp.<AWS::Region>.<AWS::URLSuffix>/<${pool}>`,
       );
       expect(routes(s)).toEqual([
@@ -601,11 +598,11 @@ describe("web sign-in", () => {
       expect(Object.keys(envOf(s, "/UploadFunction/")).filter((k) => k.startsWith("WEB_SIGN_IN_"))).toEqual([]);
       const outputs = s.template.toJSON().Outputs as Record<string, { Value: unknown }>;
       expect(outputs.UserPoolId?.Value).toEqual({ Ref: pool });
-      expect(show(outputs.AddUserCommand?.Value)).toBe(
+      expect(cfnText(outputs.AddUserCommand?.Value)).toBe(
         `aws cognito-idp admin-create-user --region <AWS::Region> --user-pool-id <${pool}> --username someone@example.org ` +
           "--user-attributes Name=email,Value=someone@example.org Name=email_verified,Value=true --desired-delivery-mediums EMAIL",
       );
-      expect(show(outputs.WebSignInUrl?.Value)).toBe(
+      expect(cfnText(outputs.WebSignInUrl?.Value)).toBe(
         `https://<${domain}>.auth.<AWS::Region>.amazoncognito.com/oauth2/authorize`,
       );
     });
@@ -674,13 +671,7 @@ describe("web sign-in", () => {
     expect(defaultDomainPrefix(`R${"x".repeat(120)}`)).toHaveLength(40);
   });
 
-  const provider = {
-    webSignIn: "true",
-    jwtIssuer: "https://login.example.org",
-    jwtAudience: "web",
-    webSignInAuthorizeUrl: "https://login.example.org/authorize",
-    webSignInTokenUrl: "https://login.example.org/token",
-  };
+  const provider = OWN_PROVIDER_SETTINGS;
   it.each([
     [{ webSignIn: "yes" }, /setting webSignIn must be true or false/],
     [{ webSignInDomainPrefix: "reports" }, /setting webSignInDomainPrefix needs webSignIn=true/],

@@ -5,7 +5,15 @@ import { PREFLIGHT_HANDLER } from "../../infra/constructs/cors-preflight.ts";
 import { batchLineQueueName } from "../../infra/constructs/upload-pipeline.ts";
 import type { FunctionEnvironment } from "../../infra/constructs/render-function.ts";
 import { ReportRenderStack } from "../../infra/report-render-stack.ts";
-import { removeAssemblies, resourceAt, resourcesOf, synthesize, testApp, type Synthesized } from "../helpers/synth.ts";
+import {
+  cfnText,
+  removeAssemblies,
+  resourceAt,
+  resourcesOf,
+  synthesize,
+  testApp,
+  type Synthesized,
+} from "../helpers/synth.ts";
 
 /**
  * The stack's resources, as CloudFormation will create them: buckets, functions, endpoint, upload
@@ -42,19 +50,6 @@ beforeAll(() => {
 }, 120_000);
 afterAll(removeAssemblies);
 
-/** A policy value as text: { "Fn::GetAtt": [X, "Arn"] } → "<X>", joins concatenated. */
-function show(value: unknown): string {
-  if (typeof value === "string") return value;
-  const v = value as Record<string, unknown>;
-  if (v["Fn::GetAtt"]) return `<${(v["Fn::GetAtt"] as string[])[0]}>`;
-  if (v.Ref) return `<${String(v.Ref)}>`;
-  if (v["Fn::Join"]) {
-    const [sep, parts] = v["Fn::Join"] as [string, unknown[]];
-    return parts.map(show).join(sep);
-  }
-  return JSON.stringify(value);
-}
-
 interface Grant {
   actions: string[];
   resources: string[];
@@ -67,7 +62,7 @@ function grantsOf(path: string): Grant[] {
   return statements.map((s) => {
     expect(s.Effect).toBe("Allow");
     const list = (x: unknown) => (Array.isArray(x) ? x : [x]);
-    return { actions: list(s.Action).map(String).sort(), resources: list(s.Resource).map(show).sort() };
+    return { actions: list(s.Action).map(String).sort(), resources: list(s.Resource).map(cfnText).sort() };
   });
 }
 
@@ -684,13 +679,13 @@ describe("least privilege", () => {
     const [logs] = resourceAt(base.template, "AWS::Logs::LogGroup", "/HttpFunction/Logs/");
     const { input, output } = ids;
     expect(grantsOf("/HttpFunction/Role/DefaultPolicy/")).toEqual([
-      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`<${logs}>`] },
+      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`<${logs}.Arn>`] },
       xray,
-      { actions: ["s3:PutObject"], resources: [`<${input}>/jobs/*`] },
-      { actions: ["s3:GetObject", "s3:PutObject"], resources: [`<${output}>/jobs/*`, `<${output}>/renders/*`] },
-      { actions: ["s3:ListBucket"], resources: [`<${output}>`] },
-      { actions: ["s3:GetObject", "s3:PutObject"], resources: [`<${input}>/templates/*`] },
-      { actions: ["s3:ListBucket"], resources: [`<${input}>`] },
+      { actions: ["s3:PutObject"], resources: [`<${input}.Arn>/jobs/*`] },
+      { actions: ["s3:GetObject", "s3:PutObject"], resources: [`<${output}.Arn>/jobs/*`, `<${output}.Arn>/renders/*`] },
+      { actions: ["s3:ListBucket"], resources: [`<${output}.Arn>`] },
+      { actions: ["s3:GetObject", "s3:PutObject"], resources: [`<${input}.Arn>/templates/*`] },
+      { actions: ["s3:ListBucket"], resources: [`<${input}.Arn>`] },
     ]);
     // It lists templates/ only, never the uploads' keys.
     const [, policy] = resourceAt(base.template, "AWS::IAM::Policy", "/HttpFunction/Role/DefaultPolicy/");
@@ -711,19 +706,19 @@ describe("least privilege", () => {
       "sqs:ReceiveMessage",
     ];
     expect(grantsOf("/UploadFunction/Role/DefaultPolicy/")).toEqual([
-      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`<${logs}>`] },
+      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`<${logs}.Arn>`] },
       xray,
       {
         actions: ["s3:GetObject"],
-        resources: [`<${input}>/incoming/*`, `<${input}>/jobs/*`, `<${input}>/templates/*`],
+        resources: [`<${input}.Arn>/incoming/*`, `<${input}.Arn>/jobs/*`, `<${input}.Arn>/templates/*`],
       },
-      { actions: ["s3:ListBucket"], resources: [`<${input}>`] },
-      { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [`<${output}>/*`] },
-      { actions: ["s3:ListBucket"], resources: [`<${output}>`] },
+      { actions: ["s3:ListBucket"], resources: [`<${input}.Arn>`] },
+      { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [`<${output}.Arn>/*`] },
+      { actions: ["s3:ListBucket"], resources: [`<${output}.Arn>`] },
       readCallbackKey(),
-      { actions: consume, resources: [`<${queue}>`, `<${lines}>`].sort() },
+      { actions: consume, resources: [`<${queue}.Arn>`, `<${lines}.Arn>`].sort() },
       // The line queue only: it finds it by name and sends the tasks of the batches it splits.
-      { actions: ["sqs:GetQueueUrl", "sqs:SendMessage"], resources: [`<${lines}>`] },
+      { actions: ["sqs:GetQueueUrl", "sqs:SendMessage"], resources: [`<${lines}.Arn>`] },
     ]);
     // The HTTP function sends nothing to any queue.
     expect(
@@ -766,7 +761,7 @@ describe("outputs", () => {
     ]);
     expect(outputs.InputBucketName?.Value).toEqual({ Ref: ids.input });
     expect(outputs.OutputBucketName?.Value).toEqual({ Ref: ids.output });
-    expect(show(outputs.ApiUrl?.Value)).toMatch(/^https:\/\/<\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/$/);
+    expect(cfnText(outputs.ApiUrl?.Value)).toMatch(/^https:\/\/<\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/$/);
     expect(outputs.AuthorizationType?.Value).toBe("AWS_IAM");
   });
 
