@@ -104,3 +104,20 @@ export const OWN_PROVIDER_SETTINGS = {
   webSignInAuthorizeUrl: "https://login.example.org/authorize",
   webSignInTokenUrl: "https://login.example.org/token",
 } as const;
+
+/** Logical ids of the stack's main resources in a synthesized template (each must exist once). */
+export function stackIds(template: Template) {
+  const id = (type: string, path: string) => resourceAt(template, type, path)[0];
+  return {
+    input: id("AWS::S3::Bucket", "/Buckets/Input/"),
+    output: id("AWS::S3::Bucket", "/Buckets/Output/"),
+    accessLogs: id("AWS::S3::Bucket", "/Buckets/AccessLogs/"),
+    queue: id("AWS::SQS::Queue", "/Uploads/Uploads/"),
+    dlq: id("AWS::SQS::Queue", "/Uploads/DeadLetters/"),
+    lines: id("AWS::SQS::Queue", "/Uploads/Lines/"),
+    lineDlq: id("AWS::SQS::Queue", "/Uploads/LineDeadLetters/"),
+    http: id("AWS::Lambda::Function", "/HttpFunction/"),
+    upload: id("AWS::Lambda::Function", "/UploadFunction/"),
+    api: id("AWS::ApiGatewayV2::Api", "/Endpoint/Api/"),
+  };
+}

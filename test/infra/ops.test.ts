@@ -10,6 +10,7 @@ import {
   removeAssemblies,
   resourceAt,
   resourcesOf,
+  stackIds,
   synthesize,
   type Synthesized,
 } from "../helpers/synth.ts";
@@ -21,20 +22,11 @@ import {
  */
 
 let base: Synthesized;
-let ids: { http: string; upload: string; queue: string; dlq: string; lines: string; lineDlq: string; api: string };
+let ids: ReturnType<typeof stackIds>;
 
 beforeAll(() => {
   base = synthesize();
-  const t = base.template;
-  ids = {
-    http: resourceAt(t, "AWS::Lambda::Function", "/HttpFunction/")[0],
-    upload: resourceAt(t, "AWS::Lambda::Function", "/UploadFunction/")[0],
-    queue: resourceAt(t, "AWS::SQS::Queue", "/Uploads/Uploads/")[0],
-    dlq: resourceAt(t, "AWS::SQS::Queue", "/Uploads/DeadLetters/")[0],
-    lines: resourceAt(t, "AWS::SQS::Queue", "/Uploads/Lines/")[0],
-    lineDlq: resourceAt(t, "AWS::SQS::Queue", "/Uploads/LineDeadLetters/")[0],
-    api: resourceAt(t, "AWS::ApiGatewayV2::Api", "/Endpoint/Api/")[0],
-  };
+  ids = stackIds(base.template);
 }, 120_000);
 afterAll(removeAssemblies);
 

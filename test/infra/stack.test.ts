@@ -10,6 +10,7 @@ import {
   removeAssemblies,
   resourceAt,
   resourcesOf,
+  stackIds,
   synthesize,
   testApp,
   type Synthesized,
@@ -21,32 +22,11 @@ import {
  */
 
 let base: Synthesized;
-let ids: {
-  input: string;
-  output: string;
-  accessLogs: string;
-  queue: string;
-  dlq: string;
-  lines: string;
-  lineDlq: string;
-  http: string;
-  upload: string;
-};
+let ids: ReturnType<typeof stackIds>;
 
 beforeAll(() => {
   base = synthesize();
-  const t = base.template;
-  ids = {
-    input: resourceAt(t, "AWS::S3::Bucket", "/Buckets/Input/")[0],
-    output: resourceAt(t, "AWS::S3::Bucket", "/Buckets/Output/")[0],
-    accessLogs: resourceAt(t, "AWS::S3::Bucket", "/Buckets/AccessLogs/")[0],
-    queue: resourceAt(t, "AWS::SQS::Queue", "/Uploads/Uploads/")[0],
-    dlq: resourceAt(t, "AWS::SQS::Queue", "/Uploads/DeadLetters/")[0],
-    lines: resourceAt(t, "AWS::SQS::Queue", "/Uploads/Lines/")[0],
-    lineDlq: resourceAt(t, "AWS::SQS::Queue", "/Uploads/LineDeadLetters/")[0],
-    http: resourceAt(t, "AWS::Lambda::Function", "/HttpFunction/")[0],
-    upload: resourceAt(t, "AWS::Lambda::Function", "/UploadFunction/")[0],
-  };
+  ids = stackIds(base.template);
 }, 120_000);
 afterAll(removeAssemblies);
 
