@@ -6,6 +6,11 @@
  * in → PDF bytes out). Also the CPU each render cost, in Node and in the Chromium processes (from
  * /proc), which says where a ceiling is.
  *
+ * "With 2 in flight" is counted only while 2 are: in a block of renders, from the first completion
+ * (before it, the renders all started at the same instant) to the last completion after which a
+ * client still started another (after it, fewer are left than clients: the last render of a block of
+ * 2 runs alone). The whole blocks, start and end included, are printed beside it.
+ *
  * The machines are shared: their speed drifts by a third within a minute. So the modes alternate in
  * short blocks (which goes first alternates too), each pair of neighbouring blocks gives one ratio,
  * and the gain is the median of those ratios: a slow spell spoils one pair, not the result. The
@@ -21,9 +26,9 @@ import type { Renderer } from "../functions/core/render.ts";
 import { builtInRenderer } from "../functions/service/service.ts";
 import { loadConfig, withOverrides } from "../functions/service/settings.ts";
 
-const ROUNDS = Number(process.env.PARALLEL_ROUNDS ?? 12);
+const ROUNDS = Number(process.env.PARALLEL_ROUNDS ?? 16);
 /** Renders per block (one mode, one round). */
-const RENDERS = Number(process.env.PARALLEL_RENDERS ?? 6);
+const RENDERS = Number(process.env.PARALLEL_RENDERS ?? 10);
 const examplePath = "examples/zhanhe-transport-2020.json";
 const text = readFileSync(examplePath, "utf8");
 
@@ -50,29 +55,54 @@ const nodeCpuSeconds = () => {
 };
 
 interface Tally {
+  /** Renders completed while `inFlight` were in flight, and the seconds that took (see the header). */
   renders: number;
   seconds: number;
+  /** Whole blocks: every render, from the first start to the last end. */
+  blockRenders: number;
+  blockSeconds: number;
   nodeCpu: number;
   chromiumCpu: number;
 }
 
-/** `count` renders, `inFlight` at a time. */
+const emptyTally = (): Tally => ({
+  renders: 0,
+  seconds: 0,
+  blockRenders: 0,
+  blockSeconds: 0,
+  nodeCpu: 0,
+  chromiumCpu: 0,
+});
+
+function add(into: Tally, from: Tally): void {
+  for (const key of Object.keys(into) as (keyof Tally)[]) into[key] += from[key];
+}
+
+/** `count` renders, `inFlight` at a time (count > inFlight). */
 async function block(renderer: Renderer, inFlight: number, count: number, tally: Tally): Promise<void> {
   const pids = await browserProcessIds();
   const cpu0 = nodeCpuSeconds();
   const chromium0 = chromiumCpuSeconds(pids);
   const t0 = performance.now();
+  const completed: number[] = [];
   let started = 0;
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
       while (started < count) {
         started++;
         await renderer.render(text);
+        completed.push(performance.now());
       }
     }),
   );
-  tally.seconds += (performance.now() - t0) / 1000;
-  tally.renders += count;
+  // From the first completion to completion number count − inFlight + 1, `inFlight` were in flight
+  // throughout: every completion before that one started another render.
+  const first = completed[0] as number;
+  const lastFull = completed[count - inFlight] as number;
+  tally.renders += count - inFlight;
+  tally.seconds += (lastFull - first) / 1000;
+  tally.blockRenders += count;
+  tally.blockSeconds += ((completed.at(-1) as number) - t0) / 1000;
   tally.nodeCpu += nodeCpuSeconds() - cpu0;
   tally.chromiumCpu += chromiumCpuSeconds(pids) - chromium0;
 }
@@ -81,23 +111,28 @@ async function measure(browsers: number) {
   const renderer = builtInRenderer(withOverrides(loadConfig(), { renderBrowsers: browsers }));
   // Warm up: launch the browsers (the second starts with the second render in flight), fonts,
   // the template's compiled code, V8's JIT.
-  await block(renderer, 1, 3, { renders: 0, seconds: 0, nodeCpu: 0, chromiumCpu: 0 });
-  await block(renderer, 2, 6, { renders: 0, seconds: 0, nodeCpu: 0, chromiumCpu: 0 });
-  const one: Tally = { renders: 0, seconds: 0, nodeCpu: 0, chromiumCpu: 0 };
-  const two: Tally = { renders: 0, seconds: 0, nodeCpu: 0, chromiumCpu: 0 };
+  await block(renderer, 1, 3, emptyTally());
+  await block(renderer, 2, 6, emptyTally());
+  const one = emptyTally();
+  const two = emptyTally();
   const countsBefore = browserLoad().map((b) => b.printed);
   const ratios: number[] = [];
+  const blockRatios: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     // Alternate which mode goes first, so a drift of the machine's speed favours neither.
     const order = r % 2 === 0 ? [1, 2] : [2, 1];
-    const seconds = { 1: 0, 2: 0 };
+    const rates = { 1: { steady: 0, block: 0 }, 2: { steady: 0, block: 0 } };
     for (const inFlight of order) {
-      const tally = inFlight === 1 ? one : two;
-      const before = tally.seconds;
-      await block(renderer, inFlight, RENDERS, tally);
-      seconds[inFlight as 1 | 2] = tally.seconds - before;
+      const round = emptyTally();
+      await block(renderer, inFlight, RENDERS, round);
+      rates[inFlight as 1 | 2] = {
+        steady: round.renders / round.seconds,
+        block: round.blockRenders / round.blockSeconds,
+      };
+      add(inFlight === 1 ? one : two, round);
     }
-    ratios.push(seconds[1] / seconds[2]);
+    ratios.push(rates[2].steady / rates[1].steady);
+    blockRatios.push(rates[2].block / rates[1].block);
   }
   const counts = browserLoad()
     .map((b) => b.printed)
@@ -105,7 +140,8 @@ async function measure(browsers: number) {
   const pids = await browserProcessIds();
   await closeBrowser();
   const rate = (t: Tally) => t.renders / t.seconds;
-  const perRender = (t: Tally, cpu: number) => Math.round((cpu / t.renders) * 1000);
+  const blockRate = (t: Tally) => t.blockRenders / t.blockSeconds;
+  const perRender = (t: Tally, cpu: number) => Math.round((cpu / t.blockRenders) * 1000);
   const result = {
     browsers,
     chromiumProcesses: pids.length,
@@ -115,6 +151,8 @@ async function measure(browsers: number) {
     gain: round2(median(ratios)),
     pooledGain: round2(rate(two) / rate(one)),
     roundGains: ratios.map(round2),
+    wholeBlockGain: round2(median(blockRatios)),
+    wholeBlockPooledGain: round2(blockRate(two) / blockRate(one)),
     cpuMsPerRender: {
       one: { node: perRender(one, one.nodeCpu), chromium: perRender(one, one.chromiumCpu) },
       two: { node: perRender(two, two.nodeCpu), chromium: perRender(two, two.chromiumCpu) },
@@ -123,7 +161,7 @@ async function measure(browsers: number) {
   console.log(
     `pool of ${browsers}: 1 in flight ${result.oneInFlightPerSecond}/s, 2 in flight ${result.twoInFlightPerSecond}/s, ` +
       `gain ${result.gain}× (median of ${ratios.length} rounds, ${Math.min(...result.roundGains)}–${Math.max(...result.roundGains)}; ` +
-      `pooled ${result.pooledGain}×) (${pids.length} Chromium, renders per browser ${counts.join("/")}; CPU ms per render ` +
+      `pooled ${result.pooledGain}×; whole blocks ${result.wholeBlockGain}×, pooled ${result.wholeBlockPooledGain}×) (${pids.length} Chromium, renders per browser ${counts.join("/")}; CPU ms per render ` +
       `node ${result.cpuMsPerRender.one.node}→${result.cpuMsPerRender.two.node}, ` +
       `Chromium ${result.cpuMsPerRender.one.chromium}→${result.cpuMsPerRender.two.chromium})`,
   );
@@ -137,6 +175,7 @@ console.log(
   JSON.stringify({
     parallelGain: pool.gain,
     parallelGainPooled: pool.pooledGain,
+    parallelGainWholeBlocks: pool.wholeBlockGain,
     singleBrowserGain: single.gain,
     pool2OneInFlightPerSecond: pool.oneInFlightPerSecond,
     pool2TwoInFlightPerSecond: pool.twoInFlightPerSecond,
