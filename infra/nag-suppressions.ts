@@ -31,7 +31,7 @@ export function addNagSuppressions(stack: ReportRenderStack): void {
     [`${input}/jobs/*`, `${input}/incoming/*`, `${input}/templates/*`],
     "an S3 object ARN names a key prefix only with a wildcard; the upload function reads (GetObject only) " +
       "the uploads and job requests under these prefixes, the only ones the queue is notified of, and the " +
-      "published template packages they may name",
+      "published template packages they may name; it deletes a job request (every version) once its job has ended",
   );
   objectPrefixes(
     stack.uploadFunction.role,

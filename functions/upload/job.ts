@@ -13,7 +13,7 @@ import { renderInput } from "./render-input.ts";
  * jobs/<id>.json (from POST /v1/jobs) → the PDF and the job's state "done", or "failed" with errors.
  * Like an upload (processLatest): a request rendered already is not redone, and the last attempt
  * always ends the job "failed" if nothing else, never leaving it "rendering". Then, with the final
- * state written, its callback, if it has one still to send.
+ * state written, its callback, if it has one still to send; then the request is erased.
  */
 export async function processJob(ctx: UploadContext, target: JobRequest): Promise<void> {
   const jobCtx = { ...ctx, log: ctx.log.child({ jobId: target.jobId }) };
@@ -23,6 +23,20 @@ export async function processJob(ctx: UploadContext, target: JobRequest): Promis
     answer: (failure, source) => failJob(jobCtx, target, failure, source),
   });
   await sendJobCallback(jobCtx, target.jobId);
+  await eraseRequest(jobCtx, target);
+}
+
+/**
+ * A request may hold secrets no output keeps (the encryption passwords, `options.pdf.encrypt`), and
+ * once its job has ended nothing reads it: it is deleted for good, every version of it (the input
+ * bucket keeps versions), instead of waiting for the bucket's lifecycle. The job's state and PDF
+ * stay. If that fails the message comes back, finds the job ended, and erases again.
+ */
+async function eraseRequest(ctx: UploadContext, target: JobRequest): Promise<void> {
+  const state = await readJob(ctx.service, target.jobId);
+  if (state?.status !== "done" && state?.status !== "failed") return;
+  await ctx.service.storage.erase(ctx.service.config.inputBucket, target.inputKey);
+  ctx.log.info("job.request_erased", { key: target.inputKey });
 }
 
 async function jobRound(ctx: UploadContext, target: JobRequest, round: Round): Promise<void> {

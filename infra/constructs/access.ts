@@ -79,7 +79,7 @@ export function grantHttpAccess(grantee: IGrantable, buckets: ServiceBuckets): v
 export function grantUploadAccess(grantee: IGrantable, buckets: ServiceBuckets): void {
   const { input, output } = buckets;
   const add = (statement: PolicyStatement) => grantee.grantPrincipal.addToPrincipalPolicy(statement);
-  // Uploads and job requests are read, never changed.
+  // Uploads and job requests are read, never changed (an ended job's request is erased, below).
   add(
     new PolicyStatement({
       sid: "ReadUploadsJobRequestsAndTemplates",
@@ -92,6 +92,23 @@ export function grantUploadAccess(grantee: IGrantable, buckets: ServiceBuckets):
     }),
   );
   add(new PolicyStatement({ sid: "NotFoundForGoneUploads", actions: ["s3:ListBucket"], resources: [input.bucketArn] }));
+  // A job's request (it may hold encryption passwords) is erased once the job has ended: each of its
+  // versions deleted, found by listing the versions under its key.
+  add(
+    new PolicyStatement({
+      sid: "EraseEndedJobRequests",
+      actions: ["s3:DeleteObject", "s3:DeleteObjectVersion"],
+      resources: [input.arnForObjects(`${JOBS_PREFIX}*`)],
+    }),
+  );
+  add(
+    new PolicyStatement({
+      sid: "ListJobRequestVersions",
+      actions: ["s3:ListBucketVersions"],
+      resources: [input.bucketArn],
+      conditions: { StringLike: { "s3:prefix": [`${JOBS_PREFIX}*`] } },
+    }),
+  );
   // Outputs land at keys named after the upload (<path>.pdf, batches/<batch>/<n>.pdf, jobs/<id>/…): the
   // whole output bucket is the function's to write; stale line PDFs and result files are deleted.
   add(

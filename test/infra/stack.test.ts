@@ -675,7 +675,7 @@ describe("least privilege", () => {
     });
   });
 
-  it("the upload function: read uploads, job requests and template packages; write the output bucket; consume its queues; send batch lines", () => {
+  it("the upload function: read uploads, job requests and template packages; erase ended job requests; write the output bucket; consume its queues; send batch lines", () => {
     const [logs] = resourceAt(base.template, "AWS::Logs::LogGroup", "/UploadFunction/Logs/");
     const { input, output, queue, lines } = ids;
     const consume = [
@@ -693,6 +693,8 @@ describe("least privilege", () => {
         resources: [`<${input}.Arn>/incoming/*`, `<${input}.Arn>/jobs/*`, `<${input}.Arn>/templates/*`],
       },
       { actions: ["s3:ListBucket"], resources: [`<${input}.Arn>`] },
+      { actions: ["s3:DeleteObject", "s3:DeleteObjectVersion"], resources: [`<${input}.Arn>/jobs/*`] },
+      { actions: ["s3:ListBucketVersions"], resources: [`<${input}.Arn>`] },
       { actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"], resources: [`<${output}.Arn>/*`] },
       { actions: ["s3:ListBucket"], resources: [`<${output}.Arn>`] },
       readCallbackKey(),
@@ -700,6 +702,12 @@ describe("least privilege", () => {
       // The line queue only: it finds it by name and sends the tasks of the batches it splits.
       { actions: ["sqs:GetQueueUrl", "sqs:SendMessage"], resources: [`<${lines}.Arn>`] },
     ]);
+    // It erases ended job requests, and lists the versions of those alone, never the uploads'.
+    const [, policy] = resourceAt(base.template, "AWS::IAM::Policy", "/UploadFunction/Role/DefaultPolicy/");
+    const statements = (policy.PolicyDocument as { Statement: { Sid?: string; Condition?: unknown }[] }).Statement;
+    expect(statements.find((st) => st.Sid === "ListJobRequestVersions")?.Condition).toEqual({
+      StringLike: { "s3:prefix": ["jobs/*"] },
+    });
     // The HTTP function sends nothing to any queue.
     expect(
       grantsOf("/HttpFunction/Role/DefaultPolicy/")

@@ -64,6 +64,33 @@ describe("jobs", () => {
     expect(state.found).toBe(true);
   });
 
+  it("an ended job's request, which may hold its passwords, is erased; its state and PDF stay", async () => {
+    const envelope = example();
+    envelope.options = { pdf: { encrypt: { userPassword: "open sesame 7" } } };
+    const response = await postJson(`${service.url}/v1/jobs`, envelope);
+    expect(response.status).toBe(202);
+    const { jobId, statusUrl } = (await response.json()) as { jobId: string; statusUrl: string };
+    const { body } = await pollUntilFinished(statusUrl);
+    expect(body.status).toBe("done");
+
+    const request = `jobs/${jobId}.json`;
+    await waitFor(async () => ((await service.storage.head(service.config.inputBucket, request)) ? undefined : true));
+    expect((await service.storage.get(service.config.inputBucket, request)).found).toBe(false);
+    expect(await service.storage.list(service.config.inputBucket, request)).toEqual([]);
+    expect(service.logs.some((l) => l.message === "job.request_erased" && l.jobId === jobId)).toBe(true);
+    // Nothing the service keeps says the password.
+    const kept = await service.storage.list(service.config.outputBucket, `jobs/${jobId}/`);
+    expect(kept.map((o) => o.key.slice(`jobs/${jobId}/`.length).replace(/.*\.pdf$/, "<pdf>")).sort()).toEqual([
+      "<pdf>",
+      "status.json",
+    ]);
+    for (const o of kept) {
+      const got = await service.storage.get(service.config.outputBucket, o.key);
+      expect(got.found && "body" in got && got.body.includes("open sesame 7")).toBe(false);
+    }
+    expect((await fetch(statusUrl)).status).toBe(200);
+  });
+
   it("a job whose data is invalid is refused at once with 422 and the errors by path", async () => {
     const envelope = example();
     envelope.data.year = 1999;
@@ -84,6 +111,11 @@ describe("jobs", () => {
       expect(body.status).toBe("failed");
       expect(body.errors?.[0]?.rule).toMatch(/pages/);
       expect(body.url).toBeUndefined();
+      // A failed job ended too: its request is erased.
+      const { jobId } = body;
+      await waitFor(async () =>
+        (await limited.storage.head(limited.config.inputBucket, `jobs/${jobId}.json`)) ? undefined : true,
+      );
     } finally {
       await limited.stop();
     }

@@ -298,14 +298,32 @@ describe("the latest version of an input wins", () => {
 });
 
 describe("the last attempt always leaves an answer", () => {
-  /** The service over the same buckets, with puts of the keys `fails` picks failing. */
-  function failingPuts(fails: (key: string) => boolean): Service {
+  /**
+   * The service over the same buckets, with puts of the keys `fails` picks failing; and, if given, a
+   * job request that is still there (as it is until its job ends and it is erased), kept in memory
+   * so that the local queue does not render it first.
+   */
+  function failingPuts(fails: (key: string) => boolean, request?: { key: string; body: string }): Service {
     const base = createService(service.config, createLogger("silent"));
-    const storage = {
+    const bytes = Buffer.from(request?.body ?? "");
+    const eTag = createHash("md5").update(bytes).digest("hex");
+    let kept = request !== undefined;
+    const isRequest = (bucket: string, key: string) => kept && bucket === inputBucket && key === request?.key;
+    const storage: Service["storage"] = {
       ...base.storage,
-      put: async (...args: Parameters<Service["storage"]["put"]>) => {
+      put: async (...args) => {
         if (fails(args[1])) throw new Error(`put ${args[1]} refused`);
         return base.storage.put(...args);
+      },
+      get: async (bucket, key, options) =>
+        isRequest(bucket, key)
+          ? { found: true, body: bytes, eTag, size: bytes.byteLength }
+          : base.storage.get(bucket, key, options),
+      head: async (bucket, key) =>
+        isRequest(bucket, key) ? { key, size: bytes.byteLength, eTag } : base.storage.head(bucket, key),
+      erase: async (bucket, key) => {
+        if (isRequest(bucket, key)) kept = false;
+        else await base.storage.erase(bucket, key);
       },
     };
     return { ...base, storage };
@@ -337,31 +355,28 @@ describe("the last attempt always leaves an answer", () => {
     const jobId = randomUUID();
     const requestKey = `jobs/${jobId}.json`;
     const stateKey = `jobs/${jobId}/status.json`;
-    await upload(requestKey, small("任务"));
+    const body = small("任务");
+    await upload(requestKey, body);
     expect((await readJson<JobState>(stateKey)).status).toBe("done");
-    const request = await service.storage.head(inputBucket, requestKey);
+    // Ended, so its request is erased; below, each handler has it again, as before its job ended.
+    expect(await service.storage.head(inputBucket, requestKey)).toBeUndefined();
+    const request = { key: requestKey, body };
+    const eTag = createHash("md5").update(body).digest("hex");
 
     await service.storage.delete(outputBucket, stateKey);
-    const handler = createUploadHandler(failingPuts((key) => key.startsWith(`jobs/${jobId}/`) && key.endsWith(".pdf")));
+    const pdfFails = (key: string) => key.startsWith(`jobs/${jobId}/`) && key.endsWith(".pdf");
+    const handler = createUploadHandler(failingPuts(pdfFails, request));
     expect(await handler(lastAttempt(requestKey))).toEqual({ batchItemFailures: [] });
-    expect(await readJson<JobState>(stateKey)).toMatchObject({
-      status: "failed",
-      error: "internal",
-      sourceETag: request?.eTag,
-    });
+    expect(await readJson<JobState>(stateKey)).toMatchObject({ status: "failed", error: "internal", sourceETag: eTag });
 
     // A state that is not JSON: retried, then answered.
     await service.storage.put(outputBucket, stateKey, "{ not json", { contentType: "application/json" });
-    const fine = createUploadHandler(failingPuts(() => false));
+    const fine = createUploadHandler(failingPuts(() => false, request));
     const retried = notLast(requestKey);
     expect(await fine(retried)).toEqual({ batchItemFailures: [{ itemIdentifier: retried.Records[0]?.messageId }] });
     expect((await readOutput(stateKey)).toString("utf8")).toBe("{ not json");
     expect(await fine(lastAttempt(requestKey))).toEqual({ batchItemFailures: [] });
-    expect(await readJson<JobState>(stateKey)).toMatchObject({
-      status: "failed",
-      error: "internal",
-      sourceETag: request?.eTag,
-    });
+    expect(await readJson<JobState>(stateKey)).toMatchObject({ status: "failed", error: "internal", sourceETag: eTag });
   });
 
   it("a batch whose lines cannot be sent to the line queue gets a summary with the internal error and no line PDFs", async () => {

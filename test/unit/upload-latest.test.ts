@@ -59,6 +59,10 @@ function memoryStorage(hook: (op: string, bucket: string, key: string) => void |
       await hook("delete", bucket, key);
       objects.delete(id(bucket, key));
     },
+    async erase(bucket, key) {
+      await hook("delete", bucket, key);
+      objects.delete(id(bucket, key));
+    },
     async putJson(bucket, key, body, condition) {
       await hook("put", bucket, key);
       const current = objects.get(id(bucket, key));

@@ -2,6 +2,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -23,6 +24,11 @@ export interface Storage {
   presign(bucket: string, key: string, options: { expiresIn: number; downloadName?: string }): Promise<string>;
   list(bucket: string, prefix: string): Promise<ObjectInfo[]>;
   delete(bucket: string, key: string): Promise<void>;
+  /**
+   * Delete `key` for good: in a bucket that keeps versions, every version of it and every delete
+   * marker (a plain delete only hides the object behind a marker); elsewhere the object.
+   */
+  erase(bucket: string, key: string): Promise<void>;
   /**
    * Put JSON `body` and return the new object's ETag. With a condition, only if `key` does not
    * exist yet (`{ ifNoneMatch: "*" }`) or still has the ETag `ifMatch` — the one way S3 lets
@@ -78,7 +84,7 @@ export function createStorage(config: S3Config): Storage {
     }),
   );
 
-  return {
+  const storage: Storage = {
     endpoint: config.endpoint,
 
     async get(bucket, key, options = {}) {
@@ -151,6 +157,36 @@ export function createStorage(config: S3Config): Storage {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
     },
 
+    async erase(bucket, key) {
+      let keyMarker: string | undefined;
+      let versionIdMarker: string | undefined;
+      try {
+        do {
+          const out = await client.send(
+            new ListObjectVersionsCommand({
+              Bucket: bucket,
+              Prefix: key,
+              KeyMarker: keyMarker,
+              VersionIdMarker: versionIdMarker,
+            }),
+          );
+          // The prefix also matches longer keys (jobs/<id>.json.old): only `key` itself goes.
+          for (const version of [...(out.Versions ?? []), ...(out.DeleteMarkers ?? [])]) {
+            if (version.Key !== key || version.VersionId === undefined) continue;
+            await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: version.VersionId }));
+          }
+          keyMarker = out.IsTruncated ? out.NextKeyMarker : undefined;
+          versionIdMarker = out.IsTruncated ? out.NextVersionIdMarker : undefined;
+        } while (keyMarker !== undefined);
+      } catch (e) {
+        // An S3-compatible server without versions (s3rver: 405) keeps none but the object itself.
+        const status = e instanceof S3ServiceException ? e.$metadata.httpStatusCode : undefined;
+        if (status !== 405 && status !== 501) throw e;
+      }
+      // Written again since it was listed, or a server that lists no versions: still there.
+      if (await storage.head(bucket, key)) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    },
+
     async putJson(bucket, key, body, condition) {
       const precondition =
         condition === undefined
@@ -189,6 +225,7 @@ export function createStorage(config: S3Config): Storage {
       }
     },
   };
+  return storage;
 }
 
 function isNotFound(e: unknown): boolean {
