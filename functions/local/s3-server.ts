@@ -1,7 +1,11 @@
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, resolve, sep } from "node:path";
-import S3rver, { type KoaContext } from "s3rver";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import S3rver, { type FilesystemStore, type KoaContext } from "s3rver";
 import type { S3Notification } from "../service/events.ts";
 
 /** The credentials s3rver accepts out of the box (its default account). */
@@ -71,6 +75,7 @@ export async function startLocalS3(options: {
   if (corsOrigins.length === 0) await server.store.deleteSubresource(options.outputBucket, undefined, "cors");
 
   confineStore(server.store, options.directory);
+  wholeWrites(server.store);
   const writes = conditionalWrites(server.store);
   let port = options.port;
   const hosts = () => new Set([options.host, "127.0.0.1", "localhost"].map((h) => (port === 80 ? h : `${h}:${port}`)));
@@ -170,6 +175,33 @@ function confineStore(store: S3rver["store"], directory: string): void {
     const path = getResourcePath(bucket, key, resource);
     if (!resolve(path).startsWith(dir + sep)) throw refuse();
     return path;
+  };
+}
+
+/**
+ * An object's file is written whole before its metadata, and so before the PUT is answered.
+ * s3rver's own putObject resolves once its input has been read (the "finish" of the stream that
+ * counts the bytes), not once the file stream has written them: under load a GET straight after
+ * the PUT's answer found the file empty or cut short. Multipart uploads end here too.
+ */
+export function wholeWrites(store: FilesystemStore): void {
+  store.putObject = async (object) => {
+    const path = store.getResourcePath(object.bucket, object.key, "object");
+    await mkdir(dirname(path), { recursive: true });
+    const md5 = createHash("md5");
+    let size = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        md5.update(chunk);
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    await pipeline(content, counted, createWriteStream(path));
+    const digest = md5.digest("hex");
+    await store.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
   };
 }
 

@@ -42,6 +42,18 @@ declare module "s3rver" {
     deleteSubresource(bucket: string, key: string | undefined, resourceType: string): Promise<void>;
     /** An object's metadata (`etag` with its quotes); rejects if there is no such object. */
     getMetadata(bucket: string, key: string): Promise<Record<string, string | number>>;
+    /** Writes an object's metadata file (and its MD5's). */
+    putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
+    /** Writes an object (its file, then its metadata): PUTs and multipart uploads end here. */
+    putObject(object: S3ObjectToStore): Promise<{ size: number; md5: string }>;
+  }
+
+  /** s3rver's S3Object, as putObject is given one. */
+  export interface S3ObjectToStore {
+    bucket: string;
+    key: string;
+    content: Buffer | NodeJS.ReadableStream;
+    metadata: Record<string, string>;
   }
 
   class S3rver extends EventEmitter {
