@@ -7,9 +7,9 @@
  * /proc), which says where a ceiling is.
  *
  * "With 2 in flight" is counted only while 2 are: in a block of renders, from the first completion
- * (before it, the renders all started at the same instant) to the last completion after which a
- * client still started another (after it, fewer are left than clients: the last render of a block of
- * 2 runs alone). The whole blocks, start and end included, are printed beside it.
+ * (before it, the renders all started at the same instant) to the first completion after which no
+ * render was left to start (after it, fewer are in flight than clients: the last render of a block
+ * of 2 runs alone). The whole blocks, start and end included, are printed beside it.
  *
  * The machines are shared: their speed drifts by a third within a minute. So the modes alternate in
  * short blocks (which goes first alternates too), each pair of neighbouring blocks gives one ratio,
