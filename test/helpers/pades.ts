@@ -1,10 +1,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as asn1js from "asn1js";
 import { ContentInfo, SignedData } from "pkijs";
+import { runTool } from "./pdf-tools.ts";
 
 /**
  * Reading a signed PDF back with code other than ours: the /ByteRange and /Contents found in the raw
@@ -58,19 +59,24 @@ export const hasQpdf = tools("qpdf");
 
 /** pdfsig's report of the file (its text), or undefined without poppler. */
 export function pdfsig(pdf: Uint8Array): string {
-  const file = join(mkdtempSync(join(tmpdir(), "report-render-pdfsig-")), "signed.pdf");
-  writeFileSync(file, pdf);
-  return spawnSync("pdfsig", [file], { encoding: "utf8" }).stdout;
+  const dir = mkdtempSync(join(tmpdir(), "report-render-pdfsig-"));
+  try {
+    const file = join(dir, "signed.pdf");
+    writeFileSync(file, pdf);
+    return spawnSync("pdfsig", [file], { encoding: "utf8" }).stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** qpdf --check: its exit code and output (0: no errors). */
 export function qpdfCheck(pdf: Uint8Array, password?: string): { code: number | null; out: string } {
-  const file = join(mkdtempSync(join(tmpdir(), "report-render-qpdf-")), "signed.pdf");
-  writeFileSync(file, pdf);
-  const run = spawnSync("qpdf", [...(password === undefined ? [] : [`--password=${password}`]), "--check", file], {
-    encoding: "utf8",
-  });
-  return { code: run.status, out: run.stdout + run.stderr };
+  const { out, status } = runTool(
+    "qpdf",
+    [...(password === undefined ? [] : [`--password=${password}`]), "--check"],
+    pdf,
+  );
+  return { code: status, out };
 }
 
 export interface Identity {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -8,8 +8,13 @@ export const hasTool = (tool: string): boolean => spawnSync(tool, ["--version"])
 
 /** Runs a command-line tool on `pdf` (written to a temporary file, given last): its output and exit status. */
 export function runTool(command: string, args: string[], pdf: Uint8Array): { out: string; status: number | null } {
-  const file = join(mkdtempSync(join(tmpdir(), "pdf-tool-")), "file.pdf");
-  writeFileSync(file, pdf);
-  const run = spawnSync(command, [...args, file], { encoding: "utf8", maxBuffer: 256 << 20 });
-  return { out: `${run.stdout}${run.stderr}`, status: run.status };
+  const dir = mkdtempSync(join(tmpdir(), "pdf-tool-"));
+  try {
+    const file = join(dir, "file.pdf");
+    writeFileSync(file, pdf);
+    const run = spawnSync(command, [...args, file], { encoding: "utf8", maxBuffer: 256 << 20 });
+    return { out: `${run.stdout}${run.stderr}`, status: run.status };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
