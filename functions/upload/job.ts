@@ -30,12 +30,18 @@ export async function processJob(ctx: UploadContext, target: JobRequest): Promis
  * A request may hold secrets no output keeps (the encryption passwords, `options.pdf.encrypt`), and
  * once its job has ended nothing reads it: it is deleted for good, every version of it (the input
  * bucket keeps versions), instead of waiting for the bucket's lifecycle. The job's state and PDF
- * stay. If that fails the message comes back, finds the job ended, and erases again.
+ * stay. Not while a newer version than the one the job answered is there: its own message answers
+ * it, then erases. If erasing fails the message comes back, finds the job ended, and erases again.
  */
 async function eraseRequest(ctx: UploadContext, target: JobRequest): Promise<void> {
+  const { storage, config } = ctx.service;
   const state = await readJob(ctx.service, target.jobId);
   if (state?.status !== "done" && state?.status !== "failed") return;
-  await ctx.service.storage.erase(ctx.service.config.inputBucket, target.inputKey);
+  const latest = await storage.head(config.inputBucket, target.inputKey);
+  if (latest && latest.eTag !== state.sourceETag) {
+    return ctx.log.info("job.request_kept", { key: target.inputKey, reason: "a newer version is not answered yet" });
+  }
+  await storage.erase(config.inputBucket, target.inputKey);
   ctx.log.info("job.request_erased", { key: target.inputKey });
 }
 

@@ -1,11 +1,11 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as asn1js from "asn1js";
 import { ContentInfo, SignedData } from "pkijs";
-import { runTool } from "./pdf-tools.ts";
+import { hasTool, runTool } from "./pdf-tools.ts";
 
 /**
  * Reading a signed PDF back with code other than ours: the /ByteRange and /Contents found in the raw
@@ -53,20 +53,12 @@ export function sha256(data: Uint8Array): Buffer {
   return createHash("sha256").update(data).digest();
 }
 
-const tools = (name: string) => spawnSync(name, ["--version"]).error === undefined;
-export const hasPdfsig = tools("pdfsig");
-export const hasQpdf = tools("qpdf");
+export const hasPdfsig = hasTool("pdfsig");
+export const hasQpdf = hasTool("qpdf");
 
 /** pdfsig's report of the file (its text), or undefined without poppler. */
 export function pdfsig(pdf: Uint8Array): string {
-  const dir = mkdtempSync(join(tmpdir(), "report-render-pdfsig-"));
-  try {
-    const file = join(dir, "signed.pdf");
-    writeFileSync(file, pdf);
-    return spawnSync("pdfsig", [file], { encoding: "utf8" }).stdout;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return runTool("pdfsig", [], pdf).stdout;
 }
 
 /** qpdf --check: its exit code and output (0: no errors). */

@@ -86,7 +86,8 @@ describe("jobs", () => {
     ]);
     for (const o of kept) {
       const got = await service.storage.get(service.config.outputBucket, o.key);
-      expect(got.found && "body" in got && got.body.includes("open sesame 7")).toBe(false);
+      if (!got.found || !("body" in got)) throw new Error(`${o.key} could not be read`);
+      expect(got.body.includes("open sesame 7")).toBe(false);
     }
     expect((await fetch(statusUrl)).status).toBe(200);
   });

@@ -4,6 +4,7 @@ import { longTableEnvelope } from "../../bench/long-table-data.ts";
 import type { JobState } from "../../functions/service/jobs.ts";
 import { createLogger } from "../../functions/service/log.ts";
 import { createService, type Service } from "../../functions/service/service.ts";
+import type { Storage } from "../../functions/service/storage/s3.ts";
 import { batchRunKey } from "../../functions/service/storage/keys.ts";
 import { createUploadHandler, type UploadHandler } from "../../functions/upload/handler.ts";
 import type { BatchSummary } from "../../functions/upload/batch.ts";
@@ -299,31 +300,46 @@ describe("the latest version of an input wins", () => {
 
 describe("the last attempt always leaves an answer", () => {
   /**
-   * The service over the same buckets, with puts of the keys `fails` picks failing; and, if given, a
-   * job request that is still there (as it is until its job ends and it is erased), kept in memory
-   * so that the local queue does not render it first.
+   * A job request that is still there (as it is until its job ends and it is erased), kept in memory
+   * so that the local queue does not render it first. `replace` puts a newer version in its place.
    */
-  function failingPuts(fails: (key: string) => boolean, request?: { key: string; body: string }): Service {
+  function keptRequest(key: string, body: string) {
+    let current: { bytes: Buffer; eTag: string } | undefined;
+    const replace = (text: string) => {
+      const bytes = Buffer.from(text);
+      current = { bytes, eTag: createHash("md5").update(bytes).digest("hex") };
+    };
+    replace(body);
+    const mine = (bucket: string, k: string) => bucket === inputBucket && k === key;
+    const over = (base: Storage): Storage => ({
+      ...base,
+      get: async (bucket, k, options) =>
+        mine(bucket, k)
+          ? current
+            ? { found: true, body: current.bytes, eTag: current.eTag, size: current.bytes.byteLength }
+            : { found: false }
+          : base.get(bucket, k, options),
+      head: async (bucket, k) =>
+        mine(bucket, k)
+          ? current && { key: k, size: current.bytes.byteLength, eTag: current.eTag }
+          : base.head(bucket, k),
+      erase: async (bucket, k) => {
+        if (mine(bucket, k)) current = undefined;
+        else await base.erase(bucket, k);
+      },
+    });
+    return { key, replace, over, present: () => current !== undefined };
+  }
+
+  /** The service over the same buckets, with puts of the keys `fails` picks failing, and `request` if given. */
+  function failingPuts(fails: (key: string) => boolean, request?: ReturnType<typeof keptRequest>): Service {
     const base = createService(service.config, createLogger("silent"));
-    const bytes = Buffer.from(request?.body ?? "");
-    const eTag = createHash("md5").update(bytes).digest("hex");
-    let kept = request !== undefined;
-    const isRequest = (bucket: string, key: string) => kept && bucket === inputBucket && key === request?.key;
-    const storage: Service["storage"] = {
-      ...base.storage,
+    const inner = request ? request.over(base.storage) : base.storage;
+    const storage: Storage = {
+      ...inner,
       put: async (...args) => {
         if (fails(args[1])) throw new Error(`put ${args[1]} refused`);
-        return base.storage.put(...args);
-      },
-      get: async (bucket, key, options) =>
-        isRequest(bucket, key)
-          ? { found: true, body: bytes, eTag, size: bytes.byteLength }
-          : base.storage.get(bucket, key, options),
-      head: async (bucket, key) =>
-        isRequest(bucket, key) ? { key, size: bytes.byteLength, eTag } : base.storage.head(bucket, key),
-      erase: async (bucket, key) => {
-        if (isRequest(bucket, key)) kept = false;
-        else await base.storage.erase(bucket, key);
+        return inner.put(...args);
       },
     };
     return { ...base, storage };
@@ -360,23 +376,54 @@ describe("the last attempt always leaves an answer", () => {
     expect((await readJson<JobState>(stateKey)).status).toBe("done");
     // Ended, so its request is erased; below, each handler has it again, as before its job ended.
     expect(await service.storage.head(inputBucket, requestKey)).toBeUndefined();
-    const request = { key: requestKey, body };
     const eTag = createHash("md5").update(body).digest("hex");
 
     await service.storage.delete(outputBucket, stateKey);
     const pdfFails = (key: string) => key.startsWith(`jobs/${jobId}/`) && key.endsWith(".pdf");
-    const handler = createUploadHandler(failingPuts(pdfFails, request));
+    const handler = createUploadHandler(failingPuts(pdfFails, keptRequest(requestKey, body)));
     expect(await handler(lastAttempt(requestKey))).toEqual({ batchItemFailures: [] });
     expect(await readJson<JobState>(stateKey)).toMatchObject({ status: "failed", error: "internal", sourceETag: eTag });
 
     // A state that is not JSON: retried, then answered.
     await service.storage.put(outputBucket, stateKey, "{ not json", { contentType: "application/json" });
-    const fine = createUploadHandler(failingPuts(() => false, request));
+    const fine = createUploadHandler(failingPuts(() => false, keptRequest(requestKey, body)));
     const retried = notLast(requestKey);
     expect(await fine(retried)).toEqual({ batchItemFailures: [{ itemIdentifier: retried.Records[0]?.messageId }] });
     expect((await readOutput(stateKey)).toString("utf8")).toBe("{ not json");
     expect(await fine(lastAttempt(requestKey))).toEqual({ batchItemFailures: [] });
     expect(await readJson<JobState>(stateKey)).toMatchObject({ status: "failed", error: "internal", sourceETag: eTag });
+  });
+
+  it("an ended job's request is erased, but not a newer version its job has not answered yet", async () => {
+    const jobId = randomUUID();
+    const requestKey = `jobs/${jobId}.json`;
+    // Ended, and no newer version: erased.
+    const ended = keptRequest(requestKey, small("任务一"));
+    const handler = createUploadHandler(failingPuts(() => false, ended));
+    expect(await handler(lastAttempt(requestKey))).toEqual({ batchItemFailures: [] });
+    expect(await readJson<JobState>(`jobs/${jobId}/status.json`)).toMatchObject({ status: "done" });
+    expect(ended.present()).toBe(false);
+
+    // A newer version lands after the job's final state was written (the callback step reads it):
+    // the message about the older version leaves it for the newer one's own message.
+    await service.storage.delete(outputBucket, `jobs/${jobId}/status.json`);
+    const racing = keptRequest(requestKey, small("任务二"));
+    const base = failingPuts(() => false, racing);
+    let ended2 = false;
+    const storage: Storage = {
+      ...base.storage,
+      put: async (bucket, key, ...rest) => {
+        await base.storage.put(bucket, key, ...rest);
+        if (key === `jobs/${jobId}/status.json` && String(rest[0]).includes('"done"')) ended2 = true;
+      },
+      get: async (bucket, key, options) => {
+        if (ended2 && key === `jobs/${jobId}/status.json`) racing.replace(small("任务三"));
+        return base.storage.get(bucket, key, options);
+      },
+    };
+    expect(await createUploadHandler({ ...base, storage })(lastAttempt(requestKey))).toEqual({ batchItemFailures: [] });
+    expect(await readJson<JobState>(`jobs/${jobId}/status.json`)).toMatchObject({ status: "done" });
+    expect(racing.present()).toBe(true);
   });
 
   it("a batch whose lines cannot be sent to the line queue gets a summary with the internal error and no line PDFs", async () => {
