@@ -12,36 +12,43 @@
  * filter other than Flate) is left as it is: that page's artifacts stay unmarked, never broken.
  * An untagged PDF (no /StructTreeRoot) gets no edits.
  */
-import { deflateSync } from "node:zlib";
+import pLimit from "p-limit";
 import { pageTree } from "./outline.ts";
-import { type Edit, type RawPdf, arrayItems, dictEntries, ref, refValue, streamAt } from "./pdf-bytes.ts";
+import { type Edit, type RawPdf, arrayItems, deflated, dictEntries, ref, refValue, streamAt } from "./pdf-bytes.ts";
 
 /** Edits that mark every page's unmarked content as /Artifact (see the module's comment). */
-export function artifactEdits(reader: RawPdf): Edit[] {
+export async function artifactEdits(reader: RawPdf): Promise<Edit[]> {
   const catalog = reader.dict(reader.rootRef());
   if (ref(catalog, "StructTreeRoot") === undefined) return [];
-  const edits: Edit[] = [];
-  const done = new Set<number>();
+  const streams = new Set<number>(); // a stream shared by two pages is marked once
   for (const page of pageTree(reader, catalog).keys()) {
     const contents = dictEntries(reader.dict(page)).get("Contents")?.value ?? "";
     const refs = contents.startsWith("[") ? arrayItems(contents, 0).map((i) => i.value) : [contents];
     for (const value of refs) {
       const num = refValue(value);
-      // A stream shared by two pages is marked once.
-      if (num === undefined || done.has(num)) continue;
-      done.add(num);
-      const stream = streamAt(reader, num);
-      if (!stream?.data) continue;
-      const marked = markArtifacts(stream.data.toString("latin1"));
-      if (marked === undefined) continue;
-      const data = deflateSync(Buffer.from(marked, "latin1")).toString("latin1");
-      edits.push(
-        { at: stream.lengthAt, end: stream.lengthEnd, text: String(data.length) },
-        { at: stream.dataAt, end: stream.dataEnd, text: data },
-      );
+      if (num !== undefined) streams.add(num);
     }
   }
-  return edits;
+  // A few streams at a time, each compressed on the thread pool while the next is marked; no more
+  // than a few inflated pages are held at once, however long the report.
+  const limit = pLimit(STREAMS_AT_ONCE);
+  const edits = await Promise.all([...streams].map((num) => limit(() => markedStream(reader, num))));
+  return edits.flat();
+}
+
+const STREAMS_AT_ONCE = 4;
+
+/** Edits that make content stream `num` hold itself marked (none if there is nothing to mark). */
+async function markedStream(reader: RawPdf, num: number): Promise<Edit[]> {
+  const stream = streamAt(reader, num);
+  if (!stream?.data) return [];
+  const marked = markArtifacts(stream.data.toString("latin1"));
+  if (marked === undefined) return [];
+  const data = await deflated(marked);
+  return [
+    { at: stream.lengthAt, end: stream.lengthEnd, text: String(data.length) },
+    { at: stream.dataAt, end: stream.dataEnd, text: data },
+  ];
 }
 
 const OPEN = "/Artifact BMC\n";

@@ -53,12 +53,12 @@ export interface FinalOutput {
  * New objects are appended after Chromium's and listed in an xref subsection of their own.
  * Also counts the pages, from the page tree.
  */
-export function finalizePdf(
+export async function finalizePdf(
   raw: Uint8Array,
   meta: FinalMetadata,
   headings: string[],
   output: FinalOutput = {},
-): { pdf: Uint8Array; pages: number } {
+): Promise<{ pdf: Uint8Array; pages: number }> {
   if (!/^[0-9A-Fa-f]{32,}$/.test(meta.documentId)) {
     throw new TypeError("documentId must be at least 32 hex digits (e.g. a sha256)");
   }
@@ -76,7 +76,7 @@ export function finalizePdf(
     ...outlineTitleEdits(reader, headings),
     // Running headers, page numbers, the watermark: marked as artifacts (before structureIdEdits,
     // which never touches content streams).
-    ...artifactEdits(reader),
+    ...(await artifactEdits(reader)),
   ];
 
   // New objects, numbered on from Chromium's.

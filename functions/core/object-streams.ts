@@ -16,10 +16,10 @@
  *
  * Deterministic: the same file in gives the same bytes out. Linear in the file's size.
  */
-import { deflateSync } from "node:zlib";
 import {
   arrayItems,
   type DictEntry,
+  deflated,
   dictEntries,
   isWhite,
   PdfLayoutError,
@@ -40,7 +40,7 @@ const OBJECTS_PER_STREAM = 300;
  * structure tree. Throws PdfLayoutError for a file not laid out as Chromium and finalize.ts write
  * one (pdf-bytes.ts), or a structure object that is not a plain dictionary or array.
  */
-export function packStructure(pdf: Uint8Array): Uint8Array {
+export async function packStructure(pdf: Uint8Array): Promise<Uint8Array> {
   const raw = new RawPdf(pdf);
   const packed = structureObjects(raw);
   if (packed.size === 0) return pdf;
@@ -80,21 +80,29 @@ export function packStructure(pdf: Uint8Array): Uint8Array {
   const nums = [...values.keys()].sort((a, b) => a - b);
   let next = raw.nextObjectNumber();
   const where = new Map<number, { stream: number; index: number }>();
+  const groups: { stream: number; nums: number[] }[] = [];
   for (let i = 0; i < nums.length; i += OBJECTS_PER_STREAM) {
-    const stream = next++;
-    const group = nums.slice(i, i + OBJECTS_PER_STREAM);
-    group.forEach((num, index) => {
-      where.set(num, { stream, index });
+    const group = { stream: next++, nums: nums.slice(i, i + OBJECTS_PER_STREAM) };
+    group.nums.forEach((num, index) => {
+      where.set(num, { stream: group.stream, index });
     });
-    const object = `${stream} 0 obj\n${objectStream(group, values)}\nendobj\n`;
-    offsets.set(stream, length);
-    out.push(object);
-    length += object.length;
+    groups.push(group);
   }
   const xrefStream = next++;
   const size = next;
+  // Every stream compresses at once, on the thread pool; they are written in order.
+  const [xrefValue, ...streams] = await Promise.all([
+    crossReferenceStream(where, size),
+    ...groups.map((group) => objectStream(group.nums, values)),
+  ]);
+  groups.forEach(({ stream }, i) => {
+    const object = `${stream} 0 obj\n${streams[i]}\nendobj\n`;
+    offsets.set(stream, length);
+    out.push(object);
+    length += object.length;
+  });
   const xrefStreamAt = length;
-  const xref = `${xrefStream} 0 obj\n${crossReferenceStream(where, size)}\nendobj\n`;
+  const xref = `${xrefStream} 0 obj\n${xrefValue}\nendobj\n`;
   offsets.set(xrefStream, length);
   out.push(xref);
   length += xref.length;
@@ -226,7 +234,7 @@ function isDigit(c: number): boolean {
 }
 
 /** An object stream (/Type /ObjStm) holding `nums`, in that order: "num offset" pairs, then the values. */
-function objectStream(nums: number[], values: Map<number, string>): string {
+async function objectStream(nums: number[], values: Map<number, string>): Promise<string> {
   const pairs: string[] = [];
   const body: string[] = [];
   let at = 0;
@@ -237,7 +245,7 @@ function objectStream(nums: number[], values: Map<number, string>): string {
     at += value.length + 1;
   }
   const head = `${pairs.join(" ")}\n`;
-  const data = deflateSync(Buffer.from(head + body.join("\n"), "latin1")).toString("latin1");
+  const data = await deflated(head + body.join("\n"));
   return streamObject(`/Type /ObjStm\n/N ${nums.length}\n/First ${head.length}\n/Filter /FlateDecode`, data);
 }
 
@@ -245,7 +253,10 @@ function objectStream(nums: number[], values: Map<number, string>): string {
  * The cross-reference stream (/Type /XRef): a type 2 entry (object stream, index in it) for each
  * packed object, in runs of consecutive numbers (/Index), fields as wide as their largest value (/W).
  */
-function crossReferenceStream(where: Map<number, { stream: number; index: number }>, size: number): string {
+async function crossReferenceStream(
+  where: Map<number, { stream: number; index: number }>,
+  size: number,
+): Promise<string> {
   const nums = [...where.keys()].sort((a, b) => a - b);
   const bytes = (max: number) => Math.max(1, Math.ceil(Math.log2(max + 1) / 8));
   const streamWidth = bytes(size);
@@ -274,7 +285,7 @@ function crossReferenceStream(where: Map<number, { stream: number; index: number
   return streamObject(
     `/Type /XRef\n/Size ${size}\n/W [1 ${streamWidth} ${indexWidth}]\n/Index [${index}]\n/Filter /FlateDecode` +
       `\n/DecodeParms <</Predictor 12 /Columns ${entry}>>`,
-    deflateSync(rows).toString("latin1"),
+    await deflated(rows),
   );
 }
 

@@ -14,7 +14,8 @@
  * text inside a string — a heading "endobj >> /Next 3 0 R" — is never mistaken for structure.
  */
 
-import { inflateSync } from "node:zlib";
+import { promisify } from "node:util";
+import { deflate, inflateSync } from "node:zlib";
 
 /** Chromium's PDF is not laid out the way this module reads and edits it. */
 export class PdfLayoutError extends Error {
@@ -270,6 +271,19 @@ function xrefOffset(offset: number): string {
 }
 
 /** A stream object's value: `dict` entries (no /Length) and `data` (latin1), as Skia writes one. */
+const deflateOffThread = promisify(deflate);
+
+/**
+ * `data` (latin1 text or bytes) deflated, as latin1 text. On libuv's thread pool, not the main
+ * thread: renders in flight at once share one main thread, and compressing is most of what it
+ * spends finishing a file.
+ */
+export async function deflated(data: string | Uint8Array): Promise<string> {
+  const bytes = typeof data === "string" ? Buffer.from(data, "latin1") : data;
+  // 64 KiB of output per trip back to the main thread, not zlib's 16: a quarter of the copying there.
+  return (await deflateOffThread(bytes, { chunkSize: 64 * 1024 })).toString("latin1");
+}
+
 export function streamObject(dict: string, data: string): string {
   return `<<${dict}\n/Length ${data.length}>> stream\n${data}\nendstream`;
 }

@@ -29,6 +29,14 @@ const rsa = opensslIdentity("rsa", "/CN=Hostile Test/O=Example");
 const signer = keySigner(createPrivateKey(rsa.keyPem), [rsa.cert]);
 const gov = example("zhanhe-transport-2020.json");
 const withSign = (sign: unknown) => ({ ...gov, options: { pdf: { sign } } });
+/** A finished file to sign: Chromium's fixture through finalizePdf. */
+const fixturePdf = (
+  await finalizePdf(
+    new Uint8Array(readFileSync(join(root, "test/unit/fixtures/chromium.pdf"))),
+    { title: "fixture", producer: "test", documentId: "cd".repeat(32) },
+    [],
+  )
+).pdf;
 
 /** A local service whose signer is `signer`, its data in a temp folder. */
 async function serviceWith(signing: PdfSigner | undefined): Promise<LocalService> {
@@ -136,15 +144,10 @@ describe("a service that cannot sign", () => {
 });
 
 describe("any text in the signature dictionary", () => {
-  const pdf = finalizePdf(
-    new Uint8Array(readFileSync(join(root, "test/unit/fixtures/chromium.pdf"))),
-    { title: "fixture", producer: "test", documentId: "cd".repeat(32) },
-    [],
-  ).pdf;
   it("is written so that the file stays whole, the signature valid and the text read back exactly", async () => {
     await fc.assert(
       fc.asyncProperty(fc.string({ unit: "binary", maxLength: 200 }), async (reason) => {
-        const signed = await signPdf(pdf, signer, { reason, location: reason }, { time: new Date() });
+        const signed = await signPdf(fixturePdf, signer, { reason, location: reason }, { time: new Date() });
         expect((await readSignature(signed)).verified).toBe(true);
         expect(await signatureText(signed, "Reason")).toBe(reason);
       }),

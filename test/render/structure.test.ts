@@ -95,9 +95,9 @@ async function headerScopes(pdf: Uint8Array): Promise<string[]> {
 }
 
 /** The PDF with its unmarked content marked as /Artifact (functions/core/artifacts.ts). */
-function withArtifacts(pdf: Uint8Array): Uint8Array {
+async function withArtifacts(pdf: Uint8Array): Promise<Uint8Array> {
   const reader = new RawPdf(pdf, { allowHybrid: true }); // rendered: the structure in object streams
-  return new Uint8Array(Buffer.from(reader.splice(artifactEdits(reader)), "latin1"));
+  return new Uint8Array(Buffer.from(reader.splice(await artifactEdits(reader)), "latin1"));
 }
 
 const texts = (elems: Elem[], role: string) => elems.filter((e) => e.role === role).map((e) => e.text);
@@ -227,7 +227,7 @@ describe("margin boxes and the watermark marked as /Artifact (artifacts.ts)", ()
 
   beforeAll(async () => {
     before = (await renderReport({ ...envelope, options: { watermark: { text: mark } } })).pdf;
-    after = withArtifacts(before);
+    after = await withArtifacts(before);
     t = await tagged(after);
   });
 
@@ -252,9 +252,9 @@ describe("margin boxes and the watermark marked as /Artifact (artifacts.ts)", ()
     }
   });
 
-  it("is the same bytes for the same input, and a second pass finds nothing left to mark", () => {
-    expect(Buffer.from(withArtifacts(before)).equals(Buffer.from(after))).toBe(true);
-    expect(artifactEdits(new RawPdf(after, { allowHybrid: true }))).toEqual([]);
+  it("is the same bytes for the same input, and a second pass finds nothing left to mark", async () => {
+    expect(Buffer.from(await withArtifacts(before)).equals(Buffer.from(after))).toBe(true);
+    expect(await artifactEdits(new RawPdf(after, { allowHybrid: true }))).toEqual([]);
   });
 
   it("encloses runs without crossing q/Q, marked content or a text object; leaves streams it cannot follow", () => {

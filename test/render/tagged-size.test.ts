@@ -40,7 +40,11 @@ async function printed(input: unknown): Promise<{ doc: DocumentParts; finalised:
   const view = await template.definition.view(envelope.data, envelope.options);
   const doc = buildDocument(template, view, envelope.options, { title: meta.title, lang: meta.lang });
   const { pdf } = await printPdf(doc, { signal: AbortSignal.timeout(90_000), maxPages: defaultLimits.maxPages });
-  const finalised = finalizePdf(pdf, { ...meta, producer: "test", documentId: "0".repeat(64) }, headingTexts(doc.body));
+  const finalised = await finalizePdf(
+    pdf,
+    { ...meta, producer: "test", documentId: "0".repeat(64) },
+    headingTexts(doc.body),
+  );
   return { doc, finalised: finalised.pdf };
 }
 
@@ -75,7 +79,7 @@ describe("the 2,000-row report, tagged", () => {
   beforeAll(async () => {
     const p = await printed(envelope);
     finalised = p.finalised;
-    packed = packStructure(finalised);
+    packed = await packStructure(finalised);
     plain = await untagged(p.doc);
     rendered = [await renderer.render(envelope), await renderer.render(envelope)];
   }, 240_000);

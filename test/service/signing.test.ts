@@ -32,10 +32,12 @@ import { hasPdfsig, type Identity, opensslIdentity, opensslP12, pdfsig, readSign
 // the key `npm start` makes, a PKCS#12 file for the CLI. Certificates and files are made and read
 // back by openssl; signatures are checked by pkijs and pdfsig.
 
-const fixture = finalizePdf(
-  new Uint8Array(readFileSync(join(root, "test/unit/fixtures/chromium.pdf"))),
-  { title: "fixture", producer: "test", documentId: "ab".repeat(32) },
-  [],
+const fixture = (
+  await finalizePdf(
+    new Uint8Array(readFileSync(join(root, "test/unit/fixtures/chromium.pdf"))),
+    { title: "fixture", producer: "test", documentId: "ab".repeat(32) },
+    [],
+  )
 ).pdf;
 
 interface KmsCall {

@@ -50,7 +50,7 @@ const headings = ["One line in the table", "Two"];
 
 describe("finalizePdf", () => {
   it("replaces /Info with the input's metadata, as pdf.js and pdf-lib read it", async () => {
-    const { pdf, pages } = finalizePdf(print([31, 45]), meta, headings);
+    const { pdf, pages } = await finalizePdf(print([31, 45]), meta, headings);
     expect(pages).toBe(12);
     expect(xrefProblems(pdf)).toEqual([]);
     const { value, warnings } = await withPdfjs(pdf, async (doc) => ({
@@ -84,7 +84,7 @@ describe("finalizePdf", () => {
   });
 
   it("writes no dates the input does not state, and no empty entries", async () => {
-    const { pdf } = finalizePdf(print([]), { title: "Only a title", producer: "p", documentId, author: "" }, []);
+    const { pdf } = await finalizePdf(print([]), { title: "Only a title", producer: "p", documentId, author: "" }, []);
     const { value } = await withPdfjs(pdf, async (doc) => (await doc.getMetadata()).info as Record<string, unknown>);
     expect(value).toMatchObject({ Title: "Only a title", Producer: "p" });
     expect(value).not.toHaveProperty("CreationDate");
@@ -92,17 +92,17 @@ describe("finalizePdf", () => {
     expect(value).not.toHaveProperty("Keywords");
   });
 
-  it("mends bookmark titles given the headings", () => {
-    const { pdf } = finalizePdf(print([]), meta, headings);
+  it("mends bookmark titles given the headings", async () => {
+    const { pdf } = await finalizePdf(print([]), meta, headings);
     expect(readOutline(pdf).entries).toEqual([
       { title: "One line in the table", level: 1, page: 1 },
       { title: "Two", level: 2, page: 11 },
     ]);
   });
 
-  it("renumbers structure IDs 1, 2, 3… in the order the elements are written, 8 digits", () => {
+  it("renumbers structure IDs 1, 2, 3… in the order the elements are written, 8 digits", async () => {
     const raw = print([45, 31, 120]);
-    const { pdf } = finalizePdf(raw, meta, headings);
+    const { pdf } = await finalizePdf(raw, meta, headings);
     const ids = (t: string) => t.match(/\(node\d+\)/g);
     expect(ids(text(raw))).toEqual([
       "(node00000045)",
@@ -140,7 +140,7 @@ describe("finalizePdf", () => {
   });
 
   it("renumbers ids past 99999999 (9 digits) to 8 digits, shifting the xref to match", async () => {
-    const { pdf } = finalizePdf(print([99_999_999, 100_000_001, 5]), meta, headings);
+    const { pdf } = await finalizePdf(print([99_999_999, 100_000_001, 5]), meta, headings);
     expect(
       text(pdf)
         .match(/\(node\d+\)/g)
@@ -155,41 +155,41 @@ describe("finalizePdf", () => {
     expect(read.idsResolve).toEqual([true, true, true]);
   });
 
-  it("leaves text that only looks like an id alone: a title, an escaped string", () => {
+  it("leaves text that only looks like an id alone: a title, an escaped string", async () => {
     const raw = print([45], undefined, {
       bookmarks: [
         { title: "(node00000777)", page: 1 },
         { title: literal("(node00000045)"), page: 2 },
       ],
     });
-    const { pdf } = finalizePdf(raw, meta, []);
+    const { pdf } = await finalizePdf(raw, meta, []);
     expect(readOutline(pdf).entries.map((e) => e.title)).toEqual(["node00000777", "(node00000045)"]);
   });
 
-  it("gives byte-identical output for identical input, whatever the render's node ids and clock", () => {
-    const first = finalizePdf(print([31, 45]), meta, headings).pdf;
-    expect(Buffer.from(finalizePdf(print([31, 45]), meta, headings).pdf).equals(Buffer.from(first))).toBe(true);
+  it("gives byte-identical output for identical input, whatever the render's node ids and clock", async () => {
+    const first = (await finalizePdf(print([31, 45]), meta, headings)).pdf;
+    expect(Buffer.from((await finalizePdf(print([31, 45]), meta, headings)).pdf).equals(Buffer.from(first))).toBe(true);
     // Another render of the same document: other DOM node ids (even 9 digits), another time.
-    const later = finalizePdf(print([1031, 1045], "20270101000000"), meta, headings).pdf;
-    const muchLater = finalizePdf(print([123_456_031, 123_456_045], "20270101000001"), meta, headings).pdf;
+    const later = (await finalizePdf(print([1031, 1045], "20270101000000"), meta, headings)).pdf;
+    const muchLater = (await finalizePdf(print([123_456_031, 123_456_045], "20270101000001"), meta, headings)).pdf;
     expect(Buffer.from(later).equals(Buffer.from(first))).toBe(true);
     expect(Buffer.from(muchLater).equals(Buffer.from(first))).toBe(true);
     // ...and a different input gives a different /ID.
-    const other = finalizePdf(print([31, 45]), { ...meta, documentId: "f".repeat(64) }, headings).pdf;
+    const other = (await finalizePdf(print([31, 45]), { ...meta, documentId: "f".repeat(64) }, headings)).pdf;
     expect(Buffer.from(other).equals(Buffer.from(first))).toBe(false);
   });
 
-  it("counts the pages from the page tree", () => {
+  it("counts the pages from the page tree", async () => {
     for (const pages of [1, 8, 9, 100]) {
-      expect(finalizePdf(skiaReport({ pages }).bytes, meta, []).pages).toBe(pages);
+      expect((await finalizePdf(skiaReport({ pages }).bytes, meta, [])).pages).toBe(pages);
     }
   });
 
-  it("refuses a documentId that is not hex (it would make an invalid /ID)", () => {
-    expect(() => finalizePdf(print([]), { ...meta, documentId: "not-a-hash" }, [])).toThrow(/documentId/);
+  it("refuses a documentId that is not hex (it would make an invalid /ID)", async () => {
+    await expect(finalizePdf(print([]), { ...meta, documentId: "not-a-hash" }, [])).rejects.toThrow(/documentId/);
   });
 
-  it("keeps a long report fast: 1000 pages, 1000 bookmarks, 10000 structure ids", () => {
+  it("keeps a long report fast: 1000 pages, 1000 bookmarks, 10000 structure ids", async () => {
     const bookmarks = Array.from({ length: 1000 }, (_, i) => ({
       title: literal(`Heading ${i}linewrapped`),
       page: i + 1,
@@ -200,7 +200,7 @@ describe("finalizePdf", () => {
       nodeIds: Array.from({ length: 10000 }, (_, i) => 50_000 + i * 7),
     }).bytes;
     const started = performance.now();
-    const { pdf, pages } = finalizePdf(
+    const { pdf, pages } = await finalizePdf(
       raw,
       meta,
       bookmarks.map((_, i) => `Heading ${i} linewrapped`),
@@ -258,8 +258,8 @@ describe("structure IDs on a cold browser", () => {
   const table = (nodeIds: number[], spec: Partial<ReportSpec> = {}) =>
     print(nodeIds, undefined, { dataCells, ...spec });
 
-  it("gives the same bytes as on a warm browser", () => {
-    const fromWarm = finalizePdf(table(warm), meta, headings).pdf;
+  it("gives the same bytes as on a warm browser", async () => {
+    const fromWarm = (await finalizePdf(table(warm), meta, headings)).pdf;
     expect(text(table(cold))).not.toBe(text(table(warm)));
     for (const ids of [
       cold,
@@ -267,9 +267,10 @@ describe("structure IDs on a cold browser", () => {
       [3, 1_000_000_000, 2, 99_999_999, 7, 5, 6, 4],
       [20, 19, 18, 1, 2, 3, 17, 16],
     ]) {
-      expect(Buffer.from(finalizePdf(table(ids), meta, headings).pdf).equals(Buffer.from(fromWarm)), String(ids)).toBe(
-        true,
-      );
+      expect(
+        Buffer.from((await finalizePdf(table(ids), meta, headings)).pdf).equals(Buffer.from(fromWarm)),
+        String(ids),
+      ).toBe(true);
     }
   });
 
@@ -280,7 +281,7 @@ describe("structure IDs on a cold browser", () => {
     expect(before.tree.leaves[0]?.limits).toEqual(["node00000004", "node00000094"]);
     expect(before.dataCells).toEqual(dataCells);
 
-    const { pdf } = finalizePdf(raw, meta, headings);
+    const { pdf } = await finalizePdf(raw, meta, headings);
     expect(xrefProblems(pdf)).toEqual([]);
     const after = await structure(pdf);
     expect(after.tree.problems).toEqual([]);
@@ -305,7 +306,7 @@ describe("structure IDs on a cold browser", () => {
     expect(before.tree.leaves.map((l) => l.names.length)).toEqual([3, 3, 3, 3, 3, 3, 2]);
     expect(text(raw).match(/\/Limits \[[^\]]*\]\n\/Kids \[/g)).toHaveLength(3); // 3 nodes over the 7 leaves, the root over them
 
-    const { pdf } = finalizePdf(raw, meta, headings);
+    const { pdf } = await finalizePdf(raw, meta, headings);
     const after = await structure(pdf);
     expect(after.tree.problems).toEqual([]);
     expect(after.tree.leaves.map((l) => l.names.length)).toEqual([3, 3, 3, 3, 3, 3, 2]);
@@ -323,14 +324,16 @@ describe("structure IDs on a cold browser", () => {
     expect(after.idsResolve).toEqual(Array(20).fill(true));
     expect(after.dataCells).toEqual(cells);
     // ...and the same bytes as the same table with ascending ids.
-    const ascending = finalizePdf(
-      print(
-        Array.from({ length: 20 }, (_, i) => 1000 + i),
-        undefined,
-        spec,
-      ),
-      meta,
-      headings,
+    const ascending = (
+      await finalizePdf(
+        print(
+          Array.from({ length: 20 }, (_, i) => 1000 + i),
+          undefined,
+          spec,
+        ),
+        meta,
+        headings,
+      )
     ).pdf;
     expect(Buffer.from(pdf).equals(Buffer.from(ascending))).toBe(true);
     expect(xrefProblems(pdf)).toEqual([]);
@@ -346,9 +349,9 @@ describe("structure IDs on a cold browser", () => {
       objects.splice(objects.indexOf(leaf), 1);
       if (inline) structRoot.body = structRoot.body.replace(`/IDTree ${root.num} 0 R`, `/IDTree ${root.body}`);
     };
-    const expected = finalizePdf(table(warm, { patch: rootLeaf(false) }), meta, headings).pdf;
+    const expected = (await finalizePdf(table(warm, { patch: rootLeaf(false) }), meta, headings)).pdf;
     for (const inline of [false, true]) {
-      const { pdf } = finalizePdf(table(cold, { patch: rootLeaf(inline) }), meta, headings);
+      const { pdf } = await finalizePdf(table(cold, { patch: rootLeaf(inline) }), meta, headings);
       if (inline) expect(text(pdf)).toMatch(/\/IDTree <<\/Names \[\(node00000001\) /);
       else expect(Buffer.from(pdf).equals(Buffer.from(expected))).toBe(true);
       const after = await structure(pdf);
@@ -362,7 +365,7 @@ describe("structure IDs on a cold browser", () => {
     }
   });
 
-  it("refuses an IDTree that is not a name tree, rather than guess", () => {
+  it("refuses an IDTree that is not a name tree, rather than guess", async () => {
     const idTreeRoot = (objects: PdfObject[]) =>
       objects.find((o) => /^<<\/Kids \[\d+ 0 R\]>>$/.test(o.body)) as PdfObject;
     const leaf = (objects: PdfObject[]) =>
@@ -393,17 +396,17 @@ describe("structure IDs on a cold browser", () => {
       ],
     ];
     for (const [what, patch, message] of cases) {
-      expect(() => finalizePdf(table(cold, { patch }), meta, headings), what).toThrow(PdfLayoutError);
-      expect(() => finalizePdf(table(cold, { patch }), meta, headings), what).toThrow(message);
+      await expect(finalizePdf(table(cold, { patch }), meta, headings), what).rejects.toThrow(PdfLayoutError);
+      await expect(finalizePdf(table(cold, { patch }), meta, headings), what).rejects.toThrow(message);
     }
   });
 
-  it("stays fast for a long table: 2000 rows, 12000 data cells, 22000 ids, cold-ordered", () => {
+  it("stays fast for a long table: 2000 rows, 12000 data cells, 22000 ids, cold-ordered", async () => {
     const raw = skiaReport({ pages: 81, nodeIds: cold, dataCells: twoHeaderRows(2000) }).bytes;
     expect(text(raw).match(/\(node\d+\)/g)?.length).toBeGreaterThan(22_000);
-    finalizePdf(raw, meta, []); // once to compile
+    await finalizePdf(raw, meta, []); // once to compile
     const started = performance.now();
-    const { pdf } = finalizePdf(raw, meta, []);
+    const { pdf } = await finalizePdf(raw, meta, []);
     const ms = performance.now() - started;
     expect(text(pdf)).toContain("/Limits [(node00000001) (node00000008)]");
     expect(ms).toBeLessThan(250); // a regression guard, not a benchmark (about 10 ms here)
@@ -431,10 +434,10 @@ describe("the catalog of every PDF", () => {
     catalog.body = edit(catalog.body, objects);
   };
 
-  it("keeps what Chromium writes as it is: /ViewerPreferences, /MarkInfo and /Lang, no PDF/A objects", () => {
+  it("keeps what Chromium writes as it is: /ViewerPreferences, /MarkInfo and /Lang, no PDF/A objects", async () => {
     const raw = catalogOf({});
     const catalog = (t: string) => /<<\/Type \/Catalog[\s\S]*?\nendobj/.exec(t)?.[0];
-    const { pdf } = finalizePdf(raw, { ...meta, lang: "zh-CN" }, []);
+    const { pdf } = await finalizePdf(raw, { ...meta, lang: "zh-CN" }, []);
     expect(catalog(text(pdf))).toBe(catalog(text(raw)));
     expect(text(pdf).startsWith("%PDF-1.4\n")).toBe(true);
     expect(text(pdf)).not.toMatch(/\/Metadata|\/OutputIntents|\/EmbeddedFiles/);
@@ -469,7 +472,7 @@ describe("the catalog of every PDF", () => {
     ];
     for (const [what, edit] of variants) {
       const raw = catalogOf({ patch: patchCatalog(edit) });
-      const { pdf } = finalizePdf(raw, { ...meta, lang: "zh-CN" }, []);
+      const { pdf } = await finalizePdf(raw, { ...meta, lang: "zh-CN" }, []);
       expect(xrefProblems(pdf), what).toEqual([]);
       const lib = await pdfLib(pdf);
       const catalog = lib.catalog;
@@ -482,14 +485,14 @@ describe("the catalog of every PDF", () => {
       expect(warnings, what).toEqual([]);
       expect((value as { Language?: string }).Language, what).toBe(lang);
     }
-    const kept = await pdfLib(finalizePdf(catalogOf({ patch: patchCatalog(variants[2]![1]) }), meta, []).pdf);
+    const kept = await pdfLib((await finalizePdf(catalogOf({ patch: patchCatalog(variants[2]![1]) }), meta, [])).pdf);
     expect(entry(kept.catalog.lookup(PDFName.of("ViewerPreferences"), PDFDict), "HideToolbar")).toBe("false");
     expect(entry(kept.catalog.lookup(PDFName.of("MarkInfo"), PDFDict), "Suspects")).toBe("false");
   });
 
   it("claims no tagging for a file without a structure tree", async () => {
     const raw = skiaReport({ pages: 1, patch: patchCatalog((b) => b.replace(/\/MarkInfo <<[^>]*>>\n/, "")) }).bytes;
-    const lib = await pdfLib(finalizePdf(raw, meta, []).pdf);
+    const lib = await pdfLib((await finalizePdf(raw, meta, [])).pdf);
     expect(lib.catalog.get(PDFName.of("MarkInfo"))).toBeUndefined();
   });
 });
@@ -538,8 +541,8 @@ function annotationFlags(lib: PDFDocument): [string, string | undefined][][] {
 
 describe("PDF/A-2b and PDF/A-3b (ISO 19005-2/-3), clause by clause", () => {
   const raw = skiaReport({ pages: 3, nodeIds: [31, 45], patch: withAnnotations }).bytes;
-  const archival = (standard: "PDF/A-2b" | "PDF/A-3b", m: FinalMetadata = meta, source?: Uint8Array) =>
-    finalizePdf(raw, { ...m, lang: "zh-CN" }, headings, { standard, source }).pdf;
+  const archival = async (standard: "PDF/A-2b" | "PDF/A-3b", m: FinalMetadata = meta, source?: Uint8Array) =>
+    (await finalizePdf(raw, { ...m, lang: "zh-CN" }, headings, { standard, source })).pdf;
   const metadataOf = async (pdf: Uint8Array) => {
     const { value, warnings } = await withPdfjs(pdf, async (doc) => {
       const { info, metadata } = await doc.getMetadata();
@@ -553,21 +556,21 @@ describe("PDF/A-2b and PDF/A-3b (ISO 19005-2/-3), clause by clause", () => {
     return value;
   };
 
-  it("6.1.2: the header is %PDF-1.7 followed by a comment of four bytes above 127", () => {
+  it("6.1.2: the header is %PDF-1.7 followed by a comment of four bytes above 127", async () => {
     for (const standard of ["PDF/A-2b", "PDF/A-3b"] as const) {
-      expect(text(archival(standard)).slice(0, 15)).toBe("%PDF-1.7\n%\xd3\xeb\xe9\xe1\n");
+      expect(text(await archival(standard)).slice(0, 15)).toBe("%PDF-1.7\n%\xd3\xeb\xe9\xe1\n");
     }
     // A file without the comment gets one (the objects after it shift, and the xref with them).
     const ascii = text(raw).replace("%\xd3\xeb\xe9\xe1\n", "%PDFA\n");
-    const { pdf } = finalizePdf(new Uint8Array(Buffer.from(ascii, "latin1")), meta, [], { standard: "PDF/A-2b" });
+    const { pdf } = await finalizePdf(new Uint8Array(Buffer.from(ascii, "latin1")), meta, [], { standard: "PDF/A-2b" });
     expect(text(pdf).slice(0, 21)).toBe("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n%PDFA\n");
     expect(xrefProblems(pdf)).toEqual([]);
     const two = new Uint8Array(Buffer.from(text(raw).replace("%PDF-1.4", "%PDF-2.0"), "latin1"));
-    expect(() => finalizePdf(two, meta, [], { standard: "PDF/A-2b" })).toThrow(PdfLayoutError);
+    await expect(finalizePdf(two, meta, [], { standard: "PDF/A-2b" })).rejects.toThrow(PdfLayoutError);
   });
 
   it("6.1.3: a trailer /ID, no /Encrypt; 6.1.4: the xref (new objects in a subsection of their own) reads", async () => {
-    const pdf = archival("PDF/A-3b", meta, new Uint8Array(Buffer.from('{"a":1}')));
+    const pdf = await archival("PDF/A-3b", meta, new Uint8Array(Buffer.from('{"a":1}')));
     expect(xrefProblems(pdf)).toEqual([]);
     const trailer = text(pdf).slice(text(pdf).lastIndexOf("trailer"));
     expect(trailer).toContain(
@@ -580,7 +583,7 @@ describe("PDF/A-2b and PDF/A-3b (ISO 19005-2/-3), clause by clause", () => {
 
   it("6.6.2.1: a metadata stream in the catalog, /Type /Metadata /Subtype /XML, not filtered, UTF-8 XMP, no bytes or encoding attribute", async () => {
     for (const standard of ["PDF/A-2b", "PDF/A-3b"] as const) {
-      const pdf = archival(standard);
+      const pdf = await archival(standard);
       const lib = await pdfLib(pdf);
       const stream = rawStream(lib.catalog.lookup(PDFName.of("Metadata")));
       expect(entry(stream.dict, "Type")).toBe("/Metadata");
@@ -595,18 +598,18 @@ describe("PDF/A-2b and PDF/A-3b (ISO 19005-2/-3), clause by clause", () => {
   });
 
   it("6.6.4: pdfaid:part 2 or 3 and pdfaid:conformance B, as pdf.js reads the XMP", async () => {
-    expect((await metadataOf(archival("PDF/A-2b"))).xmp).toMatchObject({
+    expect((await metadataOf(await archival("PDF/A-2b"))).xmp).toMatchObject({
       "pdfaid:part": "2",
       "pdfaid:conformance": "B",
     });
-    expect((await metadataOf(archival("PDF/A-3b"))).xmp).toMatchObject({
+    expect((await metadataOf(await archival("PDF/A-3b"))).xmp).toMatchObject({
       "pdfaid:part": "3",
       "pdfaid:conformance": "B",
     });
   });
 
   it("6.6.2.3.1: only schemas the XMP specification predefines and pdfaid: no extension schema needed", async () => {
-    const { raw: xmp } = await metadataOf(archival("PDF/A-3b"));
+    const { raw: xmp } = await metadataOf(await archival("PDF/A-3b"));
     const namespaces = Object.fromEntries([...(xmp ?? "").matchAll(/xmlns:(\w+)="([^"]+)"/g)].map((m) => [m[1], m[2]]));
     expect(namespaces).toEqual({
       x: "adobe:ns:meta/",
@@ -652,7 +655,7 @@ describe("PDF/A-2b and PDF/A-3b (ISO 19005-2/-3), clause by clause", () => {
       keywords: ["<a>", "b&c"],
     };
     for (const m of [meta, hostile]) {
-      const { info, xmp } = await metadataOf(archival("PDF/A-2b", m));
+      const { info, xmp } = await metadataOf(await archival("PDF/A-2b", m));
       expect(xmp["dc:title"]).toBe(info.Title);
       expect(xmp["dc:creator"]).toEqual([info.Author]);
       expect(xmp["dc:description"]).toBe(info.Subject);
@@ -666,17 +669,17 @@ describe("PDF/A-2b and PDF/A-3b (ISO 19005-2/-3), clause by clause", () => {
       expect(xmp["xmp:metadatadate"]).toBe(pdfDate(info.ModDate));
       expect(xmp["dc:language"]).toBe("en"); // Chromium's /Lang of the fixture: the document's own
     }
-    const { info } = await metadataOf(archival("PDF/A-2b", hostile));
+    const { info } = await metadataOf(await archival("PDF/A-2b", hostile));
     expect(info.Title).toBe('A <b>&amp; "q" ]]> </x:xmpmeta> <?xpacket end="w"?>\r\nline\ttab  😀');
     expect(info.Author).toBe("星河市 & <政务>");
     // Without a date in the input, neither says one.
-    const undated = await metadataOf(archival("PDF/A-2b", { ...meta, date: undefined }));
+    const undated = await metadataOf(await archival("PDF/A-2b", { ...meta, date: undefined }));
     expect(undated.info.CreationDate).toBeUndefined();
     expect(Object.keys(undated.xmp).filter((k) => k.endsWith("date"))).toEqual([]);
   });
 
   it("6.2.3: one sRGB output intent, /S /GTS_PDFA1, its profile an ICC stream /N 3 (v4 display RGB, MD5 ID right)", async () => {
-    const lib = await pdfLib(archival("PDF/A-2b"));
+    const lib = await pdfLib(await archival("PDF/A-2b"));
     const intents = lib.catalog.lookup(PDFName.of("OutputIntents"), PDFArray);
     expect(intents.size()).toBe(1);
     const intent = intents.lookup(0, PDFDict);
@@ -711,7 +714,7 @@ describe("PDF/A-2b and PDF/A-3b (ISO 19005-2/-3), clause by clause", () => {
       ],
     ]);
     for (const standard of ["PDF/A-2b", "PDF/A-3b"] as const) {
-      const pdf = archival(standard);
+      const pdf = await archival(standard);
       expect(xrefProblems(pdf)).toEqual([]);
       expect(annotationFlags(await pdfLib(pdf)).slice(0, 2)).toEqual([
         [
@@ -728,15 +731,16 @@ describe("PDF/A-2b and PDF/A-3b (ISO 19005-2/-3), clause by clause", () => {
       ]);
     }
     // Without a standard, annotations are left as Chromium wrote them.
-    expect(annotationFlags(await pdfLib(finalizePdf(raw, meta, headings).pdf))).toEqual(before);
+    expect(annotationFlags(await pdfLib((await finalizePdf(raw, meta, headings)).pdf))).toEqual(before);
   });
 
-  it("keeps identical input byte-identical: no clock, no randomness", () => {
+  it("keeps identical input byte-identical: no clock, no randomness", async () => {
     const source = new Uint8Array(Buffer.from('{"template":"report"}'));
-    const first = archival("PDF/A-3b", meta, source);
-    expect(sameBytes(archival("PDF/A-3b", meta, source), first)).toBe(true);
+    const first = await archival("PDF/A-3b", meta, source);
+    expect(sameBytes(await archival("PDF/A-3b", meta, source), first)).toBe(true);
     const other = skiaReport({ pages: 3, nodeIds: [1031, 1045], patch: withAnnotations }, {}).bytes;
-    const later = finalizePdf(other, { ...meta, lang: "zh-CN" }, headings, { standard: "PDF/A-3b", source }).pdf;
+    const later = (await finalizePdf(other, { ...meta, lang: "zh-CN" }, headings, { standard: "PDF/A-3b", source }))
+      .pdf;
     expect(sameBytes(later, first)).toBe(true);
   });
 });
@@ -804,7 +808,7 @@ describe("the attached source (attachSource)", () => {
   });
 
   it("travels as report.json under /Names /EmbeddedFiles: pdf.js gives back its bytes", async () => {
-    const { pdf } = finalizePdf(raw, meta, [], { source });
+    const { pdf } = await finalizePdf(raw, meta, [], { source });
     expect(xrefProblems(pdf)).toEqual([]);
     const { value, warnings } = await withPdfjs(pdf, async (doc) => doc.getAttachments());
     expect(warnings).toEqual([]);
@@ -820,7 +824,7 @@ describe("the attached source (attachSource)", () => {
   });
 
   it("6.8 (PDF/A-3): the document's associated file, /AFRelationship /Source, /F and /UF, its MIME type, size, checksum and date", async () => {
-    const { pdf } = finalizePdf(raw, meta, [], { standard: "PDF/A-3b", source });
+    const { pdf } = await finalizePdf(raw, meta, [], { standard: "PDF/A-3b", source });
     const lib = await pdfLib(pdf);
     const spec = filespecOf(lib);
     const af = lib.catalog.lookup(PDFName.of("AF"), PDFArray);
@@ -842,12 +846,12 @@ describe("the attached source (attachSource)", () => {
       createHash("md5").update(source).digest("hex"),
     );
     expect(textOf(params, "ModDate")).toBe("D:20261015000000Z"); // the input's date, never the clock
-    const { pdf: undated } = finalizePdf(raw, { ...meta, date: undefined }, [], { standard: "PDF/A-3b", source });
+    const { pdf: undated } = await finalizePdf(raw, { ...meta, date: undefined }, [], { standard: "PDF/A-3b", source });
     expect(text(undated)).not.toContain("/ModDate");
   });
 
-  it("is refused with PDF/A-2b, which may embed only PDF/A files", () => {
-    expect(() => finalizePdf(raw, meta, [], { standard: "PDF/A-2b", source })).toThrow(/PDF\/A-2b/);
+  it("is refused with PDF/A-2b, which may embed only PDF/A files", async () => {
+    await expect(finalizePdf(raw, meta, [], { standard: "PDF/A-2b", source })).rejects.toThrow(/PDF\/A-2b/);
   });
 
   it("keeps a name tree Chromium wrote in /Names, and refuses to overwrite embedded files", async () => {
@@ -860,10 +864,12 @@ describe("the attached source (attachSource)", () => {
           objects.push({ num: 700, body: "<</Names [(x) [1 0 R /Fit]]>>" });
         },
       }).bytes;
-    const { pdf } = finalizePdf(withNames("<</Dests 700 0 R>>"), meta, [], { source });
+    const { pdf } = await finalizePdf(withNames("<</Dests 700 0 R>>"), meta, [], { source });
     const names = (await pdfLib(pdf)).catalog.lookup(PDFName.of("Names"), PDFDict);
     expect(names.has(PDFName.of("Dests"))).toBe(true);
     expect(names.has(PDFName.of("EmbeddedFiles"))).toBe(true);
-    expect(() => finalizePdf(withNames("<</EmbeddedFiles 700 0 R>>"), meta, [], { source })).toThrow(PdfLayoutError);
+    await expect(finalizePdf(withNames("<</EmbeddedFiles 700 0 R>>"), meta, [], { source })).rejects.toThrow(
+      PdfLayoutError,
+    );
   });
 });

@@ -23,14 +23,18 @@ const base = () =>
   });
 
 /** finalizePdf and readOutline both throw PdfLayoutError matching `detail`, and leave the input as it was. */
-function expectRefused(pdf: Uint8Array, detail: RegExp, which: ("finalize" | "outline")[] = ["finalize", "outline"]) {
+async function expectRefused(
+  pdf: Uint8Array,
+  detail: RegExp,
+  which: ("finalize" | "outline")[] = ["finalize", "outline"],
+) {
   const before = Buffer.from(pdf);
   const calls = { finalize: () => finalizePdf(pdf, meta, ["A", "B"]), outline: () => readOutline(pdf) };
   for (const name of which) {
     let result: unknown;
     let error: unknown;
     try {
-      result = calls[name]();
+      result = await calls[name]();
     } catch (e) {
       error = e;
     }
@@ -63,7 +67,7 @@ describe("a PDF 1.5 cross-reference stream (object streams, as a future Chromium
     const pdf = await doc.save({ useObjectStreams: true });
     const { value } = await withPdfjs(pdf, async (d) => d.numPages);
     expect(value).toBe(1);
-    expectRefused(pdf, /startxref \d+ points at an object \(a cross-reference stream/);
+    await expectRefused(pdf, /startxref \d+ points at an object \(a cross-reference stream/);
   });
 
   it("with a classic xref table and trailer inside a stream: refused, not read through the decoy", async () => {
@@ -74,7 +78,7 @@ describe("a PDF 1.5 cross-reference stream (object streams, as a future Chromium
     expect(pdf.text.match(/\ntrailer\n/g)).toHaveLength(1);
     const { value, warnings } = await withPdfjs(pdf.bytes, async (d) => d.numPages);
     expect([value, warnings]).toEqual([3, []]);
-    expectRefused(pdf.bytes, /points at an object \(a cross-reference stream/);
+    await expectRefused(pdf.bytes, /points at an object \(a cross-reference stream/);
   });
 });
 
@@ -103,9 +107,9 @@ function xrefStreamWithDecoy(): WrittenPdf {
 }
 
 describe("other layouts the byte code cannot edit safely", () => {
-  it("no /Info: finalizePdf refuses (it would have nothing to replace), readOutline still reads", () => {
+  it("no /Info: finalizePdf refuses (it would have nothing to replace), readOutline still reads", async () => {
     const pdf = skiaReport({ pages: 2, info: false, bookmarks: [{ title: literal("A"), page: 2 }] });
-    expectRefused(pdf.bytes, /no \/Info/, ["finalize"]);
+    await expectRefused(pdf.bytes, /no \/Info/, ["finalize"]);
     expect(readOutline(pdf.bytes).entries).toEqual([{ title: "A", level: 1, page: 2 }]);
   });
 
@@ -113,27 +117,27 @@ describe("other layouts the byte code cannot edit safely", () => {
     const pdf = withUpdate(base());
     const { value } = await withPdfjs(pdf, async (d) => (await d.getMetadata()).info as { Title: string });
     expect(value.Title).toBe("Updated");
-    expectRefused(pdf, /incremental update/);
+    await expectRefused(pdf, /incremental update/);
   });
 
-  it("a hybrid file (trailer /XRefStm): refused", () => {
-    expectRefused(skiaReport({ pages: 1, trailer: "/XRefStm 12345" }).bytes, /hybrid/);
+  it("a hybrid file (trailer /XRefStm): refused", async () => {
+    await expectRefused(skiaReport({ pages: 1, trailer: "/XRefStm 12345" }).bytes, /hybrid/);
   });
 
-  it("an encrypted file (trailer /Encrypt): refused", () => {
-    expectRefused(skiaReport({ pages: 1, trailer: "/Encrypt <</Filter /Standard>>" }).bytes, /encrypted/);
+  it("an encrypted file (trailer /Encrypt): refused", async () => {
+    await expectRefused(skiaReport({ pages: 1, trailer: "/Encrypt <</Filter /Standard>>" }).bytes, /encrypted/);
   });
 
-  it("startxref that does not point at the table: refused", () => {
+  it("startxref that does not point at the table: refused", async () => {
     const pdf = base();
-    expectRefused(
+    await expectRefused(
       latin1(pdf.text.replace(/startxref\n\d+/, `startxref\n${pdf.xrefAt - 3}`)),
       /does not point at an xref table/,
     );
-    expectRefused(latin1(pdf.text.replace(/startxref\n\d+/, "startxref\n99999999")), /points past the end/);
+    await expectRefused(latin1(pdf.text.replace(/startxref\n\d+/, "startxref\n99999999")), /points past the end/);
   });
 
-  it("an xref entry that points at the wrong object: refused when that object is read", () => {
+  it("an xref entry that points at the wrong object: refused when that object is read", async () => {
     const pdf = base();
     const catalog = Number(/\/Root (\d+)/.exec(pdf.text)?.[1]);
     // Give the catalog the offset of object 1 (entries follow "xref\n0 size\n", 20 bytes each).
@@ -142,10 +146,13 @@ describe("other layouts the byte code cannot edit safely", () => {
       pdf.text.slice(0, catalogEntry) +
       String(pdf.offsets.get(1)).padStart(10, "0") +
       pdf.text.slice(catalogEntry + 10);
-    expectRefused(latin1(wrong), new RegExp(`offset \\d+ of object ${catalog} does not point at "${catalog} 0 obj"`));
+    await expectRefused(
+      latin1(wrong),
+      new RegExp(`offset \\d+ of object ${catalog} does not point at "${catalog} 0 obj"`),
+    );
   });
 
-  it("an offset one byte off (into the middle of an object number): refused", () => {
+  it("an offset one byte off (into the middle of an object number): refused", async () => {
     const pdf = skiaReport({ pages: 12 });
     const catalog = Number(/\/Root (\d+)/.exec(pdf.text)?.[1]);
     expect(catalog).toBeGreaterThan(9);
@@ -153,10 +160,10 @@ describe("other layouts the byte code cannot edit safely", () => {
     const offset = (pdf.offsets.get(catalog) as number) + 1; // "12 0 obj" read as "2 0 obj"
     const wrong =
       pdf.text.slice(0, catalogEntry) + String(offset).padStart(10, "0") + pdf.text.slice(catalogEntry + 10);
-    expectRefused(latin1(wrong), /does not point at/);
+    await expectRefused(latin1(wrong), /does not point at/);
   });
 
-  it("xref entries that are not 20 bytes: refused", () => {
+  it("xref entries that are not 20 bytes: refused", async () => {
     const pdf = base();
     const short =
       pdf.text.slice(0, pdf.xrefAt) +
@@ -164,26 +171,26 @@ describe("other layouts the byte code cannot edit safely", () => {
         .slice(pdf.xrefAt)
         .replace(/ \n(?=\d{10} )/g, "\n")
         .replace(/ n \ntrailer/, " n\ntrailer");
-    expectRefused(latin1(short.replace(/startxref\n\d+/, `startxref\n${pdf.xrefAt}`)), /malformed xref entry/);
+    await expectRefused(latin1(short.replace(/startxref\n\d+/, `startxref\n${pdf.xrefAt}`)), /malformed xref entry/);
   });
 
-  it("anything after %%EOF, or a file cut short: refused", () => {
+  it("anything after %%EOF, or a file cut short: refused", async () => {
     const pdf = base();
-    expectRefused(latin1(`${pdf.text}junk`), /does not end with startxref/);
-    expectRefused(latin1(pdf.text.slice(0, pdf.text.length - 30)), /does not end with startxref/);
-    expectRefused(latin1(pdf.text.slice(0, pdf.text.length / 2)), /does not end with startxref/);
+    await expectRefused(latin1(`${pdf.text}junk`), /does not end with startxref/);
+    await expectRefused(latin1(pdf.text.slice(0, pdf.text.length - 30)), /does not end with startxref/);
+    await expectRefused(latin1(pdf.text.slice(0, pdf.text.length / 2)), /does not end with startxref/);
   });
 
-  it("a page tree node that is neither /Pages nor /Page, or not a dictionary: refused", () => {
+  it("a page tree node that is neither /Pages nor /Page, or not a dictionary: refused", async () => {
     const pdf = base();
-    expectRefused(latin1(pdf.text.replace("/Type /Page\n", "/Type /Pagx\n")), /neither \/Page nor \/Pages/);
+    await expectRefused(latin1(pdf.text.replace("/Type /Page\n", "/Type /Pagx\n")), /neither \/Page nor \/Pages/);
     const root = /\/Pages (\d+) 0 R/.exec(pdf.text)?.[1] ?? "";
     const notDict = pdf.text.replace(`\n${root} 0 obj\n<<`, `\n${root} 0 obj\n[ `);
     expect(notDict).not.toBe(pdf.text);
-    expectRefused(latin1(notDict), new RegExp(`object ${root} is not a dictionary`));
+    await expectRefused(latin1(notDict), new RegExp(`object ${root} is not a dictionary`));
   });
 
-  it("not a PDF at all: refused", () => {
-    expectRefused(latin1("<html>Chromium error page</html>"), /no %PDF- header/);
+  it("not a PDF at all: refused", async () => {
+    await expectRefused(latin1("<html>Chromium error page</html>"), /no %PDF- header/);
   });
 });

@@ -19,14 +19,16 @@ import { latin1, type PdfObject, skiaReport, text, writePdf } from "../helpers/s
 import { hasTool, runTool } from "../helpers/pdf-tools.ts";
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`fixtures/${name}`, import.meta.url)));
-const finalised = finalizePdf(
-  fixture("chromium.pdf"),
-  {
-    title: "Fixture",
-    producer: "report-render",
-    documentId: "ab".repeat(32),
-  },
-  headingTexts(readFileSync(new URL("fixtures/chromium.html", import.meta.url), "utf8")),
+const finalised = (
+  await finalizePdf(
+    fixture("chromium.pdf"),
+    {
+      title: "Fixture",
+      producer: "report-render",
+      documentId: "ab".repeat(32),
+    },
+    headingTexts(readFileSync(new URL("fixtures/chromium.html", import.meta.url), "utf8")),
+  )
 ).pdf;
 
 const poppler = hasTool("pdfinfo");
@@ -55,9 +57,9 @@ async function structElems(pdf: Uint8Array): Promise<number[]> {
     .sort((a, b) => a - b);
 }
 
-describe("packStructure on Chromium's output", () => {
-  const packed = packStructure(finalised);
+const packed = await packStructure(finalised);
 
+describe("packStructure on Chromium's output", () => {
   it("reads the same in pdf.js: pages, bookmarks, every page's structure tree", async () => {
     const before = await seen(finalised);
     expect(before.trees.some((t) => t !== null)).toBe(true);
@@ -112,23 +114,23 @@ describe("packStructure on Chromium's output", () => {
     expect(check.status).toBe(0);
   });
 
-  it("gives the same bytes for the same file, and leaves an untagged file as it was", () => {
-    expect(Buffer.from(packStructure(finalised)).equals(Buffer.from(packed))).toBe(true);
+  it("gives the same bytes for the same file, and leaves an untagged file as it was", async () => {
+    expect(Buffer.from(await packStructure(finalised)).equals(Buffer.from(packed))).toBe(true);
     const untagged = skiaReport({ pages: 2 }).bytes;
-    expect(packStructure(untagged)).toBe(untagged);
+    expect(await packStructure(untagged)).toBe(untagged);
   });
 
-  it("keeps a %PDF-1.7 header (PDF/A, encryption) as it is", () => {
-    const pdfa = finalizePdf(fixture("chromium.pdf"), { title: "T", producer: "p", documentId: "cd".repeat(32) }, [], {
-      standard: "PDF/A-2b",
-    }).pdf;
-    expect(text(packStructure(pdfa)).startsWith("%PDF-1.7\n")).toBe(true);
+  it("keeps a %PDF-1.7 header (PDF/A, encryption) as it is", async () => {
+    const pdfa = (
+      await finalizePdf(fixture("chromium.pdf"), { title: "T", producer: "p", documentId: "cd".repeat(32) }, [], {
+        standard: "PDF/A-2b",
+      })
+    ).pdf;
+    expect(text(await packStructure(pdfa)).startsWith("%PDF-1.7\n")).toBe(true);
   });
 });
 
 describe("RawPdf on a packed file", () => {
-  const packed = packStructure(finalised);
-
   it("refuses it unless told (the guard on Chromium's output), reads its top-level objects when told", () => {
     expect(() => new RawPdf(packed)).toThrow(/hybrid/);
     const raw = new RawPdf(packed, { allowHybrid: true });
@@ -163,7 +165,6 @@ describe("RawPdf on a packed file", () => {
 });
 
 describe("encryptPdf on a packed file", () => {
-  const packed = packStructure(finalised);
   const encrypted = encryptPdf(packed, { userPassword: "u", ownerPassword: "o" }).pdf;
 
   it("pdf.js opens it with the password and reads the same structure tree", async () => {
@@ -218,7 +219,7 @@ describe("hostile structure trees", () => {
   it("a string holding PDF syntax (endobj, >>, 9 0 R) is packed as the string it is", async () => {
     const alt = "endobj >> 9 0 R stream (";
     const pdf = tagged([`<</Type /StructElem\n/S /Figure\n/P 9 0 R\n/Alt (${alt.replace("(", "\\(")})>>`]);
-    const packed = packStructure(pdf);
+    const packed = await packStructure(pdf);
     expect(await structElems(packed)).toEqual([9, 10]);
     const doc = await pdfLib(packed);
     const figure = doc.context.lookup(PDFRef.of(10), PDFDict);
@@ -230,7 +231,7 @@ describe("hostile structure trees", () => {
       "<</Type /StructElem\n/S /P\n/P 9 0 R\n/K [10 0 R 11 0 R]>>",
       "<</Type /StructElem\n/S /Span\n/P 10 0 R\n/K [10 0 R 9 0 R]>>",
     ]);
-    expect(await structElems(packStructure(pdf))).toEqual([9, 10, 11]);
+    expect(await structElems(await packStructure(pdf))).toEqual([9, 10, 11]);
   });
 
   it("a tree 20,000 levels deep: no stack overflow", async () => {
@@ -243,7 +244,7 @@ describe("hostile structure trees", () => {
     // Numbered 100000… so each refers to the next; only the first hangs under the Document.
     const objects = elems.map((body, i) => ({ num: 100_000 + i, body }));
     const pdf = tagged(["<</Type /StructElem\n/S /Sect\n/K 100000 0 R>>"], objects);
-    const packed = packStructure(pdf);
+    const packed = await packStructure(pdf);
     expect((await structElems(packed)).length).toBe(depth + 2);
   });
 
@@ -252,21 +253,21 @@ describe("hostile structure trees", () => {
       "<</Type /StructElem\n/S /P\n/Length 0>> stream\n\nendstream",
       "<</Type /MCR\n/Pg 4 0 R\n/MCID 0>>",
     ]);
-    const packed = packStructure(pdf);
+    const packed = await packStructure(pdf);
     const listed = tableNumbers(text(packed).slice(text(packed).lastIndexOf("\nxref\n")));
     expect(listed.has(10)).toBe(true);
     expect(listed.has(11)).toBe(true);
     expect(listed.has(9)).toBe(false);
   });
 
-  it("something after an element's value (which packing would drop): refused", () => {
+  it("something after an element's value (which packing would drop): refused", async () => {
     const pdf = tagged(["<</Type /StructElem\n/S /P>>\n(stray)"]);
-    expect(() => packStructure(pdf)).toThrow(PdfLayoutError);
+    await expect(packStructure(pdf)).rejects.toThrow(PdfLayoutError);
   });
 
-  it("a /ParentTree node reached twice: refused", () => {
+  it("a /ParentTree node reached twice: refused", async () => {
     const pdf = tagged(["<</Type /StructElem\n/S /P>>"], [], "<</Kids [6 0 R]>>");
-    expect(() => packStructure(pdf)).toThrow(/reached twice/);
+    await expect(packStructure(pdf)).rejects.toThrow(/reached twice/);
   });
 });
 
