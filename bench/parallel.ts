@@ -1,10 +1,15 @@
 /**
  * npx tsx bench/parallel.ts — does a second render in flight use the second core?
  *
- * For a pool of 1 browser, then of 2 (RENDER_BROWSERS), in this one process and after warm-up:
- * renders per second of the seed report with 1 render in flight and with 2 (the whole path: JSON text
- * in → PDF bytes out). Also the CPU each render cost, in Node and in the Chromium processes (from
- * /proc), which says where a ceiling is.
+ * Renders per second of the seed report with 1 render in flight and with 2, after warm-up:
+ * - through the endpoint, as the issue states it: `POST /v1/render` (Accept: application/pdf) on the
+ *   local server (npm start's, in this process) with a pool of 2 browsers (RENDER_BROWSERS): JSON
+ *   body in → PDF bytes out over HTTP, from clients in a process of their own (parallel-client.ts),
+ *   as a service's clients are. This is parallelGain.
+ * - through the render core alone (renderer.render: JSON text in → PDF bytes out), with a pool of 2
+ *   browsers and with 1: no HTTP, no base64 body, so a larger share of each render is the part both
+ *   renders share. These are parallelGainCore and singleBrowserGain.
+ * Also the CPU each render cost, in Node and in the Chromium processes (from /proc).
  *
  * "With 2 in flight" is counted only while 2 are: in a block of renders, from the first completion
  * (before it, the renders all started at the same instant) to the first completion after which no
@@ -19,10 +24,16 @@
  * The gain is (renders/s with 2 in flight) ÷ (renders/s with 1); goal ≥ 1.6 for the pool of 2 on a
  * 2-core machine. The last line is one JSON object for scripts: { "parallelGain": …, … }.
  */
-import { readFileSync } from "node:fs";
+import { type ChildProcess, fork } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type BlockTimes, inFlightBlock } from "./in-flight.ts";
 import { median } from "./stats.ts";
 import { browserLoad, browserProcessIds, closeBrowser } from "../functions/core/browser.ts";
-import type { Renderer } from "../functions/core/render.ts";
+import { startLocal } from "../functions/local/server.ts";
+import { createLogger } from "../functions/service/log.ts";
 import { builtInRenderer } from "../functions/service/service.ts";
 import { loadConfig, withOverrides } from "../functions/service/settings.ts";
 
@@ -78,23 +89,15 @@ function add(into: Tally, from: Tally): void {
   for (const key of Object.keys(into) as (keyof Tally)[]) into[key] += from[key];
 }
 
-/** `count` renders, `inFlight` at a time (count > inFlight). */
-async function block(renderer: Renderer, inFlight: number, count: number, tally: Tally): Promise<void> {
+/**
+ * `count` renders, `inFlight` at a time (count > inFlight), run by `run` (here, or in the client
+ * process), tallied with the CPU this process and Chromium used meanwhile.
+ */
+async function block(run: Run, inFlight: number, count: number, tally: Tally): Promise<void> {
   const pids = await browserProcessIds();
   const cpu0 = nodeCpuSeconds();
   const chromium0 = chromiumCpuSeconds(pids);
-  const t0 = performance.now();
-  const completed: number[] = [];
-  let started = 0;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (started < count) {
-        started++;
-        await renderer.render(text);
-        completed.push(performance.now());
-      }
-    }),
-  );
+  const { started, completed } = await run(inFlight, count);
   // From the first completion to completion number count − inFlight + 1, `inFlight` were in flight
   // throughout: every completion before that one started another render.
   const first = completed[0] as number;
@@ -102,17 +105,19 @@ async function block(renderer: Renderer, inFlight: number, count: number, tally:
   tally.renders += count - inFlight;
   tally.seconds += (lastFull - first) / 1000;
   tally.blockRenders += count;
-  tally.blockSeconds += ((completed.at(-1) as number) - t0) / 1000;
+  tally.blockSeconds += ((completed.at(-1) as number) - started) / 1000;
   tally.nodeCpu += nodeCpuSeconds() - cpu0;
   tally.chromiumCpu += chromiumCpuSeconds(pids) - chromium0;
 }
 
-async function measure(browsers: number) {
-  const renderer = builtInRenderer(withOverrides(loadConfig(), { renderBrowsers: browsers }));
+/** Runs a block: `count` renders, `inFlight` at a time. */
+type Run = (inFlight: number, count: number) => Promise<BlockTimes>;
+
+async function measure(name: string, run: Run) {
   // Warm up: launch the browsers (the second starts with the second render in flight), fonts,
   // the template's compiled code, V8's JIT.
-  await block(renderer, 1, 3, emptyTally());
-  await block(renderer, 2, 6, emptyTally());
+  await block(run, 1, 3, emptyTally());
+  await block(run, 2, 6, emptyTally());
   const one = emptyTally();
   const two = emptyTally();
   const countsBefore = browserLoad().map((b) => b.printed);
@@ -124,7 +129,7 @@ async function measure(browsers: number) {
     const rates = { 1: { steady: 0, block: 0 }, 2: { steady: 0, block: 0 } };
     for (const inFlight of order) {
       const round = emptyTally();
-      await block(renderer, inFlight, RENDERS, round);
+      await block(run, inFlight, RENDERS, round);
       rates[inFlight as 1 | 2] = {
         steady: round.renders / round.seconds,
         block: round.blockRenders / round.blockSeconds,
@@ -143,7 +148,6 @@ async function measure(browsers: number) {
   const blockRate = (t: Tally) => t.blockRenders / t.blockSeconds;
   const perRender = (t: Tally, cpu: number) => Math.round((cpu / t.blockRenders) * 1000);
   const result = {
-    browsers,
     chromiumProcesses: pids.length,
     rendersPerBrowser: counts,
     oneInFlightPerSecond: round2(rate(one)),
@@ -159,7 +163,7 @@ async function measure(browsers: number) {
     },
   };
   console.log(
-    `pool of ${browsers}: 1 in flight ${result.oneInFlightPerSecond}/s, 2 in flight ${result.twoInFlightPerSecond}/s, ` +
+    `${name}: 1 in flight ${result.oneInFlightPerSecond}/s, 2 in flight ${result.twoInFlightPerSecond}/s, ` +
       `gain ${result.gain}× (median of ${ratios.length} rounds, ${Math.min(...result.roundGains)}–${Math.max(...result.roundGains)}; ` +
       `pooled ${result.pooledGain}×; whole blocks ${result.wholeBlockGain}×, pooled ${result.wholeBlockPooledGain}×) (${pids.length} Chromium, renders per browser ${counts.join("/")}; CPU ms per render ` +
       `node ${result.cpuMsPerRender.one.node}→${result.cpuMsPerRender.two.node}, ` +
@@ -168,15 +172,66 @@ async function measure(browsers: number) {
   return result;
 }
 
+/** POST /v1/render on the local server (npm start's, in this process), its pool of 2 browsers. */
+async function measureEndpoint() {
+  const dir = mkdtempSync(join(tmpdir(), "report-render-parallel-"));
+  const local = await startLocal({
+    port: 0,
+    s3Port: 0,
+    dataDir: join(dir, "s3"),
+    config: { renderBrowsers: 2 },
+    log: createLogger("silent"),
+  });
+  const client = fork(fileURLToPath(new URL("./parallel-client.ts", import.meta.url)), [], {
+    execArgv: process.execArgv, // tsx's loader
+  });
+  const url = `${local.url}/v1/render`;
+  try {
+    return await measure("POST /v1/render, pool of 2, clients in another process", (inFlight, count) =>
+      ask(client, { url, body: text, inFlight, count }),
+    );
+  } finally {
+    client.disconnect();
+    await local.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The client process's answer to one block, or its failure. */
+function ask(client: ChildProcess, block: { url: string; body: string; inFlight: number; count: number }) {
+  return new Promise<BlockTimes>((resolve, reject) => {
+    const onExit = (code: number | null) => reject(new Error(`the client process exited (${code})`));
+    client.once("exit", onExit);
+    client.once("message", (times: BlockTimes) => {
+      client.off("exit", onExit);
+      resolve(times);
+    });
+    client.send(block);
+  });
+}
+
+/** renderer.render alone, on a pool of `browsers`. */
+function measureCore(browsers: number) {
+  const renderer = builtInRenderer(withOverrides(loadConfig(), { renderBrowsers: browsers }));
+  return measure(`render core, pool of ${browsers}`, (inFlight, count) =>
+    inFlightBlock(() => renderer.render(text), inFlight, count),
+  );
+}
+
 console.log(`example: ${examplePath}, ${ROUNDS} rounds × ${RENDERS} renders per mode, interleaved`);
-const single = await measure(1);
-const pool = await measure(2);
+const endpoint = await measureEndpoint();
+const pool = await measureCore(2);
+const single = await measureCore(1);
 console.log(
   JSON.stringify({
-    parallelGain: pool.gain,
-    parallelGainPooled: pool.pooledGain,
-    parallelGainWholeBlocks: pool.wholeBlockGain,
+    parallelGain: endpoint.gain,
+    parallelGainPooled: endpoint.pooledGain,
+    parallelGainWholeBlocks: endpoint.wholeBlockGain,
+    parallelGainCore: pool.gain,
+    parallelGainCorePooled: pool.pooledGain,
     singleBrowserGain: single.gain,
+    endpointOneInFlightPerSecond: endpoint.oneInFlightPerSecond,
+    endpointTwoInFlightPerSecond: endpoint.twoInFlightPerSecond,
     pool2OneInFlightPerSecond: pool.oneInFlightPerSecond,
     pool2TwoInFlightPerSecond: pool.twoInFlightPerSecond,
     pool1OneInFlightPerSecond: single.oneInFlightPerSecond,
