@@ -10,8 +10,9 @@
  *   peak RSS    this process plus the Chromium process (high-water marks)
  *   TOC         the 2,000-row report with a table of contents ÷ without (bench/toc.ts)
  *   package     the example template package ÷ the built-in `report` on the same notice, warm path (bench/package.ts)
- *   parallel    renders per second with 2 in flight ÷ with 1 (bench/parallel.ts), and the same for two
- *               processes that share nothing, the most this machine gives (bench/parallel-bound.ts)
+ *   parallel    renders per second with 2 in flight ÷ with 1 (bench/parallel.ts): POST /v1/render on the
+ *               local server, and the render core alone; and the same for two processes that share
+ *               nothing, the most this machine gives (bench/parallel-bound.ts)
  *   jsreport    with JSREPORT_DIR set: jsreport 4 ÷ ours, seed report and 2,000-row TOC report (bench/jsreport.ts)
  * The last line is one JSON object for scripts.
  */
@@ -141,8 +142,8 @@ const toc = subBench("toc.ts");
 const templatePackage = subBench("package.ts");
 // The peer, when installed in a scratch folder (bench/jsreport.ts says how): jsreport ÷ ours.
 const peer = process.env.JSREPORT_DIR ? subBench("jsreport.ts") : {};
-// Renders per second with 2 in flight ÷ with 1, on a pool of 2 browsers; and what two processes that
-// share nothing gain on this machine (the most that gain can be).
+// Renders per second with 2 in flight ÷ with 1, on a pool of 2 browsers (POST /v1/render; the core
+// alone); and what two processes that share nothing gain on this machine (the most that gain can be).
 const parallel = subBench("parallel.ts");
 const parallelGain = parallel.parallelGain ?? Number.NaN;
 const parallelBound = subBench("parallel-bound.ts").parallelBound ?? Number.NaN;
@@ -163,6 +164,7 @@ const result = {
   peakRssMb,
   parallelGain,
   parallelGainPooled: parallel.parallelGainPooled,
+  parallelGainCore: parallel.parallelGainCore,
   parallelBound,
   ...toc,
   ...templatePackage,
@@ -196,7 +198,7 @@ if (peer.jsreportSeedRatio !== undefined) {
   );
 }
 console.log(
-  `parallel    ${parallelGain} × renders per second with 2 in flight vs 1 (pool of 2 browsers; goal ≥ 1.6); ` +
-    `two processes sharing nothing gain ${parallelBound} × here`,
+  `parallel    ${parallelGain} × renders per second with 2 in flight vs 1 (POST /v1/render, pool of 2 browsers; goal ≥ 1.6); ` +
+    `the render core alone ${parallel.parallelGainCore} ×; two processes sharing nothing gain ${parallelBound} × here`,
 );
 console.log(JSON.stringify(result));

@@ -264,7 +264,10 @@ async function renderUntil(
     bytes: pdf.byteLength,
     sha256: sha256(pdf),
     warnings,
-    html: toHtml(printed.doc),
+    // Made when asked for (the CLI's --html): building it costs every render half a millisecond.
+    get html() {
+      return toHtml(printed.doc);
+    },
     refusedRequests: printed.refused,
     prints: printed.prints,
     filename: safeFileName(options.filename ?? definition.filename(data)),
