@@ -10,6 +10,8 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // One temp folder for the run's test folders, removed at its end (test/helpers/temp-dir.ts).
+    globalSetup: ["test/helpers/temp-root.ts"],
     projects: [
       {
         extends: true,

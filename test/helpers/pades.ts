@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as asn1js from "asn1js";
 import { ContentInfo, SignedData } from "pkijs";
 import { hasTool, runTool } from "./pdf-tools.ts";
+import { tempDir } from "./temp-dir.ts";
 
 /**
  * Reading a signed PDF back with code other than ours: the /ByteRange and /Contents found in the raw
@@ -81,7 +81,7 @@ export interface Identity {
 
 /** A key and self-signed certificate made by openssl: `rsa` (2048 bits) or `ec` (P-256). */
 export function opensslIdentity(kind: "rsa" | "ec", subject = "/CN=Test Signer/O=Example/C=CN"): Identity {
-  const dir = mkdtempSync(join(tmpdir(), "report-render-identity-"));
+  const dir = tempDir("report-render-identity-");
   const key = join(dir, "key.pem");
   const cert = join(dir, "cert.pem");
   const newkey = kind === "rsa" ? "rsa:2048" : "ec";

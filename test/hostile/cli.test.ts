@@ -1,17 +1,17 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { root } from "../helpers/examples.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
 import { attacks } from "./attacks.ts";
 import { readFileSync } from "node:fs";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 // The attacks that concern a command line: files from Windows editors, names that climb out of the
 // working folder, inputs too large to validate, settings that make no sense.
 const bin = join(root, "bin", "report-render.js");
-const base = mkdtempSync(join(tmpdir(), "report-render-hostile-cli-"));
+const base = tempDir("report-render-hostile-cli-");
 
 function cli(args: string[], options: { input?: string; cwd?: string; env?: Record<string, string> } = {}) {
   const run = spawnSync(process.execPath, [bin, ...args], {

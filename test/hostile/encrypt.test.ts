@@ -1,11 +1,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { getDocument, PasswordResponses } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { root } from "../helpers/examples.ts";
 import { bytesOf, postJson, startTestService, type TestService, waitFor } from "../helpers/local-service.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 // options.pdf.encrypt through every way in that takes an envelope (POST /v1/render, POST /v1/jobs,
 // the CLI): bad passwords and permissions are refused with the path that is wrong, good ones give a
@@ -241,7 +241,7 @@ describe("a job with options.pdf.encrypt", () => {
 
 describe("the CLI with options.pdf.encrypt", () => {
   const bin = join(root, "bin", "report-render.js");
-  const cwd = mkdtempSync(join(tmpdir(), "report-render-hostile-encrypt-"));
+  const cwd = tempDir("report-render-hostile-encrypt-");
   const cli = (input: unknown, args: string[] = []) => {
     const run = spawnSync(process.execPath, [bin, "-", ...args], {
       cwd,

@@ -1,5 +1,4 @@
-import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
@@ -20,6 +19,7 @@ import { describeFailure } from "../../functions/service/failure.ts";
 import { BASE, baseFiles, hostileZip, text } from "../helpers/package-zips.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
 import { startTrapServer, type TrapServer } from "../helpers/trap-server.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 // Hostile template packages: zips that would inflate without bound or write outside a folder, and
 // every way a template, its CSS or an SVG asset could make the page fetch or run something. Each is
@@ -149,7 +149,7 @@ describe("names", () => {
   });
 
   it("a folder's symbolic links are refused, not followed", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "report-render-package-"));
+    const dir = tempDir("report-render-package-");
     for (const [name, content] of Object.entries(BASE)) writeFileSync(join(dir, name), content);
     mkdirSync(join(dir, "assets"));
     symlinkSync("/etc/passwd", join(dir, "assets", "passwd.svg"));

@@ -5,8 +5,7 @@
  * path at fault; what is rendered is read back with pdf.js.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +15,7 @@ import { root } from "../helpers/examples.ts";
 import { rawRequest } from "../helpers/http-raw.ts";
 import { withPdfjs } from "../helpers/independent-pdf.ts";
 import { bytesOf, example, postJson, startTestService, type TestService } from "../helpers/local-service.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 let service: TestService;
 beforeAll(async () => {
@@ -190,7 +190,7 @@ describe("POST /v1/render with hostile options.pdf", () => {
 });
 
 describe("the CLI with hostile options.pdf", () => {
-  const base = mkdtempSync(join(tmpdir(), "report-render-hostile-pdf-options-"));
+  const base = tempDir("report-render-hostile-pdf-options-");
   const cli = (args: string[], input?: string) => {
     const run = spawnSync(process.execPath, [join(root, "bin", "report-render.js"), ...args], {
       cwd: base,

@@ -1,7 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createPrivateKey } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KMSClient } from "@aws-sdk/client-kms";
 import fc from "fast-check";
@@ -21,6 +20,7 @@ import { kmsSigner } from "../../functions/service/signing/kms-signer.ts";
 import { example, root } from "../helpers/examples.ts";
 import { httpEvent } from "../helpers/lambda-events.ts";
 import { opensslIdentity, opensslP12, readSignature } from "../helpers/pades.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 // options.pdf.sign attacked: wrong shapes, text made to break out of a PDF string, no signer, a
 // signer that fails half-way, a PKCS#12 file that is broken or locked with another password.
@@ -40,7 +40,7 @@ const fixturePdf = (
 
 /** A local service whose signer is `signer`, its data in a temp folder. */
 async function serviceWith(signing: PdfSigner | undefined): Promise<LocalService> {
-  const dir = mkdtempSync(join(tmpdir(), "report-render-hostile-sign-"));
+  const dir = tempDir("report-render-hostile-sign-");
   return startLocal({ port: 0, s3Port: 0, dataDir: join(dir, "s3"), signer: signing, log: createLogger("silent") });
 }
 
@@ -157,7 +157,7 @@ describe("any text in the signature dictionary", () => {
 });
 
 describe("--sign-p12 under attack", () => {
-  const dir = mkdtempSync(join(tmpdir(), "report-render-hostile-p12-"));
+  const dir = tempDir("report-render-hostile-p12-");
   const input = join(root, "examples/zhanhe-transport-2020.json");
   beforeAll(() => {
     execFileSync(process.execPath, [join(root, "bin", "build-cli.js")], { stdio: "ignore" });

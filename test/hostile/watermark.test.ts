@@ -1,11 +1,11 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { root } from "../helpers/examples.ts";
 import { bytesOf, example, postJson, startTestService, type TestService } from "../helpers/local-service.ts";
 import { openPdf, squash } from "../helpers/pdf.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 // options.watermark is untrusted text drawn on every page: markup, CSS, bidirectional controls and
 // text too long for a line go through POST /v1/render and the CLI; each is drawn as the text it is,
@@ -136,7 +136,7 @@ describe("options.watermark through POST /v1/render", () => {
 
 describe("options.watermark through the CLI", () => {
   const bin = join(root, "bin", "report-render.js");
-  const dir = mkdtempSync(join(tmpdir(), "report-render-watermark-"));
+  const dir = tempDir("report-render-watermark-");
   const cli = (args: string[], input?: string) => {
     const run = spawnSync(process.execPath, [bin, ...args], { cwd: dir, input, encoding: "utf8", timeout: 60_000 });
     return { code: run.status, stdout: run.stdout, stderr: run.stderr };

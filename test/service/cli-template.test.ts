@@ -1,18 +1,18 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkPackage, readPackageDir, readPackageZip } from "../../functions/packages/index.ts";
 import { root } from "../helpers/examples.ts";
 import { pageTexts, squash, textLines } from "../helpers/pdf.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 // `report-render template check|render|pack` through the real command, the example package of
 // examples/packages/payment-notice read back from the PDF it makes.
 
 const bin = join(root, "bin", "report-render.js");
 const example = join(root, "examples", "packages", "payment-notice");
-const work = mkdtempSync(join(tmpdir(), "report-render-cli-template-"));
+const work = tempDir("report-render-cli-template-");
 
 function cli(args: string[], cwd = work) {
   const run = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: "utf8", timeout: 60_000 });

@@ -1,15 +1,15 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readLines } from "../../functions/cli/inputs.ts";
 import { createReporter, formatProgress } from "../../functions/cli/progress.ts";
 import { root } from "../helpers/examples.ts";
 import { pageTexts } from "../helpers/pdf.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 const bin = join(root, "bin", "report-render.js");
-const work = mkdtempSync(join(tmpdir(), "report-render-cli-"));
+const work = tempDir("report-render-cli-");
 
 function cli(args: string[], input?: string, cwd = work) {
   const run = spawnSync(process.execPath, [bin, ...args], { cwd, input, encoding: "utf8", timeout: 60_000 });

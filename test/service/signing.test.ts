@@ -9,8 +9,7 @@ import {
   sign as nodeSign,
   X509Certificate,
 } from "node:crypto";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { KMSClient } from "@aws-sdk/client-kms";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,6 +26,7 @@ import { LOCAL_SIGNING_FILE, localSigner } from "../../functions/service/signing
 import { readPkcs12 } from "../../functions/service/signing/p12.ts";
 import { example, root } from "../helpers/examples.ts";
 import { hasPdfsig, type Identity, opensslIdentity, opensslP12, pdfsig, readSignature } from "../helpers/pades.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 // Where the keys are: KMS (through the SDK, against a KMS that answers in-process with a local key),
 // the key `npm start` makes, a PKCS#12 file for the CLI. Certificates and files are made and read
@@ -194,7 +194,7 @@ describe("the configured signer (SIGN_KMS_KEY_ID, SIGN_CERTIFICATE_FILE)", () =>
 
 describe("npm start's signer", () => {
   it("makes a key and self-signed certificate on first use, keeps it (owner only), reuses it", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "report-render-local-signer-"));
+    const dir = tempDir("report-render-local-signer-");
     const subject = "CN=Local Test,O=report-render,C=CN";
     const first = await localSigner(dir, subject).certificates();
     const file = join(dir, LOCAL_SIGNING_FILE);
@@ -219,7 +219,7 @@ describe("npm start's signer", () => {
     let local: Awaited<ReturnType<typeof startLocal>>;
     let dir: string;
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), "report-render-signing-service-"));
+      dir = tempDir("report-render-signing-service-");
       local = await startLocal({
         port: 0,
         s3Port: 0,

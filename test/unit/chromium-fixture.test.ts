@@ -5,8 +5,7 @@
  * aria-hidden text, one is Chinese; a table gives structure /IDs.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { finalizePdf, type FinalMetadata } from "../../functions/core/finalize.ts";
@@ -14,6 +13,7 @@ import { headingTexts, readOutline } from "../../functions/core/outline.ts";
 import { pdfTextString } from "../../functions/core/pdf-bytes.ts";
 import { pdfLib, pdfjsBookmarks, withPdfjs, xrefProblems } from "../helpers/independent-pdf.ts";
 import { text } from "../helpers/skia-pdf.ts";
+import { tempDir } from "../helpers/temp-dir.ts";
 
 const raw = new Uint8Array(readFileSync(new URL("fixtures/chromium.pdf", import.meta.url)));
 const html = readFileSync(new URL("fixtures/chromium.html", import.meta.url), "utf8");
@@ -118,7 +118,7 @@ describe("finalizePdf on Chromium's output", () => {
 
   const qpdf = spawnSync("qpdf", ["--version"]).status === 0;
   it.skipIf(!qpdf)("passes qpdf --check (where qpdf is installed)", () => {
-    const file = join(mkdtempSync(join(tmpdir(), "pdf-unit-")), "final.pdf");
+    const file = join(tempDir("pdf-unit-"), "final.pdf");
     writeFileSync(file, pdf);
     const check = spawnSync("qpdf", ["--check", file], { encoding: "utf8" });
     expect(check.stdout + check.stderr).toContain("No syntax or stream encoding errors");
