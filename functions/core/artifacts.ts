@@ -38,7 +38,7 @@ export async function artifactEdits(reader: RawPdf): Promise<Edit[]> {
 
 const STREAMS_AT_ONCE = 4;
 
-/** Edits that make content stream `num` hold itself marked (none if there is nothing to mark). */
+/** Edits that replace content stream `num` with its marked copy (none if there is nothing to mark). */
 async function markedStream(reader: RawPdf, num: number): Promise<Edit[]> {
   const stream = streamAt(reader, num);
   if (!stream?.data) return [];

@@ -275,8 +275,8 @@ const deflateOffThread = promisify(deflate);
 
 /**
  * `data` (latin1 text or bytes) deflated, as latin1 text. On libuv's thread pool, not the main
- * thread: renders in flight at once share one main thread, and compressing is most of what it
- * spends finishing a file.
+ * thread: renders in flight at once share one main thread, and compressing was a quarter of what it
+ * spent finishing a file (~3 of 11 ms for the seed report).
  */
 export async function deflated(data: string | Uint8Array): Promise<string> {
   const bytes = typeof data === "string" ? Buffer.from(data, "latin1") : data;
