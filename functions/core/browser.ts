@@ -3,6 +3,7 @@ import pLimit from "p-limit";
 import puppeteer, { type Browser, type CDPSession, type HTTPRequest, type Page } from "puppeteer-core";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { newProfile, removeProfile } from "./chromium-profile.ts";
 import { fontAssets, fontFile } from "./fonts.ts";
 import { toHtml, type DocumentParts } from "./html.ts";
 
@@ -129,23 +130,35 @@ async function launch(slot: Slot): Promise<Browser> {
     locating = undefined;
   });
   const binary = await locating;
-  const browser = await puppeteer.launch({
-    executablePath: binary.executablePath,
-    headless: "shell",
-    // The protocol over a pipe, not a WebSocket: no framing and masking of every message (a PDF
-    // comes back as base64 text), less CPU in Node and in Chromium's browser thread per render.
-    pipe: true,
-    args: [
-      ...chromium.args,
-      // Beside request interception: no host name resolves and no proxy is reachable.
-      "--host-resolver-rules=MAP * ~NOTFOUND",
-      "--proxy-server=127.0.0.1:9",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-    ],
-    env: chromiumEnvironment(binary),
-  });
+  const profile = await newProfile();
+  const browser = await puppeteer
+    .launch({
+      executablePath: binary.executablePath,
+      userDataDir: profile,
+      headless: "shell",
+      // The protocol over a pipe, not a WebSocket: no framing and masking of every message (a PDF
+      // comes back as base64 text), less CPU in Node and in Chromium's browser thread per render.
+      pipe: true,
+      args: [
+        ...chromium.args,
+        // Beside request interception: no host name resolves and no proxy is reachable.
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=127.0.0.1:9",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+      ],
+      env: chromiumEnvironment(binary),
+    })
+    .catch((e: unknown) => {
+      removeProfile(profile);
+      throw e;
+    });
+  // However it ends (closed, crashed, killed), its profile goes with it: by the time closeBrowser()
+  // resolves, since puppeteer's own exit listener, which ends the close, was added first.
+  const child = browser.process();
+  if (child && child.exitCode === null && child.signalCode === null) child.once("exit", () => removeProfile(profile));
+  else removeProfile(profile);
   browser.on("disconnected", () => forget(slot, browser));
   return browser;
 }

@@ -1,0 +1,53 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { browserProcessId, closeBrowser } from "../../functions/core/browser.ts";
+import { example } from "../helpers/examples.ts";
+import { renderReport } from "../helpers/render.ts";
+
+// Chromium's profile folders do not pile up in the temp folder: not when a browser closes or is
+// killed, and not when the Node process that launched it dies first (a Lambda runtime restarted in
+// the same execution environment keeps /tmp): the next launch removes what dead processes left.
+afterAll(() => closeBrowser());
+
+const PREFIX = "report-render-chromium-";
+const mine = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`${PREFIX}${process.pid}-`));
+const render = () => renderReport(example("zhanhe-transport-2020.json"));
+/** The pid of a process that has ended. */
+const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid as number;
+
+describe("Chromium's profile folders", () => {
+  it("one per browser while it runs, removed when it closes or is killed", async () => {
+    await closeBrowser();
+    expect(mine()).toEqual([]);
+    await render();
+    expect(mine()).toHaveLength(1);
+    await closeBrowser();
+    expect(mine()).toEqual([]);
+
+    await render();
+    const [profile] = mine();
+    process.kill((await browserProcessId()) as number, "SIGKILL");
+    await expect.poll(() => existsSync(join(tmpdir(), profile as string))).toBe(false);
+    await render(); // on a new browser, with a new profile
+    expect(mine()).toHaveLength(1);
+  });
+
+  it("those of processes that no longer run are removed by the next launch; those of running ones are kept", async () => {
+    const orphan = join(tmpdir(), `${PREFIX}${deadPid()}-orphan`);
+    const running = join(tmpdir(), `${PREFIX}1-running`); // pid 1 always runs
+    const unrelated = join(tmpdir(), `${PREFIX}x-unrelated`);
+    try {
+      for (const dir of [orphan, running, unrelated]) mkdirSync(join(dir, "Default"), { recursive: true });
+      await closeBrowser();
+      await render();
+      expect(existsSync(orphan)).toBe(false);
+      expect(existsSync(running)).toBe(true);
+      expect(existsSync(unrelated)).toBe(true);
+    } finally {
+      for (const dir of [orphan, running, unrelated]) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
