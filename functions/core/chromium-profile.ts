@@ -10,7 +10,7 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const PREFIX = "report-render-chromium-";
+const PREFIX = "report-render-profile-";
 
 /** A new profile folder for one Chromium, after removing those that dead processes left. */
 export async function newProfile(): Promise<string> {

@@ -12,7 +12,7 @@ import { renderReport } from "../helpers/render.ts";
 // the same execution environment keeps /tmp): the next launch removes what dead processes left.
 afterAll(() => closeBrowser());
 
-const PREFIX = "report-render-chromium-";
+const PREFIX = "report-render-profile-";
 const mine = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`${PREFIX}${process.pid}-`));
 const render = () => renderReport(example("zhanhe-transport-2020.json"));
 /** The pid of a process that has ended. */
