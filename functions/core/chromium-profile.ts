@@ -1,9 +1,11 @@
 /**
- * Chromium's profile folders. Puppeteer makes one in the temp folder per launch and removes it when
+ * Chromium's profile folders. Puppeteer's own (one per launch, in the temp folder) are removed when
  * Chromium exits, but only while the Node process that launched it is alive: a process that dies
  * first (a Lambda runtime killed at its timeout or out of memory, restarted in the same execution
- * environment, which keeps /tmp) leaves 5 MB behind each time. So the folders are named for the
- * process that made them, and each launch first removes those of processes that no longer run.
+ * environment, which keeps /tmp) leaves 5 MB behind each time. So the service makes its own, named
+ * for the process that made them, and each launch first removes those of processes that no longer
+ * run, and those of this process's pid that it did not make (a restarted runtime may get the pid
+ * of the one that died).
  */
 import { rmSync } from "node:fs";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
@@ -12,27 +14,34 @@ import { join } from "node:path";
 
 const PREFIX = "report-render-profile-";
 
+/** The profile folders this process made (names in the temp folder). */
+const made = new Set<string>();
+
 /** A new profile folder for one Chromium, after removing those that dead processes left. */
 export async function newProfile(): Promise<string> {
   await removeOrphanedProfiles();
-  return mkdtemp(join(tmpdir(), `${PREFIX}${process.pid}-`));
+  const dir = await mkdtemp(join(tmpdir(), `${PREFIX}${process.pid}-`));
+  made.add(dir);
+  return dir;
 }
 
 /** Removes a profile folder once its Chromium has exited (at once: a few files). Never throws. */
 export function removeProfile(dir: string): void {
   try {
     rmSync(dir, { recursive: true, force: true });
+    made.delete(dir);
   } catch {
     // Left for the next launch's sweep.
   }
 }
 
-/** The profile folders in the temp folder whose process no longer runs. */
+/** Removes the profile folders in the temp folder that no running process of theirs made. */
 async function removeOrphanedProfiles(): Promise<void> {
   const names = await readdir(tmpdir()).catch(() => [] as string[]);
   const orphaned = names.filter((name) => {
-    const pid = new RegExp(`^${PREFIX}(\\d+)-`).exec(name)?.[1];
-    return pid !== undefined && !isRunning(Number(pid));
+    const pid = Number(new RegExp(`^${PREFIX}(\\d+)-`).exec(name)?.[1] ?? Number.NaN);
+    if (Number.isNaN(pid)) return false;
+    return pid === process.pid ? !made.has(join(tmpdir(), name)) : !isRunning(pid);
   });
   for (const name of orphaned) await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
 }

@@ -35,19 +35,24 @@ describe("Chromium's profile folders", () => {
     expect(mine()).toHaveLength(1);
   });
 
-  it("those of processes that no longer run are removed by the next launch; those of running ones are kept", async () => {
+  it("those of processes that no longer run, or of this pid but not made here, are removed by the next launch; others are kept", async () => {
     const orphan = join(tmpdir(), `${PREFIX}${deadPid()}-orphan`);
+    // A restarted Lambda runtime may get the pid of the one that died.
+    const samePid = join(tmpdir(), `${PREFIX}${process.pid}-left-by-the-last-runtime`);
     const running = join(tmpdir(), `${PREFIX}1-running`); // pid 1 always runs
     const unrelated = join(tmpdir(), `${PREFIX}x-unrelated`);
+    const all = [orphan, samePid, running, unrelated];
     try {
-      for (const dir of [orphan, running, unrelated]) mkdirSync(join(dir, "Default"), { recursive: true });
+      for (const dir of all) mkdirSync(join(dir, "Default"), { recursive: true });
       await closeBrowser();
       await render();
       expect(existsSync(orphan)).toBe(false);
+      expect(existsSync(samePid)).toBe(false);
       expect(existsSync(running)).toBe(true);
       expect(existsSync(unrelated)).toBe(true);
+      expect(mine()).toHaveLength(1); // its own, made for the browser just launched
     } finally {
-      for (const dir of [orphan, running, unrelated]) rmSync(dir, { recursive: true, force: true });
+      for (const dir of all) rmSync(dir, { recursive: true, force: true });
     }
   });
 });
