@@ -25,6 +25,15 @@ if (outdated !== undefined) {
     }
   }
 }
+// Ctrl-C (or a kill) ends the run at once with the shell's status, through process.exit: that runs
+// the exit hooks which stop Chromium and remove its profile folder; a signal's default would not.
+for (const [signal, status] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+  ["SIGHUP", 129],
+]) {
+  process.once(signal, () => process.exit(status));
+}
 if (runnable) {
   const { main } = await import(pathToFileURL(CLI).href);
   process.exitCode = await main(process.argv.slice(2));

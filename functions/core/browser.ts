@@ -149,16 +149,33 @@ async function launch(slot: Slot): Promise<Browser> {
         "--no-first-run",
       ],
       env: chromiumEnvironment(binary),
+      // What a signal means is the door's to say (npm start finishes the renders under way first);
+      // puppeteer's own handlers would kill Chromium and exit the process at once.
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
     })
     .catch((e: unknown) => {
       removeProfile(profile);
       throw e;
     });
-  // However it ends (closed, crashed, killed), its profile goes with it: by the time closeBrowser()
-  // resolves, since puppeteer's own exit listener, which ends the close, was added first.
+  // However it ends (closed, crashed, killed), its profile goes with it.
   const child = browser.process();
-  if (child && child.exitCode === null && child.signalCode === null) child.once("exit", () => removeProfile(profile));
-  else removeProfile(profile);
+  if (child && child.exitCode === null && child.signalCode === null) {
+    // If this process exits first (process.exit, or the end of its event loop), Chromium goes too.
+    const onProcessExit = () => {
+      child.kill("SIGKILL");
+      removeProfile(profile);
+    };
+    process.once("exit", onProcessExit);
+    const exited = new Promise<void>((resolve) =>
+      child.once("exit", () => {
+        process.off("exit", onProcessExit);
+        resolve(removeProfile(profile));
+      }),
+    );
+    exits.set(browser, exited);
+  } else removeProfile(profile);
   browser.on("disconnected", () => forget(slot, browser));
   return browser;
 }
@@ -259,7 +276,25 @@ async function closeSlot(slot: Slot): Promise<void> {
   slot.browser = undefined;
   slot.idle = [];
   const browser = await closing?.catch(() => undefined);
-  await browser?.close().catch(() => undefined);
+  if (!browser) return;
+  await browser.close().catch(() => undefined);
+  // close() can end before the process does (e.g. a Ctrl-C reached Chromium too, and it is still
+  // shutting down): wait for it, then its profile is gone; one that will not go is killed.
+  const exited = exits.get(browser);
+  if (exited && (await Promise.race([exited.then(() => true), delay(CLOSE_GRACE_MS, false)])) === false) {
+    browser.process()?.kill("SIGKILL");
+    await exited;
+  }
+}
+
+/** How long a closed browser's process may take to exit before it is killed. */
+const CLOSE_GRACE_MS = 5_000;
+
+/** Each browser's process exit (its profile removed by then). */
+const exits = new WeakMap<Browser, Promise<void>>();
+
+function delay<T>(ms: number, value: T): Promise<T> {
+  return new Promise((resolve) => setTimeout(resolve, ms, value).unref());
 }
 
 /**

@@ -14,8 +14,14 @@ import { join } from "node:path";
 
 const PREFIX = "report-render-profile-";
 
-/** The profile folders this process made (names in the temp folder). */
+/** The profile folders this process made and has not removed yet. */
 const made = new Set<string>();
+
+// This process exiting (process.exit, the end of its event loop) before a browser it is launching
+// is up: the launcher kills that Chromium, and its folder goes here.
+process.on("exit", () => {
+  for (const dir of made) removeProfile(dir);
+});
 
 /** A new profile folder for one Chromium, after removing those that dead processes left. */
 export async function newProfile(): Promise<string> {
