@@ -55,7 +55,8 @@ export interface LocalService {
   callbackKeyFile?: string;
   /** Resolves when every upload event so far has been handled. */
   uploadsIdle(): Promise<void>;
-  close(): Promise<void>;
+  /** Stops it all; `finishRequests`: HTTP requests under way are answered first (Ctrl-C). */
+  close(options?: { finishRequests?: boolean }): Promise<void>;
 }
 
 const HOST = "127.0.0.1";
@@ -70,10 +71,12 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
   // Node's own answers to requests it cannot parse carry an id too.
   http.on("clientError", answerClientError());
   const address = await listen(http, options.port ?? base.local.port);
-  const closeHttp = () =>
+  // Stops taking requests; those under way are answered first when `finish` is set, else cut off.
+  const closeHttp = (finish = false) =>
     new Promise<void>((done) => {
       http.close(() => done());
-      http.closeAllConnections();
+      if (finish) http.closeIdleConnections();
+      else http.closeAllConnections();
     });
 
   let s3: LocalS3 | undefined;
@@ -124,8 +127,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
       storage: service.storage,
       callbackKeyFile: callbackKey.file,
       uploadsIdle: () => uploads.idle(),
-      async close() {
-        await closeHttp();
+      async close(options = {}) {
+        await closeHttp(options.finishRequests);
         await uploads.close();
         await store.close();
         await closeBrowser();
@@ -172,7 +175,7 @@ async function main(): Promise<void> {
     }
     stopping = true;
     process.stderr.write("report-render: stopping once the renders under way finish (Ctrl-C again: at once)\n");
-    local.close().then(
+    local.close({ finishRequests: true }).then(
       () => process.exit(0),
       () => process.exit(1),
     );

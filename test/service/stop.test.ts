@@ -6,9 +6,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { exampleText } from "../helpers/local-service.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 
-// The service and the CLI as people stop them: Ctrl-C. npm start closes what it started (Chromium
-// included, and its profile folder) and exits 0, rather than Chromium's launcher killing it and
-// exiting 130; the CLI stops at once, with 130, and leaves no Chromium or profile folder behind (one
+// The service and the CLI as people stop them: Ctrl-C. npm start answers the requests under way,
+// closes what it started (Chromium included, and its profile folder) and exits 0, rather than
+// Chromium's launcher killing it and exiting 130; the CLI stops at once, with 130, and leaves no Chromium or profile folder behind (one
 // stopped while its Chromium is still starting leaves the folder to the next launch's sweep:
 // test/hostile/chromium-profile.test.ts).
 
@@ -84,6 +84,26 @@ describe("npm start stopped with Ctrl-C", () => {
     expect(await exited).toBe(0);
     expect(existsSync(profiles[0] as string)).toBe(false);
     expect(chromiumUsing(profiles[0] as string)).toEqual([]);
+  });
+});
+
+describe("npm start stopped with Ctrl-C while it renders", () => {
+  it("answers the render under way, then exits 0", async () => {
+    const { process: child, url } = await start();
+    const rendering = fetch(`${url}/v1/render`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/pdf" },
+      body: exampleText,
+    });
+    // The first render launches Chromium (about a second): it is under way well before this ends.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.kill("SIGINT");
+    const response = await rendering;
+    expect(response.status).toBe(200);
+    const pdf = Buffer.from(await response.arrayBuffer());
+    expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
+    expect(await exited).toBe(0);
   });
 });
 
