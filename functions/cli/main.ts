@@ -1,4 +1,4 @@
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat } from "node:fs/promises";
 import { dirname, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { closeBrowser } from "../core/browser.ts";
@@ -9,6 +9,7 @@ import { backgroundLimits, builtInRenderer } from "../service/service.ts";
 import { loadConfig } from "../service/settings.ts";
 import { batchLinePdfOf, countLines, type InputItem, isBatch, isBlank, pdfOf, readLines } from "./inputs.ts";
 import { createReporter, type Reporter } from "./progress.ts";
+import { writeWhole } from "./write-whole.ts";
 
 const USAGE = `usage: report-render <input.json|batch.jsonl|->... [-o out.pdf|folder] [--html out.html] [--validation strict|warn] [--sign-p12 key.p12]
        report-render template check|render|pack DIR ... (report-render template --help)`;
@@ -145,8 +146,8 @@ export async function main(argv: string[]): Promise<number> {
           out = resolve(target.kind === "folder" ? target.path : ".", result.filename);
           claim(out, item.label);
         }
-        await writeFile(out, result.pdf);
-        if (values.html !== undefined) await writeFile(values.html, result.html);
+        await writeWhole(out, result.pdf);
+        if (values.html !== undefined) await writeWhole(values.html, result.html);
         const ms = Math.round(performance.now() - itemStarted);
         return {
           kind: "done",

@@ -1,4 +1,4 @@
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { closeBrowser } from "../core/browser.ts";
@@ -15,6 +15,7 @@ import {
 import { describeFailure } from "../service/failure.ts";
 import { backgroundLimits, builtInRenderer } from "../service/service.ts";
 import { loadConfig } from "../service/settings.ts";
+import { writeWhole } from "./write-whole.ts";
 
 export const TEMPLATE_USAGE = `usage: report-render template check DIR
        report-render template render DIR [data.json] [-o out.pdf] [--html out.html]
@@ -106,8 +107,8 @@ async function render(pkg: TemplatePackage, dataFile: string, output?: string, h
   try {
     const envelope = { template: pkg.manifest.id, data: parseJson(await readFile(dataFile, "utf8")), options: {} };
     const result = await renderer.render(envelope, { limits: backgroundLimits(config), template: pkg.source });
-    await writeFile(out, result.pdf);
-    if (html !== undefined) await writeFile(html, result.html);
+    await writeWhole(out, result.pdf);
+    if (html !== undefined) await writeWhole(html, result.html);
     const ms = Math.round(performance.now() - started);
     process.stdout.write(`${out}: ${result.pages} pages, ${result.bytes} bytes, ${ms} ms\n`);
     return 0;
@@ -125,7 +126,7 @@ async function render(pkg: TemplatePackage, dataFile: string, output?: string, h
 async function pack(pkg: TemplatePackage, read: ReadResult, output?: string): Promise<number> {
   const zip = writeZip(read.files);
   const out = resolve(output ?? `${pkg.manifest.id}.zip`);
-  await writeFile(out, zip);
+  await writeWhole(out, zip);
   process.stdout.write(
     `${out}: ${read.files.size} files, ${zip.byteLength} bytes (sha256 of the files ${pkg.digest})\n`,
   );
