@@ -171,7 +171,8 @@ async function launch(slot: Slot): Promise<Browser> {
     const exited = new Promise<void>((resolve) =>
       child.once("exit", () => {
         process.off("exit", onProcessExit);
-        resolve(removeProfile(profile));
+        removeProfile(profile);
+        resolve();
       }),
     );
     exits.set(browser, exited);
@@ -278,8 +279,8 @@ async function closeSlot(slot: Slot): Promise<void> {
   const browser = await closing?.catch(() => undefined);
   if (!browser) return;
   await browser.close().catch(() => undefined);
-  // close() can end before the process does (e.g. a Ctrl-C reached Chromium too, and it is still
-  // shutting down): wait for it, then its profile is gone; one that will not go is killed.
+  // close() can end without the process having exited (its connection already lost): wait for the
+  // exit, by which its profile is gone; a process that will not go is killed.
   const exited = exits.get(browser);
   if (exited && (await Promise.race([exited.then(() => true), delay(CLOSE_GRACE_MS, false)])) === false) {
     browser.process()?.kill("SIGKILL");
