@@ -5,7 +5,7 @@
  * other work (the neighbours' virtual machines) shows as a spread for the sizes that fit it only alone.
  */
 import { Worker } from "node:worker_threads";
-import { median } from "./stats.ts";
+import { median, round2 } from "./stats.ts";
 
 const WINDOWS = 20;
 const WINDOW_MS = 300;
@@ -29,7 +29,6 @@ parentPort.on("message", (ms) => {
   parentPort.postMessage(batches + (x & 0) + (j & 0));
 });`;
 
-const round2 = (n: number) => Math.round(n * 100) / 100;
 const results: Record<string, { median: number; min: number; max: number }> = {};
 for (const mb of [0, ...SIZES_MB]) {
   const threads = [0, 1].map(() => new Worker(LOAD, { eval: true, workerData: { mb } }));

@@ -12,7 +12,8 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { median } from "./stats.ts";
+import { nextMessage } from "./child-message.ts";
+import { median, round2 } from "./stats.ts";
 
 const WINDOWS = Number(process.env.PARALLEL_BOUND_WINDOWS ?? 25);
 const WINDOW_MS = Number(process.env.PARALLEL_BOUND_WINDOW_MS ?? 1000);
@@ -72,7 +73,7 @@ async function parent(): Promise<void> {
     for (const c of active) c.send("run");
     await new Promise((resolve) => setTimeout(resolve, WINDOW_MS));
     for (const c of active) c.send("stop");
-    const counts = (await Promise.all(active.map((c) => nextMessage(c)))) as Count[];
+    const counts = await Promise.all(active.map((c) => nextMessage<Count>(c)));
     const rate = counts.reduce((sum, c) => sum + c.renders / c.seconds, 0);
     (both ? together : alone).push(rate);
   }
@@ -81,7 +82,6 @@ async function parent(): Promise<void> {
   const ratios = together.map(
     (rate, k) => rate / (((alone[k] as number) + (alone[k + 1] ?? (alone[k] as number))) / 2),
   );
-  const round2 = (n: number) => Math.round(n * 100) / 100;
   const sum = (xs: number[]) => xs.reduce((s, x) => s + x, 0);
   const result = {
     parallelBound: round2(median(ratios)),
@@ -94,19 +94,4 @@ async function parent(): Promise<void> {
       `bound ${result.parallelBound}× (median of ${ratios.length} windows, ${round2(Math.min(...ratios))}–${round2(Math.max(...ratios))}; pooled ${result.parallelBoundPooled}×)`,
   );
   console.log(JSON.stringify(result));
-}
-
-function nextMessage(c: ChildProcess): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: unknown) => {
-      c.off("exit", onExit);
-      resolve(message);
-    };
-    const onExit = (code: number | null) => {
-      c.off("message", onMessage);
-      reject(new Error(`a bench child exited (${code})`));
-    };
-    c.once("message", onMessage);
-    c.once("exit", onExit);
-  });
 }

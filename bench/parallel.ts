@@ -30,7 +30,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BlockTimes, inFlightBlock } from "./in-flight.ts";
-import { median } from "./stats.ts";
+import { nextMessage } from "./child-message.ts";
+import { median, round2 } from "./stats.ts";
 import { browserLoad, browserProcessIds, closeBrowser } from "../functions/core/browser.ts";
 import { startLocal } from "../functions/local/server.ts";
 import { createLogger } from "../functions/service/log.ts";
@@ -42,8 +43,6 @@ const ROUNDS = Number(process.env.PARALLEL_ROUNDS ?? 16);
 const RENDERS = Number(process.env.PARALLEL_RENDERS ?? 10);
 const examplePath = "examples/zhanhe-transport-2020.json";
 const text = readFileSync(examplePath, "utf8");
-
-const round2 = (n: number) => Math.round(n * 100) / 100;
 
 /** CPU seconds used so far by the Chromium processes `pids` (utime + stime; single-process: one each). */
 function chromiumCpuSeconds(pids: number[]): number {
@@ -199,15 +198,9 @@ async function measureEndpoint() {
 
 /** The client process's answer to one block, or its failure. */
 function ask(client: ChildProcess, block: { url: string; body: string; inFlight: number; count: number }) {
-  return new Promise<BlockTimes>((resolve, reject) => {
-    const onExit = (code: number | null) => reject(new Error(`the client process exited (${code})`));
-    client.once("exit", onExit);
-    client.once("message", (times: BlockTimes) => {
-      client.off("exit", onExit);
-      resolve(times);
-    });
-    client.send(block);
-  });
+  const answer = nextMessage<BlockTimes>(client);
+  client.send(block);
+  return answer;
 }
 
 /** renderer.render alone, on a pool of `browsers`. */

@@ -8,3 +8,8 @@ export function percentile(values: number[], p: number): number {
 export function median(values: number[]): number {
   return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 }
+
+/** `n` to two decimals, as the benches print ratios. */
+export function round2(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -9,7 +9,7 @@ import { backgroundLimits, builtInRenderer } from "../service/service.ts";
 import { loadConfig } from "../service/settings.ts";
 import { batchLinePdfOf, countLines, type InputItem, isBatch, isBlank, pdfOf, readLines } from "./inputs.ts";
 import { createReporter, type Reporter } from "./progress.ts";
-import { writeWhole } from "./write-whole.ts";
+import { writeWhole } from "../service/write-whole.ts";
 
 const USAGE = `usage: report-render <input.json|batch.jsonl|->... [-o out.pdf|folder] [--html out.html] [--validation strict|warn] [--sign-p12 key.p12]
        report-render template check|render|pack DIR ... (report-render template --help)`;

@@ -15,7 +15,7 @@ import {
 import { describeFailure } from "../service/failure.ts";
 import { backgroundLimits, builtInRenderer } from "../service/service.ts";
 import { loadConfig } from "../service/settings.ts";
-import { writeWhole } from "./write-whole.ts";
+import { writeWhole } from "../service/write-whole.ts";
 
 export const TEMPLATE_USAGE = `usage: report-render template check DIR
        report-render template render DIR [data.json] [-o out.pdf] [--html out.html]

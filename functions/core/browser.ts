@@ -3,6 +3,7 @@ import pLimit from "p-limit";
 import puppeteer, { type Browser, type CDPSession, type HTTPRequest, type Page } from "puppeteer-core";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { newProfile, removeProfile } from "./chromium-profile.ts";
 import { fontAssets, fontFile } from "./fonts.ts";
 import { toHtml, type DocumentParts } from "./html.ts";
@@ -282,7 +283,8 @@ async function closeSlot(slot: Slot): Promise<void> {
   // close() can end without the process having exited (its connection already lost): wait for the
   // exit, by which its profile is gone; a process that will not go is killed.
   const exited = exits.get(browser);
-  if (exited && (await Promise.race([exited.then(() => true), delay(CLOSE_GRACE_MS, false)])) === false) {
+  const gone = exited?.then(() => true);
+  if (gone && !(await Promise.race([gone, sleep(CLOSE_GRACE_MS, false, { ref: false })]))) {
     browser.process()?.kill("SIGKILL");
     await exited;
   }
@@ -293,10 +295,6 @@ const CLOSE_GRACE_MS = 5_000;
 
 /** Each browser's process exit (its profile removed by then). */
 const exits = new WeakMap<Browser, Promise<void>>();
-
-function delay<T>(ms: number, value: T): Promise<T> {
-  return new Promise((resolve) => setTimeout(resolve, ms, value).unref());
-}
 
 /**
  * A page whose document already holds the bundled @font-face rules and the fonts decoded by earlier

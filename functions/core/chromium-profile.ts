@@ -13,6 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const PREFIX = "report-render-profile-";
+/** A profile folder's name, with the pid of the process that made it. */
+const PROFILE_NAME = new RegExp(`^${PREFIX}(\\d+)-`);
 
 /** The profile folders this process made and has not removed yet. */
 const made = new Set<string>();
@@ -45,7 +47,7 @@ export function removeProfile(dir: string): void {
 async function removeOrphanedProfiles(): Promise<void> {
   const names = await readdir(tmpdir()).catch(() => [] as string[]);
   const orphaned = names.filter((name) => {
-    const pid = Number(new RegExp(`^${PREFIX}(\\d+)-`).exec(name)?.[1] ?? Number.NaN);
+    const pid = Number(PROFILE_NAME.exec(name)?.[1] ?? Number.NaN);
     if (Number.isNaN(pid)) return false;
     return pid === process.pid ? !made.has(join(tmpdir(), name)) : !isRunning(pid);
   });

@@ -1,7 +1,6 @@
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { inject } from "vitest";
-import "./temp-root.ts";
 
 /** A new folder (`prefix` + random) in this test run's temp folder, removed when the run ends (temp-root.ts). */
 export function tempDir(prefix: string): string {

@@ -10,10 +10,10 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { writeWhole } from "../../functions/cli/write-whole.ts";
+import { writeWhole } from "../../functions/service/write-whole.ts";
 import { tempDir } from "../helpers/temp-dir.ts";
 
-describe("writeWhole (the CLI's outputs)", () => {
+describe("writeWhole (the CLI's outputs, the local signing key)", () => {
   it("replaces a file whole, leaving nothing beside it", async () => {
     const dir = tempDir("report-render-write-whole-");
     const path = join(dir, "report.pdf");

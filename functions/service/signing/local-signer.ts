@@ -1,8 +1,9 @@
-import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate } from "node:crypto";
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { createPrivateKey, generateKeyPairSync, X509Certificate } from "node:crypto";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Certificate } from "pkijs";
 import type { PdfSigner } from "../../core/signer.ts";
+import { writeWhole } from "../write-whole.ts";
 import { keySigner } from "./key-signer.ts";
 import { pemBlocks, toPem } from "./pem.ts";
 import { subjectName } from "./subject-name.ts";
@@ -57,10 +58,7 @@ async function loadOrCreate(folder: string, subject: string): Promise<PdfSigner>
     key = new Uint8Array(keyObject.export({ type: "pkcs8", format: "der" }));
     cert = selfSignedCertificate(keyObject, subject);
     await mkdir(folder, { recursive: true });
-    // Written whole, then renamed: another process never reads half a file.
-    const temporary = `${file}.${randomBytes(6).toString("hex")}`;
-    await writeFile(temporary, toPem(key, "PRIVATE KEY") + toPem(cert, "CERTIFICATE"), { mode: 0o600 });
-    await rename(temporary, file);
+    await writeWhole(file, toPem(key, "PRIVATE KEY") + toPem(cert, "CERTIFICATE"), 0o600);
   }
   return keySigner(keyObject, [cert as Uint8Array]);
 }
