@@ -14,6 +14,8 @@
  *               local server, and the render core alone; and the same for two processes that share
  *               nothing, the most this machine gives (bench/parallel-bound.ts)
  *   jsreport    with JSREPORT_DIR set: jsreport 4 ÷ ours, seed report and 2,000-row TOC report (bench/jsreport.ts)
+ *   hostile     the template attacks of issue 21 on the local server: the slowest refusal, the worst
+ *               /health answer meanwhile, the most the process grew (bench/hostile.ts, which prints each)
  * The last line is one JSON object for scripts.
  */
 import { spawnSync } from "node:child_process";
@@ -49,15 +51,11 @@ for (let i = 0; i < 5; i++) await renderReport(text);
 const envelope = JSON.parse(text) as { template: string; data: unknown; options?: RenderOptions };
 const template = renderer.templates.get(envelope.template);
 const meta = template.definition.metadata(envelope.data);
-const doc = buildDocument(
-  template,
-  await template.definition.view(envelope.data, envelope.options ?? {}),
-  envelope.options ?? {},
-  {
-    title: meta.title,
-    lang: meta.lang,
-  },
-);
+const view = await template.definition.view(envelope.data, envelope.options ?? {});
+const doc = buildDocument(template, await template.render(view, AbortSignal.timeout(60_000)), envelope.options ?? {}, {
+  title: meta.title,
+  lang: meta.lang,
+});
 const whole: number[] = [];
 const floor: number[] = [];
 const reprint: number[] = [];
@@ -147,6 +145,8 @@ const peer = process.env.JSREPORT_DIR ? subBench("jsreport.ts") : {};
 const parallel = subBench("parallel.ts");
 const parallelGain = parallel.parallelGain ?? Number.NaN;
 const parallelBound = subBench("parallel-bound.ts").parallelBound ?? Number.NaN;
+// The template attacks (issue 21): refused in time, /health answered meanwhile, memory bounded.
+const hostile = subBench("hostile.ts");
 // A new Lambda instance of the synthesized HTTP function: its init phase, its first request.
 const lambdaCold = subBench("lambda-cold-start.ts");
 
@@ -172,6 +172,7 @@ const result = {
     ? {}
     : { jsreportSeedRatio: peer.jsreportSeedRatio, jsreportTocRatio: peer.jsreportTocRatio }),
   ...lambdaCold,
+  ...hostile,
   ...Object.fromEntries(Object.entries(longTable).map(([k, v]) => [`longTable_${k}`, v])),
 };
 console.log(`example: ${examplePath}, ${ITERATIONS} iterations each, interleaved`);
@@ -200,5 +201,9 @@ if (peer.jsreportSeedRatio !== undefined) {
 console.log(
   `parallel    ${parallelGain} × renders per second with 2 in flight vs 1 (POST /v1/render, pool of 2 browsers; goal ≥ 1.6); ` +
     `the render core alone ${parallel.parallelGainCore} ×; two processes sharing nothing gain ${parallelBound} × here`,
+);
+console.log(
+  `hostile     every template attack refused (${hostile.hostileAllRefused === 1 ? "all 422" : "NOT ALL"}), the slowest in ${hostile.hostileRefusalWorstMs} ms; ` +
+    `/health answered within ${hostile.hostileHealthWorstMs} ms meanwhile (goal < 500); the process grew ${hostile.hostileGrowthWorstMb} MB at most (goal < 400)`,
 );
 console.log(JSON.stringify(result));

@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { builtInTemplates } from "../templates/index.ts";
 import { closeBrowser } from "../functions/core/browser.ts";
 import { createRenderer } from "../functions/core/render.ts";
-import { checkPackage, readPackageDir } from "../functions/packages/index.ts";
+import { createTemplateFence, readPackageDir } from "../functions/packages/index.ts";
 import { loadQrCodes, qrSvg } from "../functions/packages/qr-svg.ts";
 import { chromiumLocator } from "../functions/service/chromium.ts";
 import { backgroundLimits } from "../functions/service/service.ts";
@@ -30,7 +30,8 @@ const WARM_UP = 5;
 const dir = "examples/packages/payment-notice";
 
 const config = loadConfig();
-const checked = await checkPackage(await readPackageDir(dir));
+const fence = createTemplateFence();
+const checked = await fence.check(await readPackageDir(dir));
 if (!checked.ok) throw new Error(`${dir} does not pass its checks: ${JSON.stringify(checked.problems)}`);
 const templatePackage = checked.package;
 // builtInRenderer's options, with the package registered beside the built-in templates.

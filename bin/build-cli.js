@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm run build`, which `npm install` and `npm ci` also run (the `prepare` script): the CLI compiled
- * by esbuild into one ESM file, dist/cli.mjs, with its source map. The project's own code
+ * by esbuild into one ESM file, dist/cli.mjs, with its source map, and the thread it starts for
+ * template packages, dist/fence-worker.mjs (bin/build-fence-worker.js). The project's own code
  * (functions/, templates/) is bundled; npm packages stay imports, loaded from node_modules at run
  * time (Chromium's package finds its files beside itself). dist/cli.inputs.json lists the files it
  * was built from, so that bin/report-render.js can tell when a source is newer than the build.
@@ -10,12 +11,13 @@ import { existsSync, readFileSync, realpathSync, statSync } from "node:fs";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { FENCE_WORKER_ENTRY, FENCE_WORKER_FILE } from "./build-fence-worker.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const CLI = join(ROOT, "dist", "cli.mjs");
 const CLI_INPUTS = join(ROOT, "dist", "cli.inputs.json");
 /** Besides the sources esbuild reads: this script, so that a change in how the CLI is built rebuilds it. */
-const ALSO_BUILT_FROM = ["bin/build-cli.js"];
+const ALSO_BUILT_FROM = ["bin/build-cli.js", "bin/build-fence-worker.js"];
 
 /**
  * The AWS SDK is imported by functions/service/ for storage, which the CLI never uses. esbuild drops
@@ -29,14 +31,18 @@ const dropUnusedAwsSdk = {
   },
 };
 
-/** Builds dist/cli.mjs (+ .map, + the list of its inputs). */
+/** Builds dist/cli.mjs and dist/fence-worker.mjs (+ .map, + the list of their inputs). */
 export async function buildCli() {
   const { build } = await import("esbuild");
   const startedAt = Date.now();
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: ["functions/cli/main.ts"],
-    outfile: CLI,
+    entryPoints: [
+      { in: "functions/cli/main.ts", out: "cli" },
+      { in: FENCE_WORKER_ENTRY, out: FENCE_WORKER_FILE.replace(/\.mjs$/, "") },
+    ],
+    outdir: dirname(CLI),
+    outExtension: { ".js": ".mjs" },
     bundle: true,
     platform: "node",
     format: "esm",

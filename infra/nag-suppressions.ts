@@ -58,9 +58,9 @@ export function addNagSuppressions(stack: ReportRenderStack): void {
   acknowledge(
     stack.callbacks.secret,
     "AwsSolutions-SMG4",
-    "the callback signing key is shared with the receivers of callbacks, who verify signatures with it: rotating it " +
-      "automatically would make every receiver's check fail until it is told the new key; it is replaced by hand, " +
-      "together with them",
+    "every owner's callback key is derived from this secret, and the receivers of callbacks hold theirs: rotating " +
+      "it automatically would change every key and fail every receiver's check until each read its key again; it is " +
+      "replaced by hand, with the receivers told",
   );
 
   // CDK's singleton that configures the input bucket's notifications during deployment.
@@ -124,36 +124,43 @@ export function addNagSuppressions(stack: ReportRenderStack): void {
     );
   }
 
+  // The API policies (IAM auth): execute-api ARNs of this one API, by stage, method and path.
+  const api = Stack.of(stack).getLogicalId(stack.endpoint.api.node.defaultChild as CfnElement);
+  const invokeArn = (rest: string) =>
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${api}>/${rest}]`;
   const invoke = stack.endpoint.invokePolicy;
   if (invoke) {
-    const api = Stack.of(stack).getLogicalId(stack.endpoint.api.node.defaultChild as CfnElement);
-    const arn = (rest: string) =>
-      `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${api}>/${rest}]`;
     for (const method of ["GET", "HEAD", "POST", "OPTIONS"]) {
       acknowledge(
         invoke,
-        arn(`*/${method}/*`),
+        invokeArn(`*/${method}/*`),
         "the policy is for the clients of this one API: every stage and path of it by this method (the $default " +
           "route's function routes the paths), nothing of any other API",
       );
     }
     acknowledge(
       invoke,
-      arn("*/$default"),
+      invokeArn("*/$default"),
       "every stage of this one API's $default route (in case IAM names its requests by the route), nothing of any other API",
     );
   }
   const publish = stack.endpoint.publishPolicy;
   if (publish) {
     for (const method of ["PUT", "DELETE"]) {
-      const api = Stack.of(stack).getLogicalId(stack.endpoint.api.node.defaultChild as CfnElement);
       acknowledge(
         publish,
-        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${api}>/*/${method}/v1/templates/*]`,
+        invokeArn(`*/${method}/v1/templates/*`),
         "publishing any template package of this one API, in every stage: the ids are the publishers' to choose",
       );
     }
   }
+  // In both auth modes: the administrators' route is always IAM-authorized.
+  acknowledge(
+    stack.endpoint.adminPolicy,
+    invokeArn("*/PUT/v1/admin/*"),
+    "administering any template package of this one API, in every stage (an ARN names the ids only with a " +
+      "wildcard); the administrators' route is PUT /v1/admin/templates/{id}/owner, which no other policy reaches",
+  );
 }
 
 function acknowledge(construct: IConstruct, id: string, reason: string): void {

@@ -36,7 +36,7 @@ export const MAX_BACKGROUND_RENDER_MS: number = DEFAULTS.renderTimeoutMs;
 
 /**
  * The whole service: the buckets, the two render functions, the HTTP API in front of one and the
- * S3 → SQS upload path in front of the other, the callback key, the web page's sign-in (with
+ * S3 → SQS upload path in front of the other, the callback secret, the web page's sign-in (with
  * `webSignIn`), alarms, a dashboard, and the outputs a client needs.
  * Environment-agnostic (no account or region lookups), so it synthesizes offline.
  */
@@ -59,7 +59,7 @@ export class ReportRenderStack extends Stack {
   readonly signing?: Signing;
   /** The CloudWatch dashboard of the whole service. */
   readonly dashboard: OperationsDashboard;
-  /** The key that signs job callbacks, and the callback settings of both functions. */
+  /** The secret callback keys are derived from, and the callback settings of both functions. */
   readonly callbacks: CallbackSecret;
   /** With `webSignIn`: the user pool (or your provider) the page signs in with. */
   readonly webSignIn?: WebSignIn;
@@ -153,7 +153,9 @@ export class ReportRenderStack extends Stack {
         certificateFile: s.signingCertificate,
       });
     }
+    // The upload function signs callbacks; the HTTP function derives each caller's key (GET /v1/callbacks/key).
     this.callbacks.grantRead(this.uploadFunction.function);
+    this.callbacks.grantRead(this.httpFunction.function);
 
     this.endpoint = new HttpEndpoint(this, "Endpoint", {
       handler: this.httpFunction.function,
@@ -256,11 +258,12 @@ export class ReportRenderStack extends Stack {
       value: `https://console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${this.stackName}`,
     });
     new CfnOutput(this, "CallbackSecretArn", {
-      description: "The key that signs job callbacks: read it to verify their signatures (CallbackSecretCommand)",
+      description:
+        "The secret every owner's callback key is derived from, for operators (receivers read their own key: GET /v1/callbacks/key)",
       value: this.callbacks.secret.secretArn,
     });
     new CfnOutput(this, "CallbackSecretCommand", {
-      description: "Prints the callback signing key",
+      description: "Prints the callback secret, for operators",
       value: Fn.join("", [
         `aws secretsmanager get-secret-value --region ${Aws.REGION} --secret-id `,
         this.callbacks.secret.secretArn,
@@ -299,6 +302,13 @@ export class ReportRenderStack extends Stack {
         value: this.endpoint.publishPolicy.managedPolicyArn,
       });
     }
+    // In either auth mode: handing a template over is always IAM-authorized (operators sign with SigV4).
+    new CfnOutput(this, "AdministerTemplatesPolicyArn", {
+      description:
+        "Attach to the IAM principals (operators) that may hand a template package to another owner: " +
+        "PUT /v1/admin/templates/{id}/owner, signed with SigV4 whatever AuthorizationType says",
+      value: this.endpoint.adminPolicy.managedPolicyArn,
+    });
 
     addNagSuppressions(this);
   }

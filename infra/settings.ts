@@ -210,9 +210,10 @@ export interface ReportRenderSettings {
   readonly webSignInTokenUrl?: string;
   /**
    * With `webSignIn`: the scopes the page asks for; `openid` among them. With the user pool, a subset
-   * of `openid`, `email` and the publish scope (`report-render/templates.publish`).
+   * of `openid`, `email`, `profile` and the publish scope (`report-render/templates.publish`): no
+   * admin scope, handing a template over takes IAM credentials.
    *
-   * @default - the user pool: openid, email and the publish scope; jwtIssuer: openid, email
+   * @default - openid, email
    */
   readonly webSignInScopes?: string[];
 }

@@ -3,14 +3,16 @@ import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { closeBrowser } from "../core/browser.ts";
 import { parseJson } from "../core/envelope.ts";
+import { LimitError } from "../core/errors.ts";
 import {
-  checkPackage,
+  createTemplateFence,
+  FILES,
   formatProblem,
   type PackageCheck,
   type ReadResult,
   readPackageDir,
+  type TemplateFence,
   type TemplatePackage,
-  writeZip,
 } from "../packages/index.ts";
 import { describeFailure } from "../service/failure.ts";
 import { backgroundLimits, builtInRenderer } from "../service/service.ts";
@@ -52,12 +54,33 @@ export async function templateCommand(argv: string[]): Promise<number> {
   if (values.html !== undefined && command !== "render") return usageError("--html goes with render");
   if (!["check", "render", "pack"].includes(command)) return usageError(`unknown command "template ${command}"`);
 
+  // The package's checks, schema and templating run in threads of their own, as in the service.
+  const fence = createTemplateFence();
+  try {
+    return await withPackage(command, dir, data, values, fence);
+  } finally {
+    await fence.close();
+  }
+}
+
+async function withPackage(
+  command: string,
+  dir: string,
+  data: string | undefined,
+  values: ReturnType<typeof parse>["values"],
+  fence: TemplateFence,
+): Promise<number> {
   let read: ReadResult;
   let checked: PackageCheck;
   try {
     read = await readPackageDir(dir);
-    checked = await checkPackage(read);
+    checked = await fence.check(read);
   } catch (e) {
+    if (e instanceof LimitError) {
+      // As the endpoint answers it (too_complex): the package's example is more work than a render may be.
+      process.stderr.write(`${FILES.template}: ${e.message} [too-complex]\n`);
+      return 2;
+    }
     process.stderr.write(`report-render: ${messageOf(e)}\n`);
     return 1;
   }
@@ -124,7 +147,7 @@ async function render(pkg: TemplatePackage, dataFile: string, output?: string, h
 }
 
 async function pack(pkg: TemplatePackage, read: ReadResult, output?: string): Promise<number> {
-  const zip = writeZip(read.files);
+  const { zip } = pkg;
   const out = resolve(output ?? `${pkg.manifest.id}.zip`);
   await writeWhole(out, zip);
   process.stdout.write(

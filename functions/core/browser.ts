@@ -587,6 +587,8 @@ async function fill(warm: WarmPage, doc: Partial<DocumentParts> & Omit<DocumentP
       document.title = doc.title;
       if (doc.css !== undefined) document.getElementById("document-style").textContent = doc.css;
       document.body.innerHTML = doc.body;
+      // The service's own HTML, parsed apart from the template's: nothing left open in it swallows this.
+      if (doc.extras) document.body.insertAdjacentHTML("beforeend", doc.extras);
       // Laid out now (the page makes no frames that would): the fonts its text needs start loading.
       if (doc.body !== "") void document.body.offsetHeight;
     })()`,

@@ -110,7 +110,14 @@ export function createRenderer(options: RendererOptions): Renderer {
     templates,
     render: (input, run = {}) =>
       renderReport({ templates, producer: options.producer, signer: options.signer }, input, run),
-    validate: (input, limits = defaultLimits) => validateReport(templates, input, limits, options.signer),
+    validate: async (input, limits = defaultLimits) => {
+      const { signal, dispose } = deadlineSignal(limits.renderTimeoutMs, undefined);
+      try {
+        return await validateReport(templates, input, limits, options.signer, signal);
+      } finally {
+        dispose();
+      }
+    },
     warmUp: () => warmUpRenderer(templates),
   };
 }
@@ -149,6 +156,7 @@ async function validateReport(
   input: unknown,
   limits: RenderLimits,
   signer: PdfSigner | undefined,
+  signal: AbortSignal,
   only?: TemplateSource,
 ): Promise<Validated> {
   const { envelope, warnings: repairs } = parseEnvelope(input, limits);
@@ -161,7 +169,7 @@ async function validateReport(
   if (optionIssues.length > 0) throw new InputError("invalid_options", optionIssues);
   // Structural (schema) failures always refuse: the template cannot lay out data of the wrong shape.
   // The template's own rules (e.g. I1–I5) honour options.validation = "warn".
-  const schemaIssues = checkSchema(template.schema, envelope.data);
+  const schemaIssues = await template.validate(envelope.data, signal);
   const ruleIssues = template.definition.rules?.(envelope.data, schemaIssues.length === 0) ?? [];
   const guards = new Set(template.definition.limitRules ?? []);
   const waived = envelope.options.validation === "warn" && !ruleIssues.some((i) => guards.has(i.rule));
@@ -204,7 +212,7 @@ async function renderUntil(
   only: TemplateSource | undefined,
 ): Promise<RenderResult> {
   const started = performance.now();
-  const { envelope, template, warnings } = await validateReport(templates, input, limits, signer, only);
+  const { envelope, template, warnings } = await validateReport(templates, input, limits, signer, deadline, only);
   const { data, options } = envelope;
   const definition = template.definition;
   const validated = performance.now();
@@ -213,7 +221,10 @@ async function renderUntil(
   const meta = definition.metadata(data);
   const title = options.metadata?.title ?? meta.title;
   const head = { title, lang: meta.lang };
-  const doc = buildDocument(template, await definition.view(data, options), options, head);
+  const view = await definition.view(data, options);
+  checkDeadline(deadline);
+  const body = await template.render(view, deadline);
+  const doc = buildDocument(template, body, options, head);
   const refs = pageRefIds(doc.body);
   const templated = performance.now();
   checkDeadline(deadline);
@@ -234,7 +245,7 @@ async function renderUntil(
   let { pdf, pages } = await finalizePdf(
     printed.pdf,
     { ...meta, ...options.metadata, title, producer, documentId },
-    headingTexts(printed.doc.body),
+    body.found?.headings ?? headingTexts(printed.doc.body),
     {
       standard: options.pdf?.standard,
       source: options.pdf?.attachSource ? sourceJson(envelope) : undefined,

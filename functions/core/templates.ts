@@ -1,18 +1,22 @@
 import Handlebars from "handlebars";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { InputError, LimitError } from "./errors.ts";
+import { InputError } from "./errors.ts";
 import type { TemplateDefinition } from "./template-definition.ts";
+import type { Issue } from "./types.ts";
+import { checkSchema } from "./validate.ts";
 
 /**
  * A template handed to the core: its code (the definition) and its files, either in a folder
  * (template.hbs, partials/, style.css, schema.json, example.json: the built-in templates) or already
- * in memory (a published template package, read from a zip in S3). The core knows no template of its
- * own: built-in templates and published ones alike register through this.
+ * in memory; or a template whose templating runs elsewhere (`fenced`: a published template package,
+ * whose Handlebars and schema run in the packages' worker threads, never in the core's). The core
+ * knows no template of its own: built-in templates and published ones alike register through this.
  */
 export type TemplateSource =
   | { definition: TemplateDefinition; dir: string }
-  | { definition: TemplateDefinition; files: TemplateFiles };
+  | { definition: TemplateDefinition; files: TemplateFiles }
+  | { definition: TemplateDefinition; fenced: FencedTemplate };
 
 /** A template's files in memory: what its folder would hold, already read and parsed. */
 export interface TemplateFiles {
@@ -24,13 +28,43 @@ export interface TemplateFiles {
   example: unknown;
 }
 
-/** A template with its files loaded and its Handlebars compiled: built once per process. */
-export interface LoadedTemplate {
-  definition: TemplateDefinition;
+/** What a template made of the data: the body's HTML, and what is known of it already. */
+export interface TemplateBody {
+  html: string;
+  /**
+   * What the core would otherwise read off the template's CSS and HTML, when the template found it
+   * itself: a fenced template reads it from its own parse, so that the core never scans HTML or CSS
+   * it did not make (a crafted one can make a regular expression take minutes).
+   */
+  found?: FoundInBody;
+}
+
+export interface FoundInBody {
+  /** The text of each h1–h6 heading, in order (white space collapsed). */
+  headings: string[];
+  /** The characters of the `@page` margin boxes' content, in the template's CSS and its <style> elements. */
+  marginText: string;
+  /** The faces the template's CSS declares with @font-face. */
+  faces: { family: string; weight: string; style: string }[];
+}
+
+/** A template's parts, whoever runs it. */
+interface TemplateParts {
   schema: object;
   css: string;
   example: unknown;
-  render(view: object): string;
+  /** The data checked against the template's schema: every failure. */
+  validate(data: unknown, signal: AbortSignal): Promise<Issue[]>;
+  /** The body the template makes of its view (InputError, LimitError when the data or the work is refused). */
+  render(view: object, signal: AbortSignal): Promise<TemplateBody>;
+}
+
+/** A template that validates and renders out of the core's hands (in a thread of its own, say). */
+export type FencedTemplate = TemplateParts;
+
+/** A template with its files loaded and its Handlebars compiled: built once per process. */
+export interface LoadedTemplate extends TemplateParts {
+  definition: TemplateDefinition;
 }
 
 /**
@@ -111,10 +145,13 @@ export function createTemplateRegistry(
 /** A template's files loaded and its Handlebars compiled (the registry keeps what it loads). */
 export function load(source: TemplateSource): LoadedTemplate {
   const { definition } = source;
+  if ("fenced" in source) {
+    const { schema, css, example, validate, render } = source.fenced;
+    return { definition, schema, css, example, validate, render };
+  }
   const files = "files" in source ? source.files : readFolder(source.dir);
   // Each template gets its own Handlebars environment: its helpers and partials cannot collide.
   const hbs = Handlebars.create();
-  if ("files" in source) countBlockRuns(hbs);
   for (const [name, helper] of Object.entries(definition.helpers ?? {})) hbs.registerHelper(name, helper);
   for (const [name, partial] of Object.entries(files.partials)) hbs.registerPartial(name, partial);
   // strict: a misspelt field in a template is an error, not silently blank output.
@@ -124,7 +161,9 @@ export function load(source: TemplateSource): LoadedTemplate {
     schema: files.schema,
     css: files.css,
     example: files.example,
-    render: "files" in source ? (view) => renderPublished(compiled, view) : (view) => compiled(view),
+    // The service's own templates: their schemas and Handlebars are trusted to run in this thread.
+    validate: async (data) => checkSchema(files.schema, data),
+    render: async (view) => ({ html: compiled(view) }),
   };
 }
 
@@ -144,69 +183,4 @@ function readFolder(dir: string): TemplateFiles {
     schema: JSON.parse(read("schema.json")) as object,
     example: JSON.parse(read("example.json")) as unknown,
   };
-}
-
-/**
- * Block runs (`each`, `with`, `if`, `unless` bodies) one render of a published template may make.
- * Handlebars runs synchronously, out of reach of the render's deadline: a grid of 6,000 × 6,000
- * cells from 12,000 values would hold the process for half a minute and make 300 MB of HTML.
- */
-const PUBLISHED_BLOCK_RUNS = 1_000_000;
-/** HTML one render of a published template may make, in characters. */
-const PUBLISHED_HTML_CHARS = 40_000_000;
-
-/** Block runs left in the render under way (renders of a template are synchronous: one at a time). */
-let blockRunsLeft = Number.POSITIVE_INFINITY;
-
-/**
- * Make `hbs`'s block helpers count their runs against the budget of withinBlockBudget (published
- * templates' environments: the core's, and a package's own first pass).
- */
-export function countBlockRuns(hbs: typeof Handlebars): void {
-  for (const name of ["each", "with", "if", "unless"]) {
-    const original = hbs.helpers[name] as Handlebars.HelperDelegate;
-    hbs.registerHelper(name, function (this: unknown, ...args: unknown[]) {
-      const options = args.at(-1) as Handlebars.HelperOptions;
-      const counted = (fn: Handlebars.TemplateDelegate | undefined) =>
-        fn &&
-        Object.assign((context: unknown, opts?: Handlebars.RuntimeOptions) => {
-          if (--blockRunsLeft < 0) throw tooMuchWork(`its blocks ran more than ${PUBLISHED_BLOCK_RUNS} times`);
-          return fn(context, opts);
-        }, fn);
-      const wrapped = { ...options, fn: counted(options.fn), inverse: counted(options.inverse) };
-      return original.call(this, ...args.slice(0, -1), wrapped);
-    });
-  }
-}
-
-/** Run one render of a published template within the block and size budget. */
-export function withinBlockBudget(render: () => string): string {
-  blockRunsLeft = PUBLISHED_BLOCK_RUNS;
-  try {
-    const html = render();
-    if (html.length > PUBLISHED_HTML_CHARS)
-      throw tooMuchWork(`it made more than ${PUBLISHED_HTML_CHARS} characters of HTML`);
-    return html;
-  } finally {
-    blockRunsLeft = Number.POSITIVE_INFINITY;
-  }
-}
-
-function tooMuchWork(what: string): LimitError {
-  return new LimitError("templateWork", `the template is too much work for this data: ${what}`);
-}
-
-/**
- * A published package's template is its author's, not the service's: when valid data still fails in
- * it (a field strict mode misses, a helper refusing a value such as a date that is no date), the
- * input is refused (invalid_data, 422) with Handlebars' message, rather than counted as our fault.
- */
-function renderPublished(compiled: (view: object) => string, view: object): string {
-  try {
-    return withinBlockBudget(() => compiled(view));
-  } catch (e) {
-    if (e instanceof InputError || e instanceof LimitError) throw e;
-    const message = e instanceof Error ? e.message : String(e);
-    throw new InputError("invalid_data", [{ rule: "template-render", path: "", message }]);
-  }
 }

@@ -1,15 +1,45 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import { Ajv2020, type CodeKeywordDefinition, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import addFormatsModule, { type FormatsPlugin } from "ajv-formats";
+import { linearFormats } from "./linear-formats.ts";
+import { re2RegExp } from "./re2-engine.ts";
 import type { Issue } from "./types.ts";
+import { uniqueItems } from "./unique-items.ts";
 
 // ajv-formats is CommonJS; its default export arrives wrapped under NodeNext resolution.
 const addFormats: FormatsPlugin =
   (addFormatsModule as unknown as { default?: FormatsPlugin }).default ??
   (addFormatsModule as unknown as FormatsPlugin);
 
-// addUsedSchema off: schemas are cached by object (below), so two registries may load schemas with the same $id.
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, addUsedSchema: false });
+// One instance for the built-in schemas and the packages' alike; nothing in it may take more than
+// linear time on the data, whoever wrote the schema:
+// - patterns run on RE2 (re2-engine.ts);
+// - addUsedSchema off: schemas are cached by object (below), so two registries may load schemas
+//   with the same $id;
+// - allowMatchingProperties: strict mode would otherwise test each name in `properties` against each
+//   `patternProperties` with a backtracking RegExp while compiling (a name of 34 "a" and a "!"
+//   against `^(a|a)*$`: minutes). Such a schema is valid JSON Schema, and its example must still
+//   validate against it.
+const ajv = new Ajv2020({
+  allErrors: true,
+  strict: true,
+  allowUnionTypes: true,
+  addUsedSchema: false,
+  allowMatchingProperties: true,
+  code: { regExp: re2RegExp },
+});
 addFormats(ajv);
+for (const [name, format] of Object.entries(linearFormats(addFormats.get))) ajv.addFormat(name, format);
+replaceKeyword(uniqueItems);
+
+/** ajv's keyword of the same name replaced by `definition`, evaluated where it was (so errors keep their order). */
+function replaceKeyword(definition: CodeKeywordDefinition): void {
+  const keyword = definition.keyword as string;
+  const group = ajv.RULES.rules.find((g) => g.rules.some((rule) => rule.keyword === keyword));
+  const rules = group?.rules ?? [];
+  const next = rules[rules.findIndex((rule) => rule.keyword === keyword) + 1]?.keyword;
+  ajv.removeKeyword(keyword);
+  ajv.addKeyword(next === undefined ? definition : { ...definition, before: next });
+}
 
 const compiled = new WeakMap<object, ValidateFunction>();
 

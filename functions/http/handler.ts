@@ -3,6 +3,7 @@ import { describeFailure, internalFailure } from "../service/failure.ts";
 import { since } from "../service/log.ts";
 import type { Service } from "../service/service.ts";
 import { isJsonContentType, isZipContentType } from "./body.ts";
+import { callbackKey, whoami } from "./caller-route.ts";
 import type { RequestContext } from "./context.ts";
 import { health } from "./health-route.ts";
 import { getJob, postJob } from "./jobs-route.ts";
@@ -15,6 +16,7 @@ import {
   listTemplates,
   putTemplate,
   templateExample,
+  transferTemplate,
 } from "./templates-route.ts";
 import { WEB_CONFIG_PATH, webConfig } from "./web-config-route.ts";
 import { isWebPagePath, webPageAsset } from "./web-page-route.ts";
@@ -34,7 +36,8 @@ export const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * The HTTP door: an API Gateway HTTP API (payload 2.0) event → the render core → a response.
- * One `$default` route sends every request here; the paths are matched below.
+ * Every route but the CORS preflight sends its requests here; the paths are matched below (the
+ * route a request came by matters only to isAdministrator, functions/http/job-owner.ts).
  */
 export function createHttpHandler(service: Service): HttpHandler {
   return async (event, options = {}) => {
@@ -114,12 +117,19 @@ async function route(ctx: RequestContext, method: string, path: string): Promise
   if (path === "/v1/jobs") return only("POST", () => withJsonBody(ctx, () => postJob(ctx)));
   if (path === "/v1/templates") return only("GET", () => listTemplates(ctx));
   if (path === "/v1/templates/check") return only("POST", () => withZipBody(ctx, () => checkTemplate(ctx)));
+  if (path === "/v1/whoami") return only("GET", () => whoami(ctx));
+  if (path === "/v1/callbacks/key") return only("GET", () => callbackKey(ctx));
   if (path === "/health") return only("GET", () => health(ctx.service));
   if (path === WEB_CONFIG_PATH) return only("GET", () => webConfig(ctx.service.config));
   if (isWebPagePath(path)) return only("GET", () => webPageAsset(ctx.service.config.runtimeRoot, path));
 
   const job = /^\/v1\/jobs\/([^/]+)$/.exec(path)?.[1];
   if (job !== undefined) return only("GET", () => getJob(ctx, decodeSegment(job)));
+  // Its own route on AWS, IAM-authorized in either auth mode (operators'); transferTemplate asks
+  // isAdministrator whether the request came by it, signed by an IAM principal.
+  const owned = /^\/v1\/admin\/templates\/([^/]+)\/owner$/.exec(path)?.[1];
+  if (owned !== undefined)
+    return only("PUT", () => withJsonBody(ctx, () => transferTemplate(ctx, decodeSegment(owned))));
   const example = /^\/v1\/templates\/([^/]+)\/example$/.exec(path)?.[1];
   if (example !== undefined) return only("GET", () => templateExample(ctx, decodeSegment(example)));
   const template = /^\/v1\/templates\/([^/]+)$/.exec(path)?.[1];

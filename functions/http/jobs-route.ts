@@ -9,14 +9,15 @@ import { backgroundLimits } from "../service/service.ts";
 import { isJobId } from "../service/storage/keys.ts";
 import { bodyText } from "./body.ts";
 import { baseUrl, type RequestContext } from "./context.ts";
-import { jobOwner } from "./job-owner.ts";
+import { recordedOwner } from "../service/owners.ts";
+import { callerOwner } from "./job-owner.ts";
 import { json, notFound } from "./responses.ts";
 
 /**
  * POST /v1/jobs: accept a report for rendering in the background → 202 { jobId, statusUrl }.
  * Everything that can be checked before rendering is checked now, as POST /v1/render would (400,
  * 404, 422), the callback URL too; what only the render can find (a limit hit) is reported by
- * GET /v1/jobs/{id}. The job belongs to its caller (jobOwner).
+ * GET /v1/jobs/{id}. The job belongs to its caller (callerOwner).
  */
 export async function postJob(ctx: RequestContext): Promise<HttpResult> {
   const text = bodyText(ctx.event, ctx.service.config.maxBodyBytes);
@@ -32,7 +33,7 @@ export async function postJob(ctx: RequestContext): Promise<HttpResult> {
   const jobId = randomUUID();
   const request =
     exact === envelope.template && !given ? text : JSON.stringify({ ...(input as object), template: exact });
-  await queueJob(ctx.service, jobId, request, { owner: jobOwner(ctx.event), requestId: ctx.requestId, callbackUrl });
+  await queueJob(ctx.service, jobId, request, { owner: callerOwner(ctx.event), requestId: ctx.requestId, callbackUrl });
   ctx.logFields.jobId = jobId;
   const statusUrl = `${baseUrl(ctx.event)}/v1/jobs/${jobId}`;
   return json(202, { jobId, status: "queued", statusUrl }, { location: statusUrl });
@@ -46,7 +47,7 @@ export async function getJob(ctx: RequestContext, jobId: string): Promise<HttpRe
   const state = isJobId(jobId) ? await readJob(ctx.service, jobId) : undefined;
   // A state with no owner (from before owners were recorded, or written into the bucket by hand)
   // belongs to no caller who signs: it is readable only without an authorizer (npm start).
-  if (!state || (state.owner ?? "local") !== jobOwner(ctx.event)) return notFound(`no job ${jobId}`);
+  if (!state || recordedOwner(state.owner) !== callerOwner(ctx.event)) return notFound(`no job ${jobId}`);
   ctx.logFields.jobId = jobId;
   const answer = await jobAnswer(ctx.service, state);
   const pending = state.status === "queued" || state.status === "rendering";

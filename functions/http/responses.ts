@@ -1,6 +1,6 @@
 import { contentDisposition } from "../service/storage/content-disposition.ts";
 import type { HttpResult } from "../service/events.ts";
-import type { Failure } from "../service/failure.ts";
+import { boundedBody, type Failure, type FailureBody, MAX_FAILURE_BYTES } from "../service/failure.ts";
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
   return {
@@ -23,15 +23,19 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
 export function withRequestId(result: HttpResult, requestId: string): HttpResult {
   const headers = { ...result.headers, "x-request-id": requestId };
   const body = result.statusCode >= 400 && !result.isBase64Encoded ? errorBody(result) : undefined;
-  return body ? { ...result, headers, body: JSON.stringify({ ...body, requestId }) } : { ...result, headers };
+  if (!body) return { ...result, headers };
+  // Every refusal under 64 KB, also one a route made of its own that quotes a long path.
+  const bounded = Buffer.byteLength(result.body ?? "") > MAX_FAILURE_BYTES ? boundedBody(body) : body;
+  return { ...result, headers, body: JSON.stringify({ ...bounded, requestId }) };
 }
 
-function errorBody(result: HttpResult): Record<string, unknown> | undefined {
+/** The error body of `result`: every one the service makes is a FailureBody (boundedBody takes any object). */
+function errorBody(result: HttpResult): FailureBody | undefined {
   if (!/^application\/json\b/i.test(result.headers?.["content-type"] ?? "") || !result.body) return undefined;
   try {
     const body: unknown = JSON.parse(result.body);
     return typeof body === "object" && body !== null && !Array.isArray(body) && "error" in body
-      ? (body as Record<string, unknown>)
+      ? (body as FailureBody)
       : undefined;
   } catch {
     return undefined;

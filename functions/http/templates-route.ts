@@ -1,10 +1,14 @@
 import type { HttpResult } from "../service/events.ts";
 import { bodyTooLarge } from "../service/failure.ts";
 import { requestLimits } from "../service/service.ts";
-import type { PublishedTemplate } from "../service/template-store.ts";
+import { parseJson } from "../core/envelope.ts";
+import { TRANSFERABLE_OWNER } from "../service/owners.ts";
+import { type PublishedTemplate, TemplateForbidden } from "../service/template-store.ts";
 import { defaultPackageLimits } from "../packages/index.ts";
 import { negotiate } from "./accept.ts";
 import type { RequestContext } from "./context.ts";
+import { bodyText } from "./body.ts";
+import { callerOwner, isAdministrator } from "./job-owner.ts";
 import { answerWithPdf } from "./render-route.ts";
 import { json, notFound } from "./responses.ts";
 
@@ -16,6 +20,7 @@ import { json, notFound } from "./responses.ts";
  *   GET    /v1/templates/{id}/example  an envelope that renders
  *   PUT    /v1/templates/{id}          publish a zipped package (application/zip) → 201 { id, version, … }
  *   DELETE /v1/templates/{id}          withdraw it from new renders
+ *   PUT    /v1/admin/templates/{id}/owner   an administrator hands it to another owner
  *   POST   /v1/templates/check         check a zipped package without publishing it: its problems (422),
  *                                      or its example rendered (Accept: application/pdf) or described
  */
@@ -57,30 +62,84 @@ export async function templateExample(ctx: RequestContext, name: string): Promis
   return json(200, { template: name, data: template.example });
 }
 
-/** PUT /v1/templates/{id}: 201 for a new version, 200 when these files were published before. */
-export async function putTemplate(ctx: RequestContext, id: string): Promise<HttpResult> {
-  const published = await ctx.service.templates.publish(id, zipBody(ctx));
-  const { template, version, created } = published;
-  ctx.logFields.templateId = `${id}@${version.version}`;
-  const location = `/v1/templates/${encodeURIComponent(id)}`;
-  return json(
-    created ? 201 : 200,
-    {
-      ...version,
-      id,
-      template: `${id}@${version.version}`,
-      latest: template.latest,
-      versions: template.versions.length,
-    },
-    { location },
-  );
+/**
+ * PUT /v1/templates/{id}: 201 for a new version, 200 when these files were published before; 403
+ * when the template is another's (a new id becomes the caller's).
+ */
+export function putTemplate(ctx: RequestContext, id: string): Promise<HttpResult> {
+  return asOwner(ctx, async () => {
+    const published = await ctx.service.templates.publish(id, zipBody(ctx), callerOwner(ctx.event));
+    const { template, version, created } = published;
+    ctx.logFields.templateId = `${id}@${version.version}`;
+    const location = `/v1/templates/${encodeURIComponent(id)}`;
+    return json(
+      created ? 201 : 200,
+      {
+        ...version,
+        id,
+        template: `${id}@${version.version}`,
+        latest: template.latest,
+        versions: template.versions.length,
+      },
+      { location },
+    );
+  });
 }
 
-/** DELETE /v1/templates/{id}: withdrawn from new renders (its versions stay on record). */
-export async function deleteTemplate(ctx: RequestContext, id: string): Promise<HttpResult> {
-  const withdrawn = await ctx.service.templates.withdraw(id);
-  if (!withdrawn) return notFound(`no template "${id}"`);
-  return json(200, summary(withdrawn));
+/** DELETE /v1/templates/{id}: withdrawn from new renders (its versions stay on record); 403 when it is another's. */
+export function deleteTemplate(ctx: RequestContext, id: string): Promise<HttpResult> {
+  return asOwner(ctx, async () => {
+    const withdrawn = await ctx.service.templates.withdraw(id, callerOwner(ctx.event));
+    if (!withdrawn) return notFound(`no template "${id}"`);
+    return json(200, summary(withdrawn));
+  });
+}
+
+/**
+ * PUT /v1/admin/templates/{id}/owner `{ "owner": "<owner id>" }`: an administrator hands a published
+ * template to another owner (the owner id its new publisher reads at GET /v1/whoami) → 200
+ * `{ id, owner, previousOwner }`. Anyone else: 403, whatever the template.
+ */
+export async function transferTemplate(ctx: RequestContext, id: string): Promise<HttpResult> {
+  if (!isAdministrator(ctx.event)) {
+    return forbidden(ctx, "only an administrator hands a template to another owner (their own permission on AWS)");
+  }
+  const owner = newOwner(parseJson(bodyText(ctx.event, ctx.service.config.maxBodyBytes)));
+  if (owner === undefined) {
+    const message =
+      'the body is { "owner": "<owner id>" }: an owner id as GET /v1/whoami answers it (iam:<64 hex>, jwt:<64 hex>) or "local"';
+    ctx.logFields.error = "invalid_owner";
+    return json(422, { error: "invalid_owner", message, errors: [{ rule: "owner", path: "/owner", message }] });
+  }
+  const transferred = await ctx.service.templates.transfer(id, owner);
+  if (!transferred) return notFound(`no template "${id}"`);
+  ctx.logFields.templateId = id;
+  ctx.log.info("template.transferred", { templateId: id, from: transferred.previousOwner, to: owner });
+  return json(200, { id, owner, previousOwner: transferred.previousOwner });
+}
+
+/** `{ "owner": "<owner id>" }` → the owner id; undefined for any other body. */
+function newOwner(body: unknown): string | undefined {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return undefined;
+  const { owner, ...rest } = body as { owner?: unknown };
+  return typeof owner === "string" && TRANSFERABLE_OWNER.test(owner) && Object.keys(rest).length === 0
+    ? owner
+    : undefined;
+}
+
+/** What `route` answers, or 403 when the template it changes is another's. */
+async function asOwner(ctx: RequestContext, route: () => Promise<HttpResult>): Promise<HttpResult> {
+  try {
+    return await route();
+  } catch (e) {
+    if (!(e instanceof TemplateForbidden)) throw e;
+    return forbidden(ctx, e.message);
+  }
+}
+
+function forbidden(ctx: RequestContext, message: string): HttpResult {
+  ctx.logFields.error = "forbidden";
+  return json(403, { error: "forbidden", message, errors: [] });
 }
 
 const CHECK_MODES = ["application/json", "application/pdf"] as const;
@@ -92,12 +151,13 @@ const CHECK_MODES = ["application/json", "application/pdf"] as const;
 export async function checkTemplate(ctx: RequestContext): Promise<HttpResult> {
   const mode = negotiate(ctx.event.headers.accept, CHECK_MODES);
   if (!mode) return json(406, { error: "not_acceptable", message: `Accept ${CHECK_MODES.join(" or ")}`, errors: [] });
-  const pkg = await ctx.service.templates.check(zipBody(ctx));
+  // A caller who has gone stops the check too (its thread is ended).
+  const pkg = await ctx.service.templates.check(zipBody(ctx), ctx.signal);
   const { id, title } = pkg.manifest;
   const version = pkg.digest.slice(0, 12);
   ctx.logFields.templateId = `${id}@${version}`;
   const result = await ctx.service.renderer.render(
-    { template: id, data: "files" in pkg.source ? pkg.source.files.example : {} },
+    { template: id, data: pkg.example },
     { template: pkg.source, limits: requestLimits(ctx.service.config), signal: ctx.signal },
   );
   if (mode === "application/pdf") return answerWithPdf(ctx, { ...result, template: `${id}@${version}` }, mode);

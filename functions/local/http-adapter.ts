@@ -151,7 +151,8 @@ function toEvent(req: IncomingMessage, body: Buffer, requestId: string): HttpEve
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
   }
-  headers["x-forwarded-proto"] ??= "http";
+  // This server speaks plain HTTP: that is how every client reached it, whatever a header it sent says.
+  headers["x-forwarded-proto"] = "http";
   headers["x-forwarded-for"] ??= req.socket.remoteAddress ?? "127.0.0.1";
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;

@@ -131,6 +131,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
         await closeHttp(options.finishRequests);
         await uploads.close();
         await store.close();
+        await service.fence.close();
         await closeBrowser();
       },
     };

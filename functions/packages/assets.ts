@@ -36,6 +36,34 @@ export function assetDataUrl(name: string, bytes: Uint8Array): string {
   return `data:${TYPES[ext]};base64,${Buffer.from(bytes).toString("base64")}`;
 }
 
+/**
+ * The pixels an image asset makes the browser decode (those of the images an SVG embeds, for an SVG);
+ * 0 for a font or what cannot be read (checkAsset says what is wrong with it).
+ */
+export function assetPixels(name: string, bytes: Uint8Array): number {
+  const ext = extensionOf(name);
+  if (ext === "svg") {
+    const text = Buffer.from(bytes).toString("utf8");
+    let total = 0;
+    for (const m of text.matchAll(EMBEDDED_IMAGE)) {
+      total += pixelsOf(new Uint8Array(Buffer.from((m[1] ?? "").replace(/\s+/g, ""), "base64")));
+    }
+    return total;
+  }
+  return ext === "png" || ext === "jpg" || ext === "jpeg" || ext === "webp" ? pixelsOf(bytes) : 0;
+}
+
+function pixelsOf(bytes: Uint8Array): number {
+  try {
+    const { width = 0, height = 0 } = imageSize(bytes);
+    return width * height;
+  } catch {
+    return 0;
+  }
+}
+
+const EMBEDDED_IMAGE = /data:image\/(?:png|jpeg|webp);base64,([A-Za-z0-9+/=\s]+)/gi;
+
 /** What is wrong with `assets/<name>`, if anything. */
 export function checkAsset(name: string, bytes: Uint8Array): PackageProblem[] {
   const file = `assets/${name}`;
@@ -130,7 +158,7 @@ function checkSvg(file: string, bytes: Uint8Array): PackageProblem[] {
   }
   const scan = scanMarkup(text, { assets: null, mustaches: [] });
   for (const f of scan.findings) problems.push(problemAt(file, text, f.offset, f.rule, f.message));
-  for (const m of text.matchAll(/data:image\/(?:png|jpeg|webp);base64,([A-Za-z0-9+/=\s]+)/gi)) {
+  for (const m of text.matchAll(EMBEDDED_IMAGE)) {
     const embedded = new Uint8Array(Buffer.from((m[1] ?? "").replace(/\s+/g, ""), "base64"));
     problems.push(...pixelProblems(file, embedded, { text, at: m.index ?? 0 }));
   }

@@ -1,17 +1,23 @@
 import { createHash } from "node:crypto";
-import { InputError } from "../core/errors.ts";
-import { createTemplateRegistry, type TemplateSource } from "../core/templates.ts";
-import { assetDataUrl, checkAsset } from "./assets.ts";
+import { InputError, LimitError } from "../core/errors.ts";
+import type { TemplateSource } from "../core/templates.ts";
+import { ImageBudget } from "../../templates/report/budgets.ts";
+import { assetDataUrl, assetPixels, checkAsset } from "./assets.ts";
 import { type AssetRef, scanCss } from "./css-check.ts";
 import { checkData } from "./data-check.ts";
-import { BUILT_IN_HELPERS, scanTemplate, type TemplateScan } from "./hbs-check.ts";
-import { PACKAGE_HELPER_NAMES } from "./helpers.ts";
+import { declaredFaces, marginBoxText } from "../core/margin-text.ts";
+import { cssFindings } from "./fence/css-policy.ts";
+import { RESERVED } from "./fence/output-marks.ts";
+import { compilePackage, KNOWN_HELPERS } from "./fence/package-templating.ts";
+import type { CheckedFiles } from "./fence/protocol.ts";
+import { scanTemplate, type TemplateScan } from "./hbs-check.ts";
 import { assetName, FILES, partialName, REQUIRED_FILES } from "./layout.ts";
 import { type PackageManifest, readManifest } from "./manifest.ts";
 import { scanMarkup } from "./markup-check.ts";
 import type { ReadResult } from "./package-files.ts";
-import { inlineAssets, packageSource } from "./package-source.ts";
+import { fencedParts, inlineAssets, type PackageParts } from "./package-source.ts";
 import { PACKAGE, type PackageProblem, problemAt, sortProblems } from "./problems.ts";
+import { writeZip } from "./zip-writer.ts";
 
 /** A package that passed every check: what the core registers, and what it is. */
 export interface TemplatePackage {
@@ -20,20 +26,26 @@ export interface TemplatePackage {
   source: TemplateSource;
   /** SHA-256 of the package's files (names and bytes): the same files, the same digest. A version's address. */
   digest: string;
+  /** Its example.json: data that passes its schema and renders. */
+  example: object;
+  /**
+   * Its files as the checks read them (no wrapping folder, no __MACOSX/ or .DS_Store), zipped
+   * canonically (zip-writer.ts): the same files, the same bytes, whatever zip brought them.
+   */
+  zip: Uint8Array;
 }
 
 export type PackageCheck = { ok: true; package: TemplatePackage } | { ok: false; problems: PackageProblem[] };
-
-const KNOWN_HELPERS: ReadonlySet<string> = new Set([...BUILT_IN_HELPERS, ...PACKAGE_HELPER_NAMES]);
 
 /**
  * Every check of a package, in one pass over the files read from a folder or a zip: the layout and
  * limits (already found by the reader), template.json, schema.json, example.json, the Handlebars of
  * template.hbs and partials, anything in the HTML and CSS that would fetch or run, the assets; then,
- * when all of that is clean, the example rendered through the core's own template loading. Either
- * the package, ready to register, or every problem found.
+ * when all of that is clean, the example rendered as every render will be (fence/package-templating.ts),
+ * its HTML judged by the same rules. Either what the package is made of, or every problem found.
+ * It runs in a fence thread (fence/worker.ts): the service asks for it through fence.check.
  */
-export async function checkPackage(read: ReadResult): Promise<PackageCheck> {
+export async function checkPackageFiles(read: ReadResult): Promise<CheckedFiles> {
   const { files } = read;
   // Refused as a whole (not a zip, too large, too many files): the rest would only be noise.
   if (read.problems.some((p) => p.file === PACKAGE)) return { ok: false, problems: read.problems };
@@ -47,10 +59,18 @@ export async function checkPackage(read: ReadResult): Promise<PackageCheck> {
   const texts = new Map<string, string>();
   for (const [name, bytes] of files) {
     if (assetName(name) !== undefined) continue;
+    let text: string;
     try {
-      texts.set(name, new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+      text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     } catch {
       problems.push({ file: name, rule: "encoding", message: "is not UTF-8 text" });
+      continue;
+    }
+    texts.set(name, text);
+    const reserved = text.search(RESERVED);
+    if (reserved >= 0) {
+      const message = "holds a character of U+FDD0–U+FDEF (noncharacters, reserved by the service)";
+      problems.push(problemAt(name, text, reserved, "reserved-character", message));
     }
   }
 
@@ -62,10 +82,17 @@ export async function checkPackage(read: ReadResult): Promise<PackageCheck> {
 
   // Assets first: the template and the CSS may refer only to those that passed.
   const assets = new Map<string, string>();
+  // Every render prints the package's images: together they keep to one render's budget of pixels.
+  const images = new ImageBudget();
+  let pixels = 0;
   for (const [name, bytes] of files) {
     const asset = assetName(name);
     if (asset === undefined) continue;
     const assetProblems = checkAsset(asset, bytes);
+    const count = assetPixels(asset, bytes);
+    pixels += count;
+    const overBudget = images.add(name, count, () => name);
+    if (overBudget) assetProblems.push({ file: name, rule: overBudget.rule, message: overBudget.message });
     problems.push(...assetProblems);
     if (assetProblems.length === 0) assets.set(asset, assetDataUrl(asset, bytes));
   }
@@ -76,6 +103,14 @@ export async function checkPackage(read: ReadResult): Promise<PackageCheck> {
   const cssText = texts.get(FILES.style) ?? "";
   const css = scanCss(cssText, assetNames);
   for (const f of css.findings) problems.push(problemAt(FILES.style, cssText, f.offset, f.rule, f.message));
+  // The same CSS as the browser will tokenize it (its assets as data: URLs): nothing the scan above
+  // read differently (case folding, escapes, comments) can fetch.
+  if (css.findings.length === 0) {
+    const masked = maskAssetRefs(cssText, css.refs);
+    for (const f of cssFindings(masked.css, (url) => masked.masks.has(url))) {
+      problems.push(problemAt(FILES.style, cssText, f.offset, f.rule, f.message));
+    }
+  }
 
   if (problems.length > 0 || !manifest?.manifest || !data.schema || !data.example) {
     return { ok: false, problems: sortProblems(problems) };
@@ -83,7 +118,7 @@ export async function checkPackage(read: ReadResult): Promise<PackageCheck> {
 
   const helpersUsed = new Set([...scans.values()].flatMap((s) => [...s.helpersUsed]));
   const inline = (name: string) => inlineAssets(texts.get(name) ?? "", refs.get(name) ?? [], assets);
-  const source = packageSource({
+  const parts: PackageParts = {
     manifest: manifest.manifest,
     template: inline(FILES.template),
     partials: Object.fromEntries(
@@ -93,10 +128,14 @@ export async function checkPackage(read: ReadResult): Promise<PackageCheck> {
     schema: data.schema,
     example: data.example,
     uses: { chart: helpersUsed.has("chart"), qrcode: helpersUsed.has("qrcode") },
-  });
-  const rendered = await renderExample(source, data.example, scans);
-  if (rendered) return { ok: false, problems: [rendered] };
-  return { ok: true, package: { manifest: manifest.manifest, source, digest: digest(files) } };
+    assetPixels: pixels,
+    assetUrls: [...assets.values()],
+    // Read here, in the fence, so that the service never scans the package's CSS itself.
+    cssFound: { marginText: marginBoxText(cssText, ""), faces: declaredFaces(cssText) },
+  };
+  const rendered = await renderExample(parts, scans);
+  if (rendered.length > 0) return { ok: false, problems: rendered };
+  return { ok: true, manifest: manifest.manifest, parts, digest: digest(files), zip: writeZip(files) };
 }
 
 /**
@@ -136,29 +175,51 @@ function checkTemplates(
 }
 
 /**
- * The example through the core's own loading and compiling of the template: a Handlebars error at
- * run time (a field strict mode misses, a helper refusing a value) is the package's problem, shown
- * in the file whose mustache it is when its position says which.
+ * The example through the same templating as every render (a Handlebars error at run time: a field
+ * strict mode misses, a helper refusing a value), shown in the file whose mustache it is when its
+ * position says which; then its HTML judged by the output rules (fence/output-policy.ts).
+ * Too much work is not a problem of the package's files: the LimitError goes to the caller (too_complex).
  */
-async function renderExample(
-  source: TemplateSource,
-  example: object,
-  scans: ReadonlyMap<string, TemplateScan>,
-): Promise<PackageProblem | undefined> {
+async function renderExample(parts: PackageParts, scans: ReadonlyMap<string, TemplateScan>): Promise<PackageProblem[]> {
   try {
-    const view = await source.definition.view(example, {});
-    createTemplateRegistry([source]).get(source.definition.id).render(view);
-    return undefined;
+    await compilePackage(fencedParts(parts)).render(parts.example);
+    return [];
   } catch (e) {
+    if (e instanceof LimitError) throw e;
+    if (e instanceof InputError && e.issues.every((i) => i.rule === "template-output")) {
+      return e.issues.map((i) => ({ file: FILES.template, rule: "example-output", message: i.message }));
+    }
     const message = e instanceof InputError ? (e.issues[0]?.message ?? e.message) : String((e as Error)?.message ?? e);
     const text = `the example does not render: ${message.replace(/ - \d+:\d+$/, "")}`;
     const at = / - (\d+):(\d+)$/.exec(message);
-    if (!at) return { file: FILES.template, rule: "example-render", message: text };
+    if (!at) return [{ file: FILES.template, rule: "example-render", message: text }];
     const [line, column] = [Number(at[1]), Number(at[2])];
     // Handlebars does not say in which partial: the file with a mustache at that place.
     const file = [...scans].find(([, scan]) => scan.positions.has(`${line}:${column}`))?.[0] ?? FILES.template;
-    return { file, line, column: column + 1, rule: "example-render", message: text };
+    return [{ file, line, column: column + 1, rule: "example-render", message: text }];
   }
+}
+
+/**
+ * `css` with each asset reference's span as a data: URL of the same length (`masks`), so that
+ * offsets stay those of the file.
+ */
+function maskAssetRefs(css: string, refs: readonly AssetRef[]): { css: string; masks: Set<string> } {
+  const masks = new Set<string>();
+  let out = "";
+  let at = 0;
+  for (const ref of [...refs].sort((a, b) => a.start - b.start)) {
+    if (ref.start < at) continue;
+    const span = css.slice(ref.start, ref.end);
+    const quote = span[0] === '"' || span[0] === "'" ? span[0] : "";
+    const inner = span.length - 2 * quote.length;
+    // An asset's name is at least "assets/x": longer than "data:".
+    const mask = `data:${"x".repeat(Math.max(0, inner - 5))}`;
+    masks.add(mask);
+    out += `${css.slice(at, ref.start)}${quote}${mask}${quote}`;
+    at = ref.end;
+  }
+  return { css: out + css.slice(at), masks };
 }
 
 function digest(files: ReadonlyMap<string, Uint8Array>): string {

@@ -1,4 +1,4 @@
-import { roundDecimal, toDecimal } from "./decimal.ts";
+import { fixedString, toDecimal } from "./decimal.ts";
 
 /**
  * 人民币大写: an amount in yuan as written on Chinese bills and payment vouchers, after the People's
@@ -13,13 +13,14 @@ import { roundDecimal, toDecimal } from "./decimal.ts";
  * - less than one yuan starts at 角 or 分 (0.05 → 伍分); a negative amount starts with 负.
  *
  * The amount is rounded to the fen (分), halves away from zero, from the decimal it is written as
- * (1.005 → 壹元零壹分). Amounts of 10^16 yuan or more are refused.
+ * (1.005 → 壹元零壹分), at every magnitude ("90071992547409.93" → …玖角叁分, which a double would make
+ * 玖角肆分). Amounts of 10^16 yuan or more are refused.
  */
 export function cnyUpper(amount: unknown): string {
   const decimal = toDecimal(amount);
   if (!decimal) throw new Error(`cnyUpper: ${JSON.stringify(amount) ?? String(amount)} is not an amount`);
-  const rounded = roundDecimal(decimal, 2);
-  let fen = rounded.units * 10n ** BigInt(2 - rounded.scale);
+  // Rounded in decimal, then counted in whole fen: "-12.345" → "-12.35" → -1235n.
+  let fen = BigInt(fixedString(decimal, 2).replace(".", ""));
   const negative = fen < 0n;
   if (negative) fen = -fen;
   if (fen >= 10n ** 18n) throw new Error(`cnyUpper: ${String(amount)} is too large (at most 16 digits of yuan)`);

@@ -1,3 +1,5 @@
+import { shorten } from "./problems.ts";
+
 /**
  * What in CSS could make the page fetch: url() (fonts, backgrounds, cursors, list markers, masks…),
  * @import, and the functions that take a URL as a string (src(), image-set(), image(), element()).
@@ -32,7 +34,9 @@ const FETCHING_FUNCTIONS =
 /** `assets` are the package's asset file names; `null` when no asset may be referenced (inside an SVG asset). */
 export function scanCss(css: string, assets: ReadonlySet<string> | null): CssScan {
   const { text, at } = decodeEscapes(css);
-  const lower = text.toLowerCase();
+  // ASCII only, as CSS folds case: a full toLowerCase changes lengths (İ becomes two code units),
+  // and offsets found in `lower` must be offsets in `text`.
+  const lower = text.replace(/[A-Z]/g, (c) => c.toLowerCase());
   const findings: CssFinding[] = [];
   const refs: AssetRef[] = [];
   if (lower.includes("</style")) {
@@ -78,7 +82,7 @@ export function scanCss(css: string, assets: ReadonlySet<string> | null): CssSca
       findings.push({
         offset: at(arg.start),
         rule: "fetch",
-        message: `url(${shorten(value)}) would fetch: only ${allowed} may be referenced`,
+        message: `url(${shorten(value, 80)}) would fetch: only ${allowed} may be referenced`,
       });
     }
   }
@@ -136,8 +140,4 @@ export function decodeEscapes(css: string): { text: string; at: (i: number) => n
     }
   }
   return { text, at: (i) => offsets[i] ?? css.length };
-}
-
-function shorten(value: string): string {
-  return value.length > 80 ? `${value.slice(0, 77)}…` : value;
 }

@@ -1,20 +1,40 @@
+import Big from "big.js";
+
 /**
- * Exact decimal arithmetic for the helpers that handle money. Binary floating point cannot add
- * 0.1 and 0.2, nor round 1.005 to 1.01; a number is taken here as the decimal it is written as
- * (its shortest representation, or a numeric string as given) and computed on with BigInt.
+ * Exact decimal arithmetic for the helpers that handle money (big.js). Binary floating point cannot
+ * add 0.1 and 0.2, round 1.005 to 1.01, nor hold 90071992547409.93; a value is taken here as the
+ * decimal it is written as (a number's shortest representation, or a numeric string as given).
  */
-export interface Decimal {
-  /** The digits, as an integer: the value is units × 10^-scale. */
-  units: bigint;
-  scale: number;
-}
+
+/** A constructor of our own: its settings are not those of anyone else's `Big`. */
+const Decimal = Big();
+/** Places `divide` keeps (1 ÷ 3 → 0.33333333333333333333): more than a double's 17 digits. */
+export const DIVISION_PLACES = 20;
+Decimal.DP = DIVISION_PLACES;
+Decimal.RM = Decimal.roundHalfUp; // halves away from zero, in division and rounding alike
+// Plain notation at every magnitude a value can have (MAX_DIGITS): never "1e+21".
+Decimal.NE = -1e6;
+Decimal.PE = 1e6;
+// A JS number handed to the constructor would be a bug here: every value is parsed from its text.
+Decimal.strict = true;
+
+export type { Big as Decimal } from "big.js";
+
+export const ZERO = new Decimal("0");
+
+/** Digits beyond which a value is refused (nothing that prints on a page needs more). */
+export const MAX_DIGITS = 60;
 
 const NUMERIC = /^([+-]?)(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$|^([+-]?)\.(\d+)(?:[eE]([+-]?\d+))?$/;
-/** Digits beyond which a number is refused (nothing that prints on a page needs more). */
-const MAX_DIGITS = 60;
 
-/** A number or a numeric string ("12345.60") as a Decimal; anything else (NaN, "12,3", null) is undefined. */
-export function toDecimal(value: unknown): Decimal | undefined {
+/** A value as written: its decimal, and its places after the point ("1234.50" has 2). */
+export interface Written {
+  value: Big;
+  places: number;
+}
+
+/** A number or a numeric string ("12345.60", "1e3") as written; anything else (NaN, "12,3", null) is undefined. */
+export function parseDecimal(value: unknown): Written | undefined {
   let text: string;
   if (typeof value === "number") {
     if (!Number.isFinite(value)) return undefined;
@@ -28,60 +48,56 @@ export function toDecimal(value: unknown): Decimal | undefined {
   }
   const m = NUMERIC.exec(text);
   if (!m) return undefined;
-  const sign = m[1] ?? m[5] ?? "";
+  const sign = m[1] || m[5] || "";
   const whole = m[2] ?? "0";
   const fraction = m[3] ?? m[6] ?? "";
   const exponent = Number(m[4] ?? m[7] ?? "0");
+  // Checked before big.js sees it: "1e999999" would otherwise become a million digits.
   if (whole.length + fraction.length > MAX_DIGITS || Math.abs(exponent) > MAX_DIGITS) return undefined;
-  let units = BigInt(`${whole}${fraction}`);
-  let scale = fraction.length - exponent;
-  if (scale < 0) {
-    units *= 10n ** BigInt(-scale);
-    scale = 0;
-  }
-  return { units: sign === "-" ? -units : units, scale };
+  const digits = `${sign === "-" ? "-" : ""}${whole}.${fraction || "0"}e${exponent}`;
+  return { value: new Decimal(digits), places: Math.max(0, fraction.length - exponent) };
 }
 
-function align(a: Decimal, b: Decimal): [bigint, bigint, number] {
-  const scale = Math.max(a.scale, b.scale);
-  return [a.units * 10n ** BigInt(scale - a.scale), b.units * 10n ** BigInt(scale - b.scale), scale];
+export function toDecimal(value: unknown): Big | undefined {
+  return parseDecimal(value)?.value;
 }
 
-export function addDecimal(a: Decimal, b: Decimal): Decimal {
-  const [x, y, scale] = align(a, b);
-  return { units: x + y, scale };
+export function isZero(d: Big): boolean {
+  return d.c[0] === 0;
 }
 
-export function subtractDecimal(a: Decimal, b: Decimal): Decimal {
-  const [x, y, scale] = align(a, b);
-  return { units: x - y, scale };
+/** Plain notation, no exponent, no "-0": "-1234.5", "0.0000001", "1000000000000000000000". */
+export function plainString(d: Big): string {
+  return isZero(d) ? "0" : d.toFixed();
 }
 
-export function multiplyDecimal(a: Decimal, b: Decimal): Decimal {
-  return { units: a.units * b.units, scale: a.scale + b.scale };
+/** The digits of `d` as plainString writes them (what MAX_DIGITS bounds). */
+export function digitCount(d: Big): number {
+  return plainString(d).replace(/[-.]/g, "").length;
 }
 
-/** Rounded to `places` decimals, halves away from zero (1.005 → 1.01, -2.5 → -3). */
-export function roundDecimal(d: Decimal, places: number): Decimal {
-  if (d.scale <= places) return d;
-  const divisor = 10n ** BigInt(d.scale - places);
-  const negative = d.units < 0n;
-  const magnitude = negative ? -d.units : d.units;
-  let units = magnitude / divisor;
-  if ((magnitude % divisor) * 2n >= divisor) units += 1n;
-  return { units: negative ? -units : units, scale: places };
+/**
+ * `d` rounded to `places` (halves away from zero: 1.005 → "1.01", -2.5 → "-3"), in plain notation
+ * with exactly that many places and digits grouped by thousands with `separator`. A value that
+ * rounds to zero has no sign: -0.001 → "0.00", as cnyUpper writes 零元整 for it.
+ */
+export function fixedString(d: Big, places: number, separator = ""): string {
+  const rounded = d.round(places);
+  const text = (isZero(rounded) ? ZERO : rounded).toFixed(places);
+  if (!separator) return text;
+  const [whole = "", fraction] = text.split(".");
+  const grouped = whole.replace(/\B(?=(\d{3})+$)/g, separator);
+  return fraction === undefined ? grouped : `${grouped}.${fraction}`;
 }
 
-/** Plain notation, no exponent: "-1234.50" keeps its scale. */
-export function decimalString(d: Decimal): string {
-  const negative = d.units < 0n;
-  const digits = (negative ? -d.units : d.units).toString().padStart(d.scale + 1, "0");
-  const whole = digits.slice(0, digits.length - d.scale);
-  const fraction = digits.slice(digits.length - d.scale);
-  return `${negative ? "-" : ""}${whole}${fraction ? `.${fraction}` : ""}`;
-}
-
-/** The nearest number (what other helpers and comparisons then take). */
-export function decimalToNumber(d: Decimal): number {
-  return Number(decimalString(d));
+/**
+ * A result as the helpers hand it on: the JS number whose shortest form is exactly this decimal when
+ * there is one (so `{{#if (eq (add @index 1) 3)}}` holds and `{{#if (sum …)}}` of zero is false), else
+ * the decimal as a numeric string ("90071992547409.93", which no double holds; "0.0000001" rather
+ * than 1e-7). Either way a helper that reads it back gets the exact decimal, and it prints as such.
+ */
+export function decimalValue(d: Big): number | string {
+  const text = plainString(d);
+  const n = Number(text);
+  return String(n) === text ? n : text;
 }

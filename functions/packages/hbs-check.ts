@@ -205,10 +205,10 @@ function isSimple(path: hbs.AST.PathExpression): boolean {
   return path.parts.length === 1 && !path.data && path.depth === 0 && path.original === path.parts[0];
 }
 
-/** Offsets at which each line starts. */
+/** Where each line starts, counted as Handlebars counts them: after \r\n, a lone \r or \n. */
 function lineOffsets(source: string): number[] {
   const starts = [0];
-  for (let i = source.indexOf("\n"); i >= 0; i = source.indexOf("\n", i + 1)) starts.push(i + 1);
+  for (const match of source.matchAll(/\r\n?|\n/g)) starts.push(match.index + match[0].length);
   return starts;
 }
 

@@ -2,15 +2,20 @@ import Handlebars, { type HelperDelegate, type HelperOptions } from "handlebars"
 import { imageSize } from "image-size";
 import { cnyUpper } from "./cny-upper.ts";
 import {
-  addDecimal,
   type Decimal,
-  decimalString,
-  decimalToNumber,
-  multiplyDecimal,
-  subtractDecimal,
+  decimalValue,
+  digitCount,
+  fixedString,
+  isZero,
+  MAX_DIGITS,
+  parseDecimal,
   toDecimal,
+  type Written,
+  ZERO,
 } from "./decimal.ts";
-import { chartFor } from "./package-charts.ts";
+import { ImageBudget } from "../../templates/report/budgets.ts";
+import { InputError } from "../core/errors.ts";
+import { chartFor, pointerTo } from "./package-charts.ts";
 import { qrSvg } from "./qr-svg.ts";
 
 /**
@@ -18,6 +23,11 @@ import { qrSvg } from "./qr-svg.ts";
  * an example as written in template.hbs. A helper given a value it cannot take (a date that is no
  * date, text where a number belongs, a division by zero) stops the render with a message naming the
  * helper and the value: the input is refused, nothing is printed wrong.
+ *
+ * Numbers are read as the decimals they are written as ("1234.50", 0.1) and computed on exactly
+ * (decimal.ts). sum, add, subtract, multiply and divide give a JS number when one holds the result
+ * exactly (so `eq` and `#if` behave as with the data's own numbers), else the result as a numeric
+ * text ("90071992547409.93"); every helper takes both.
  */
 
 interface Call {
@@ -47,10 +57,20 @@ function show(value: unknown): string {
   return value === undefined ? "undefined" : (JSON.stringify(value) ?? String(value)).slice(0, 60);
 }
 
-function decimalArg(name: string, value: unknown): Decimal {
-  const d = toDecimal(value);
+function writtenArg(name: string, value: unknown): Written {
+  const d = parseDecimal(value);
   if (!d) throw new Error(`${name}: ${show(value)} is not a number`);
   return d;
+}
+
+function decimalArg(name: string, value: unknown): Decimal {
+  return writtenArg(name, value).value;
+}
+
+/** What an arithmetic helper returns (see decimalValue): exact, and within what every helper reads. */
+function result(name: string, d: Decimal): number | string {
+  if (digitCount(d) > MAX_DIGITS) throw new Error(`${name}: the result has more than ${MAX_DIGITS} digits`);
+  return decimalValue(d);
 }
 
 function decimalsOption(name: string, hash: Record<string, unknown>, fallback: number | undefined): number | undefined {
@@ -63,27 +83,14 @@ function decimalsOption(name: string, hash: Record<string, unknown>, fallback: n
 }
 
 /**
- * The formatters `grouped` uses, by style and places (at most 2 × 21 of them). Building an
- * Intl.NumberFormat costs about a hundred times what formatting one number with it does: made on
- * each call, they were most of a package render's Handlebars time.
+ * Grouped with commas, rounded half away from zero from the exact decimal (in big.js, not Intl:
+ * the same digits on every Node and ICU). Without `decimals`, the places as written, at most 20.
  */
-const formats = new Map<string, Intl.NumberFormat>();
-
-/** Grouped with commas, rounded half away from zero from the exact decimal. */
-function grouped(d: Decimal, decimals: number | undefined, style: "decimal" | "percent"): string {
-  const places = decimals ?? Math.min(20, Math.max(0, d.scale - (style === "percent" ? 2 : 0)));
-  const key = `${style}:${places}`;
-  let format = formats.get(key);
-  if (!format) {
-    format = new Intl.NumberFormat("en-US", {
-      style,
-      minimumFractionDigits: places,
-      maximumFractionDigits: places,
-      roundingMode: "halfExpand",
-    });
-    formats.set(key, format);
-  }
-  return format.format(decimalString(d) as Intl.StringNumericLiteral);
+function grouped({ value, places }: Written, decimals: number | undefined, style: "decimal" | "percent"): string {
+  if (style === "decimal") return fixedString(value, decimals ?? Math.min(20, places), ",");
+  // × 100 by moving the point: exact, as the percentage of a decimal is.
+  const percent = value.times("100");
+  return `${fixedString(percent, decimals ?? Math.min(20, Math.max(0, places - 2)), ",")}%`;
 }
 
 function truthy(value: unknown): boolean {
@@ -93,7 +100,7 @@ function truthy(value: unknown): boolean {
 function compare(name: string, a: unknown, b: unknown): number {
   const x = toDecimal(a);
   const y = toDecimal(b);
-  if (x && y) return Math.sign(Number(subtractDecimal(x, y).units));
+  if (x && y) return x.cmp(y);
   if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
   throw new Error(`${name}: cannot compare ${show(a)} with ${show(b)} (two numbers, or two texts)`);
 }
@@ -155,6 +162,22 @@ export function cssString(text: string): string {
 
 const DATA_IMAGE = /^data:image\/(?:png|jpeg|webp);base64,[A-Za-z0-9+/]+={0,2}$/;
 
+/**
+ * The images each render has written so far, by its data (`@root`): the helpers outlive renders, and
+ * a render may run its template twice (package-charts.ts), which an image seen before does not count.
+ */
+const imageBudgets = new WeakMap<object, ImageBudget>();
+
+function countImage(root: object, url: string, pixels: number, spent: number): void {
+  let budget = imageBudgets.get(root);
+  if (!budget) {
+    budget = new ImageBudget(spent);
+    imageBudgets.set(root, budget);
+  }
+  const overBudget = budget.add(url, pixels, () => pointerTo(root, url));
+  if (overBudget) throw new InputError("invalid_data", [overBudget]);
+}
+
 /** The helpers' names, for the template check (a call to any other helper is refused). */
 export const PACKAGE_HELPER_NAMES = [
   "formatNumber",
@@ -187,18 +210,23 @@ export const PACKAGE_HELPER_NAMES = [
 export type PackageHelperName = (typeof PACKAGE_HELPER_NAMES)[number];
 
 /** The helpers, as registered with each package's Handlebars environment (`log` disabled). */
-export function packageHelpers(): Record<PackageHelperName | "log", HelperDelegate> {
+export interface PackageHelperOptions {
+  /** Pixels of the package's own images: they count against the same budget as the data's (dataImage). */
+  assetPixels?: number;
+}
+
+export function packageHelpers(options: PackageHelperOptions = {}): Record<PackageHelperName | "log", HelperDelegate> {
   return {
     /**
      * A number grouped by thousands, with `decimals` places (default: as many as it has).
      * `{{formatNumber 12345.6 decimals=2}}` → `12,345.60`; numeric strings too: `"1234.5"` → `1,234.5`.
      */
     formatNumber: helper("formatNumber", 1, 1, ({ args, hash }) =>
-      grouped(decimalArg("formatNumber", args[0]), decimalsOption("formatNumber", hash, undefined), "decimal"),
+      grouped(writtenArg("formatNumber", args[0]), decimalsOption("formatNumber", hash, undefined), "decimal"),
     ),
     /** A ratio as a percentage, `decimals` places (default 1). `{{percent 0.03}}` → `3.0%`; `{{percent 0.1234 decimals=2}}` → `12.34%`. */
     percent: helper("percent", 1, 1, ({ args, hash }) =>
-      grouped(decimalArg("percent", args[0]), decimalsOption("percent", hash, 1), "percent"),
+      grouped(writtenArg("percent", args[0]), decimalsOption("percent", hash, 1), "percent"),
     ),
     /**
      * A date (YYYY-MM-DD, optionally with a time: 2026-11-27T09:30) in a pattern of YYYY, YY, M, MM,
@@ -214,39 +242,45 @@ export function packageHelpers(): Record<PackageHelperName | "log", HelperDelega
     cnyUpper: helper("cnyUpper", 1, 1, ({ args }) => cnyUpper(args[0])),
     /**
      * The sum of a list of numbers, or of one field of each item (a dotted path), computed exactly.
-     * `{{sum items "amount"}}` → `1234.5` for amounts 1000 and 234.5; `{{formatNumber (sum items "amount") decimals=2}}`.
+     * `{{sum items "amount"}}` → `1234.5` for amounts 1000 and 234.5; `{{formatNumber (sum items "amount") decimals=2}}`
+     * → `90,071,992,547,409.93` for amounts "90071992547409.90" and "0.03".
      */
     sum: helper("sum", 1, 2, ({ args }) => {
       const [list, path] = args;
       if (!Array.isArray(list)) throw new Error(`sum: ${show(list)} is not a list`);
       if (path !== undefined && typeof path !== "string") throw new Error(`sum: the field ${show(path)} is not text`);
-      let total: Decimal = { units: 0n, scale: 0 };
+      let total = ZERO;
       for (const [i, item] of list.entries()) {
         const value = path === undefined ? item : field(item, path);
         const d = toDecimal(value);
         if (!d) throw new Error(`sum: item ${i}${path ? `'s ${path}` : ""} (${show(value)}) is not a number`);
-        total = addDecimal(total, d);
+        total = total.plus(d);
       }
-      return decimalToNumber(total);
+      return result("sum", total);
     }),
-    /** `{{add 0.1 0.2}}` → `0.3` (exact); `{{add @index 1}}` numbers rows from 1. */
-    add: helper("add", 2, 2, ({ args }) =>
-      decimalToNumber(addDecimal(decimalArg("add", args[0]), decimalArg("add", args[1]))),
-    ),
+    /**
+     * `{{add 0.1 0.2}}` → `0.3` (exact); `{{add @index 1}}` numbers rows from 1;
+     * `{{add "123456789012345.67" "0.01"}}` → `123456789012345.68` (a text: no JS number holds it).
+     */
+    add: helper("add", 2, 2, ({ args }) => result("add", decimalArg("add", args[0]).plus(decimalArg("add", args[1])))),
     /** `{{subtract 10 0.3}}` → `9.7` (exact). */
     subtract: helper("subtract", 2, 2, ({ args }) =>
-      decimalToNumber(subtractDecimal(decimalArg("subtract", args[0]), decimalArg("subtract", args[1]))),
+      result("subtract", decimalArg("subtract", args[0]).minus(decimalArg("subtract", args[1]))),
     ),
     /** `{{multiply price quantity}}`: `{{multiply 19.99 3}}` → `59.97` (exact). */
     multiply: helper("multiply", 2, 2, ({ args }) =>
-      decimalToNumber(multiplyDecimal(decimalArg("multiply", args[0]), decimalArg("multiply", args[1]))),
+      result("multiply", decimalArg("multiply", args[0]).times(decimalArg("multiply", args[1]))),
     ),
-    /** `{{divide 1 4}}` → `0.25`; dividing by zero stops the render. */
+    /**
+     * `{{divide 1 4}}` → `0.25`; `{{divide 2 3}}` → `0.66666666666666666667` (DIVISION_PLACES, 20
+     * places, halves away from zero); dividing by zero stops the render.
+     */
     divide: helper("divide", 2, 2, ({ args }) => {
-      const a = decimalToNumber(decimalArg("divide", args[0]));
-      const b = decimalToNumber(decimalArg("divide", args[1]));
-      if (b === 0) throw new Error(`divide: division of ${show(args[0])} by zero`);
-      return a / b;
+      const a = decimalArg("divide", args[0]);
+      const b = decimalArg("divide", args[1]);
+      if (isZero(b)) throw new Error(`divide: division of ${show(args[0])} by zero`);
+      // DIVISION_PLACES places, halves away from zero (the settings of decimal.ts's constructor).
+      return result("divide", a.div(b));
     }),
     /** Strict equality. `{{#if (eq status "paid")}}已缴{{/if}}`. */
     eq: helper("eq", 2, 2, ({ args }) => args[0] === args[1]),
@@ -342,10 +376,11 @@ export function packageHelpers(): Record<PackageHelperName | "log", HelperDelega
     }),
     /**
      * An image carried in the data as a data: URL (png, jpeg or webp, base64), for <img src>; anything
-     * else, or an image over 20,000 px a side or 40 megapixels, stops the render.
+     * else, or an image over 20,000 px a side or 40 megapixels, stops the render, as do images that
+     * come to more than the report template's budget for a whole render (templates/report/budgets.ts).
      * `<img src="{{dataImage signature}}" alt="签章">`.
      */
-    dataImage: helper("dataImage", 1, 1, ({ args }) => {
+    dataImage: helper("dataImage", 1, 1, ({ args, root }) => {
       const [url] = args;
       if (typeof url !== "string" || !DATA_IMAGE.test(url)) {
         throw new Error(`dataImage: ${show(url)} is not a data:image/png, jpeg or webp URL in base64`);
@@ -360,6 +395,7 @@ export function packageHelpers(): Record<PackageHelperName | "log", HelperDelega
       const h = size.height ?? 0;
       if (w > 20_000 || h > 20_000 || w * h > 40_000_000)
         throw new Error(`dataImage: the image is ${w} × ${h} pixels, too large`);
+      countImage(root, url, w * h, options.assetPixels ?? 0);
       return url;
     }),
     /** Not available: it would write the data into the service's log. */

@@ -1,3 +1,5 @@
+import { BIDI_CONTROLS } from "./problems.ts";
+
 /**
  * The names a template package may hold, and the names that are unsafe whatever they hold. A
  * package is never extracted to disk, but a name that climbs out of its folder, is absolute, uses a
@@ -26,13 +28,17 @@ const ASSET = /^assets\/([A-Za-z0-9][A-Za-z0-9._-]{0,99})$/;
 /** The longest name a package file may have (a zip allows 65,535 bytes). */
 const MAX_NAME = 200;
 
+/** Characters that make a name read in another order than it is written (core/filename.ts removes them too). */
+const BIDI_CONTROL = new RegExp(`[${BIDI_CONTROLS}]`);
+
 /** Why `name` (a path inside the package, `/`-separated) is unsafe, or undefined when it is not. */
 export function unsafeName(name: string): string | undefined {
   if (name === "") return "an empty name";
   if (name.length > MAX_NAME) return `a name longer than ${MAX_NAME} characters`;
   if (name.includes("\\")) return "a backslash in the name (paths in a package use /)";
   // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(name)) return "a control character in the name";
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return "a control character in the name";
+  if (BIDI_CONTROL.test(name)) return "a bidirectional control character in the name";
   if (name.startsWith("/") || /^[A-Za-z]:/.test(name)) return "an absolute path";
   const segments = name.replace(/\/$/, "").split("/");
   if (segments.includes("..")) return "a '..' segment (it would climb out of the package)";
@@ -42,7 +48,8 @@ export function unsafeName(name: string): string | undefined {
 
 /**
  * Files that archivers and file managers add on their own (macOS's __MACOSX/ and .DS_Store, any
- * hidden file, Windows' Thumbs.db): skipped, never read.
+ * hidden file, Windows' Thumbs.db): skipped, never read. Their names are checked all the same
+ * (unsafeName first): no archiver writes an unsafe one, and whoever unzips the zip extracts them too.
  */
 export function isIgnored(name: string): boolean {
   const segments = name.split("/");

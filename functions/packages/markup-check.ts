@@ -1,4 +1,6 @@
 import { type AssetRef, scanCss } from "./css-check.ts";
+import { shorten } from "./problems.ts";
+import { asciiLower, CSS_ATTRIBUTES, REFUSED_ELEMENTS, REFUSED_IN_SVG_ASSETS, URL_ATTRIBUTES } from "./html-rules.ts";
 import type { Mustache } from "./hbs-check.ts";
 
 /**
@@ -47,64 +49,6 @@ export const CSS_SAFE_HELPERS = new Set([
 const PLACEHOLDER = "\ue000";
 const FILL = "\ue001";
 
-const REFUSED_ELEMENTS: Record<string, [string, string]> = {
-  script: ["script", "<script> is not allowed: nothing runs in the page"],
-  iframe: ["embed", "<iframe> would load another document"],
-  frame: ["embed", "<frame> would load another document"],
-  frameset: ["embed", "<frameset> would load other documents"],
-  object: ["embed", "<object> would load a resource"],
-  embed: ["embed", "<embed> would load a resource"],
-  applet: ["embed", "<applet> would load a resource"],
-  portal: ["embed", "<portal> would load another document"],
-  fencedframe: ["embed", "<fencedframe> would load another document"],
-  link: ["fetch", "<link> would fetch: put styles in style.css"],
-  base: ["fetch", "<base> changes where URLs point"],
-  meta: ["fetch", "<meta> is not allowed in a template (a refresh would navigate)"],
-  video: ["media", "<video> is not allowed in a print document"],
-  audio: ["media", "<audio> is not allowed in a print document"],
-  source: ["media", "<source> would fetch"],
-  track: ["media", "<track> would fetch"],
-  animate: ["svg-animation", "SVG animation (<animate>) can change what an element refers to"],
-  set: ["svg-animation", "SVG animation (<set>) can change what an element refers to"],
-  animatetransform: ["svg-animation", "SVG animation is not allowed"],
-  animatemotion: ["svg-animation", "SVG animation is not allowed"],
-  discard: ["svg-animation", "SVG animation is not allowed"],
-  foreignobject: ["embed", "<foreignObject> is not allowed in an SVG asset"],
-};
-
-/** Attributes whose value is a URL the browser may fetch (or navigate to). */
-const URL_ATTRIBUTES = new Set([
-  "src",
-  "href",
-  "srcset",
-  "imagesrcset",
-  "poster",
-  "background",
-  "lowsrc",
-  "dynsrc",
-  "action",
-  "formaction",
-  "ping",
-  "manifest",
-  "icon",
-  "data",
-]);
-
-/** SVG presentation attributes that take url(): CSS, as far as mustaches are concerned. */
-const CSS_ATTRIBUTES = new Set([
-  "style",
-  "fill",
-  "stroke",
-  "clip-path",
-  "mask",
-  "filter",
-  "marker",
-  "marker-start",
-  "marker-mid",
-  "marker-end",
-  "cursor",
-]);
-
 interface Attribute {
   name: string;
   nameStart: number;
@@ -148,6 +92,8 @@ export function scanMarkup(source: string, context: MarkupContext): MarkupScan {
     if (decoded === raw) for (const r of scan.refs) refs.push({ ...r, start: from + r.start, end: from + r.end });
   };
 
+  // ASCII only, as HTML folds tag names: offsets in `lower` are offsets in `text`.
+  const lower = asciiLower(text);
   for (const match of text.matchAll(/<(\/?)([^\s/>]*)/g)) {
     const start = match.index ?? 0;
     const closing = match[1] === "/";
@@ -158,13 +104,13 @@ export function scanMarkup(source: string, context: MarkupContext): MarkupScan {
       continue;
     }
     if (!/^[A-Za-z]/.test(rawName) || closing) continue;
-    const name = rawName.toLowerCase();
-    const refused = REFUSED_ELEMENTS[name];
-    if (refused && (name !== "foreignobject" || svgAsset)) find(start, refused[0], refused[1]);
+    const name = asciiLower(rawName);
+    const refused = REFUSED_ELEMENTS[name] ?? (svgAsset ? REFUSED_IN_SVG_ASSETS[name] : undefined);
+    if (refused) find(start, refused[0], refused[1]);
     const { attributes, end } = readAttributes(text, nameStart + rawName.length);
     for (const attribute of attributes) checkAttribute(name, attribute);
     if (name === "style") {
-      const close = text.toLowerCase().indexOf("</style", end);
+      const close = lower.indexOf("</style", end);
       const contentEnd = close < 0 ? text.length : close;
       css(end, text.slice(end, contentEnd));
     }
@@ -216,7 +162,7 @@ export function scanMarkup(source: string, context: MarkupContext): MarkupScan {
     const asset = /^assets\/([^/]+)$/.exec(value)?.[1];
     if (svgAsset) {
       if (/^data:image\/(?:png|jpeg|webp);base64,/i.test(value) && (name === "href" || name === "src")) return;
-      find(a.valueStart, "fetch", `${name}="${shorten(value)}": an SVG asset may refer only to #id inside itself`);
+      find(a.valueStart, "fetch", `${name}="${shorten(value, 80)}": an SVG asset may refer only to #id inside itself`);
     } else if (asset !== undefined && context.assets?.has(asset)) {
       refs.push({ start: a.valueStart, end: a.valueStart + a.raw.length, asset });
     } else if (asset !== undefined) {
@@ -225,7 +171,7 @@ export function scanMarkup(source: string, context: MarkupContext): MarkupScan {
       find(
         a.valueStart,
         "fetch",
-        `${name}="${shorten(value)}" would fetch: only assets/<file> of the package (or #id) may be referenced`,
+        `${name}="${shorten(value, 80)}" would fetch: only assets/<file> of the package (or #id) may be referenced`,
       );
     }
   }
@@ -258,7 +204,7 @@ function readAttributes(text: string, from: number): { attributes: Attribute[]; 
     const nameStart = i;
     i++; // a name may start with "="
     while (i < text.length && !/[\s/>=]/.test(text[i] as string)) i++;
-    const name = text.slice(nameStart, i).toLowerCase();
+    const name = asciiLower(text.slice(nameStart, i));
     while (i < text.length && /\s/.test(text[i] as string)) i++;
     if (text[i] !== "=") {
       attributes.push({ name, nameStart, raw: "", valueStart: i });
@@ -324,8 +270,4 @@ export function decodeEntities(value: string): string {
     }
     return NAMED[named as string] ?? all;
   });
-}
-
-function shorten(value: string): string {
-  return value.length > 80 ? `${value.slice(0, 77)}…` : value;
 }

@@ -1,3 +1,6 @@
+import { InputError } from "../core/errors.ts";
+import { escapePointer } from "../core/validate.ts";
+import { ChartBudget, chartPoints } from "../../templates/report/budgets.ts";
 import { chartSvg, type ChartSize } from "../../templates/report/charts.ts";
 import type { ChartBlock } from "../../templates/report/data.ts";
 
@@ -6,6 +9,8 @@ import type { ChartBlock } from "../../templates/report/data.ts";
  * ECharts' server-side SVG renderer), which is asynchronous, while Handlebars helpers are not. So a
  * package whose template uses `chart` renders twice: the view runs the template once to collect the
  * charts it asks for, in order, draws them, and the real render takes them in the same order.
+ * The first pass also holds them to the report template's budget for all the charts of a render
+ * (templates/report/budgets.ts), before any is drawn.
  */
 
 export interface ChartRequest {
@@ -15,15 +20,15 @@ export interface ChartRequest {
   spec: object;
 }
 
-/** Requests gathered during a view's first pass, by the data's root object. */
-const collecting = new WeakMap<object, ChartRequest[]>();
+/** Requests gathered during a view's first pass, by the data's root object, and the points they come to. */
+const collecting = new WeakMap<object, { requests: ChartRequest[]; budget: ChartBudget }>();
 /** Charts drawn for the render of the data's root object, in order. */
 const drawn = new WeakMap<object, { spec: object; svg: string }[]>();
 
 /** Runs `firstPass` (the template rendered once) and draws every chart it asked for. */
 export async function prepareCharts(root: object, lang: string, firstPass: () => void): Promise<void> {
   const requests: ChartRequest[] = [];
-  collecting.set(root, requests);
+  collecting.set(root, { requests, budget: new ChartBudget() });
   try {
     firstPass();
   } finally {
@@ -39,9 +44,12 @@ export async function prepareCharts(root: object, lang: string, firstPass: () =>
 /** What `{{chart spec}}` writes: nothing while collecting, then the SVG drawn for it. */
 export function chartFor(root: object, spec: unknown, size: ChartSize): string {
   const block = chartBlock(spec);
-  const requests = collecting.get(root);
-  if (requests) {
-    requests.push({ block, size, spec: spec as object });
+  const pass = collecting.get(root);
+  if (pass) {
+    const points = chartPoints(block.kind, block.categories.length, block.series.length);
+    const overBudget = pass.budget.add(points, () => pointerTo(root, spec));
+    if (overBudget) throw new InputError("invalid_data", [overBudget]);
+    pass.requests.push({ block, size, spec: spec as object });
     return "";
   }
   const next = drawn.get(root)?.shift();
@@ -94,4 +102,24 @@ function chartBlock(spec: unknown): ChartBlock {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The JSON Pointer of the first place in `root` that holds `target` (the same object, or an equal
+ * text), "" when none does: where a helper's refused argument came from. Data is at most 100,000
+ * values (the core's limit), and this runs only for a refusal.
+ */
+export function pointerTo(root: object, target: unknown): string {
+  const stack: [unknown, string][] = [[root, ""]];
+  while (stack.length > 0) {
+    const [node, path] = stack.pop() as [unknown, string];
+    if (node === target) return path;
+    if (typeof node !== "object" || node === null) continue;
+    const entries = Array.isArray(node) ? node.map((v, i) => [String(i), v] as const) : Object.entries(node);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, value] = entries[i] as readonly [string, unknown];
+      stack.push([value, `${path}/${escapePointer(key)}`]);
+    }
+  }
+  return "";
 }

@@ -1,13 +1,10 @@
-import Handlebars from "handlebars";
-import { InputError, LimitError } from "../core/errors.ts";
 import { safeFileName } from "../core/filename.ts";
 import { defineTemplate, type TemplateDefinition } from "../core/template-definition.ts";
-import { countBlockRuns, type TemplateSource, withinBlockBudget } from "../core/templates.ts";
+import type { FoundInBody, TemplateSource } from "../core/templates.ts";
 import type { AssetRef } from "./css-check.ts";
-import { packageHelpers } from "./helpers.ts";
+import type { FenceRunner } from "./fence/fence.ts";
+import type { FencedParts } from "./fence/package-templating.ts";
 import { type PackageManifest, pageDefaults } from "./manifest.ts";
-import { prepareCharts } from "./package-charts.ts";
-import { loadQrCodes } from "./qr-svg.ts";
 
 /** A package's files once checked, with its assets already inlined. */
 export interface PackageParts {
@@ -19,6 +16,12 @@ export interface PackageParts {
   example: object;
   /** Helpers that need work before a render (drawing charts, loading the QR library). */
   uses: { chart: boolean; qrcode: boolean };
+  /** Pixels of its images (assets/), which count against each render's budget. */
+  assetPixels: number;
+  /** Its assets as inlined (data: URLs): the only URLs its HTML and CSS may hold, but #id. */
+  assetUrls: string[];
+  /** What its CSS declares (its faces, its margin boxes' text), read in the fence. */
+  cssFound: Omit<FoundInBody, "headings">;
 }
 
 /**
@@ -27,62 +30,40 @@ export interface PackageParts {
  */
 const BASE_CSS = `html { font-family: "Noto Serif SC", HanaMin; font-synthesis: none; -webkit-print-color-adjust: exact; print-color-adjust: exact; }`;
 
+/** What a fence thread needs to validate and render with the package (not its CSS, which may hold fonts). */
+export function fencedParts(parts: PackageParts): FencedParts {
+  const { manifest, template, partials, schema, uses, assetPixels, assetUrls, cssFound } = parts;
+  const lang = manifest.lang ?? "zh-CN";
+  return { id: manifest.id, lang, template, partials, schema, uses, assetPixels, assetUrls, cssFound };
+}
+
 /**
  * The TemplateSource the core registers for a package: a definition made of no code of the package
- * (its data is the view; the helpers are the service's) and its files in memory.
+ * (its data is the view; the helpers are the service's), whose schema and Handlebars run behind the
+ * fence (fence/fence.ts) under `key` (the package's digest: the same files, the same key).
  */
-export function packageSource(parts: PackageParts): TemplateSource {
+export function packageSource(parts: PackageParts, fence: { key: string; runner: FenceRunner }): TemplateSource {
   const { manifest } = parts;
-  const lang = manifest.lang ?? "zh-CN";
-  const helpers = packageHelpers();
-  // The first pass of a template that draws charts (package-charts.ts): the same template, helpers and partials.
-  let firstPass: ((data: object) => string) | undefined;
-  const compileFirstPass = () => {
-    const hbs = Handlebars.create();
-    countBlockRuns(hbs);
-    for (const [name, helper] of Object.entries(helpers)) hbs.registerHelper(name, helper);
-    for (const [name, partial] of Object.entries(parts.partials)) hbs.registerPartial(name, partial);
-    return hbs.compile(parts.template, { strict: true, noEscape: false });
-  };
-
+  const { key, runner } = fence;
+  const fenced = fencedParts(parts);
   const definition = defineTemplate<object>({
     id: manifest.id,
     title: manifest.title,
     page: pageDefaults(manifest),
-    view: async (data) => {
-      if (parts.uses.qrcode) await loadQrCodes();
-      if (parts.uses.chart) {
-        firstPass ??= compileFirstPass();
-        const render = firstPass;
-        await prepareCharts(data, lang, () => asInputError(() => withinBlockBudget(() => render(data))));
-      }
-      return data;
-    },
-    metadata: () => ({ title: manifest.title, subject: manifest.description, lang }),
+    view: (data) => data,
+    metadata: () => ({ title: manifest.title, subject: manifest.description, lang: fenced.lang }),
     filename: () => safeFileName(manifest.title),
-    helpers,
   });
   return {
     definition: definition as TemplateDefinition,
-    files: {
-      template: parts.template,
-      partials: parts.partials,
-      css: `${BASE_CSS}\n${parts.css}`,
+    fenced: {
       schema: parts.schema,
+      css: `${BASE_CSS}\n${parts.css}`,
       example: parts.example,
+      validate: (data, signal) => runner.validate(key, fenced, data, signal),
+      render: (data, signal) => runner.render(key, fenced, data as object, signal),
     },
   };
-}
-
-/** As the core's render of a package: its template's failures on valid data refuse the input. */
-function asInputError(work: () => void): void {
-  try {
-    work();
-  } catch (e) {
-    if (e instanceof InputError || e instanceof LimitError) throw e;
-    const message = e instanceof Error ? e.message : String(e);
-    throw new InputError("invalid_data", [{ rule: "template-render", path: "", message }]);
-  }
 }
 
 /** `text` with each referenced asset replaced by its data: URL. */

@@ -1,7 +1,7 @@
-import { FILES, isIgnored } from "./layout.ts";
+import { FILES, isIgnored, unsafeName } from "./layout.ts";
 import { defaultPackageLimits, type PackageLimits } from "./limits.ts";
 import { Admission, type ReadResult } from "./package-files.ts";
-import { PACKAGE } from "./problems.ts";
+import { MAX_QUOTED, PACKAGE, printable, shorten } from "./problems.ts";
 import { listZip, readEntry, ZipError, type ZipEntry } from "./zip-reader.ts";
 
 /**
@@ -9,7 +9,7 @@ import { listZip, readEntry, ZipError, type ZipEntry } from "./zip-reader.ts";
  * archive's size, its number of entries, each entry's declared size and the declared total are all
  * checked before anything is inflated; see zip-reader.ts for what else is refused. A zip made by
  * zipping the package's folder (every file under one folder holding template.json) is read as if the
- * files were at the top.
+ * files were at the top; that folder's name must be as safe as any other.
  */
 export function readPackageZip(zip: Uint8Array, limits: PackageLimits = defaultPackageLimits): ReadResult {
   const files = new Map<string, Uint8Array>();
@@ -25,12 +25,21 @@ export function readPackageZip(zip: Uint8Array, limits: PackageLimits = defaultP
     if (!(e instanceof ZipError)) throw e;
     return { files, problems: [{ file: PACKAGE, rule: "zip-invalid", message: e.message }] };
   }
-  const prefix = wrappingFolder(entries);
+  const names = entries.map(entryName);
+  const prefix = wrappingFolder(names);
+  // The folder's name is dropped, not read: it is checked here, as any name is, or it would carry
+  // an absolute path, a drive letter or a control character past every check.
+  const unsafeFolder = prefix === "" ? undefined : unsafeName(prefix);
+  if (unsafeFolder) {
+    const message = `every file is in the folder "${printable(shorten(prefix, MAX_QUOTED))}", refused: ${unsafeFolder}`;
+    return { files, problems: [{ file: PACKAGE, rule: "path-unsafe", message }] };
+  }
   const admission = new Admission(limits);
-  for (const entry of entries) {
-    const inside = entry.name.startsWith(prefix) ? entry.name.slice(prefix.length) : entry.name;
-    const name = entry.folder && !inside.endsWith("/") && inside !== "" ? `${inside}/` : inside;
-    if (name === "") continue;
+  for (const [i, entry] of entries.entries()) {
+    const full = names[i] as string;
+    if (prefix !== "" && full === prefix) continue; // the wrapping folder's own entry
+    // Ignored entries (__MACOSX/…) may lie outside the folder: they keep their names.
+    const name = full.startsWith(prefix) ? full.slice(prefix.length) : full;
     if (entry.symlink) {
       admission.refuse(name, "symlink", "is a symbolic link: a package holds only regular files");
       continue;
@@ -46,12 +55,17 @@ export function readPackageZip(zip: Uint8Array, limits: PackageLimits = defaultP
   return { files, problems: admission.problems };
 }
 
-/** `folder/` when every entry is inside it and it holds template.json; "" otherwise. */
-function wrappingFolder(entries: ZipEntry[]): string {
-  const names = entries.map((e) => e.name).filter((n) => !isIgnored(n));
+/** The entry's name, a folder's ending in `/` (a Unix folder entry may be stored without one). */
+function entryName(entry: ZipEntry): string {
+  return entry.folder && !entry.name.endsWith("/") ? `${entry.name}/` : entry.name;
+}
+
+/** `folder/` when every name is inside it and it holds template.json; "" otherwise. */
+function wrappingFolder(entryNames: string[]): string {
+  const names = entryNames.filter((n) => !isIgnored(n));
   if (names.includes(FILES.manifest)) return "";
   const first = names.find((n) => n.endsWith(`/${FILES.manifest}`) && n.split("/").length === 2);
   if (!first) return "";
   const prefix = first.slice(0, -FILES.manifest.length);
-  return names.every((n) => n.startsWith(prefix) || n === prefix) ? prefix : "";
+  return names.every((n) => n.startsWith(prefix)) ? prefix : "";
 }

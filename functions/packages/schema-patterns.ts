@@ -1,67 +1,47 @@
+import { escapePointer } from "../core/validate.ts";
+
 /**
- * Regular expressions in a published schema (`pattern`, `patternProperties`) run on every render's
- * data, synchronously: one with catastrophic backtracking, such as `^(a+)+$`, would hold a render
- * (and its Lambda) long past any deadline. Patterns that repeat a group which itself repeats without
- * bound are refused; they can almost always be written without the nesting.
+ * Where a schema's regular expressions are: `pattern` values and `patternProperties` names. The
+ * package check tries each on the linear-time engine first, so that one it cannot run is shown at
+ * its place in schema.json (ajv, compiling, stops at the first and does not say where it was).
  */
+export interface SchemaPattern {
+  /** JSON Pointer of the `pattern` member, or of the name in `patternProperties`. */
+  pointer: string;
+  pattern: string;
+}
 
-/** Pointers (in the schema) of patterns with a repeated group that repeats without bound inside. */
-export function nestedQuantifiers(schema: unknown, pointer = ""): { pointer: string; pattern: string }[] {
-  const found: { pointer: string; pattern: string }[] = [];
-  if (Array.isArray(schema)) {
-    schema.forEach((item, i) => {
-      found.push(...nestedQuantifiers(item, `${pointer}/${i}`));
-    });
-  } else if (typeof schema === "object" && schema !== null) {
-    for (const [key, value] of Object.entries(schema)) {
-      const at = `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`;
-      if (key === "pattern" && typeof value === "string" && isNested(value))
-        found.push({ pointer: at, pattern: value });
-      if (key === "patternProperties" && typeof value === "object" && value !== null) {
-        for (const name of Object.keys(value)) {
-          if (isNested(name))
-            found.push({ pointer: `${at}/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`, pattern: name });
+/** Keywords whose members are schemas by name (the names are data's, never keywords). */
+const NAMED_SCHEMAS = new Set(["properties", "patternProperties", "$defs", "definitions", "dependentSchemas"]);
+/** Keywords whose values are data: a "pattern" inside one is no pattern. */
+const DATA_VALUES = new Set(["const", "enum", "default", "examples"]);
+
+export function schemaPatterns(schema: unknown): SchemaPattern[] {
+  const found: SchemaPattern[] = [];
+  const visit = (node: unknown, pointer: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => {
+        visit(item, `${pointer}/${i}`);
+      });
+      return;
+    }
+    if (typeof node !== "object" || node === null) return;
+    for (const [key, value] of Object.entries(node)) {
+      const member = `${pointer}/${escapePointer(key)}`;
+      if (DATA_VALUES.has(key)) continue;
+      if (key === "pattern" && typeof value === "string") {
+        found.push({ pointer: member, pattern: value });
+      } else if (NAMED_SCHEMAS.has(key) && typeof value === "object" && value !== null && !Array.isArray(value)) {
+        for (const [name, subschema] of Object.entries(value)) {
+          const named = `${member}/${escapePointer(name)}`;
+          if (key === "patternProperties") found.push({ pointer: named, pattern: name });
+          visit(subschema, named);
         }
+      } else {
+        visit(value, member);
       }
-      found.push(...nestedQuantifiers(value, at));
     }
-  }
+  };
+  visit(schema, "");
   return found;
-}
-
-/** A group quantified with *, + or {n,} that holds such a quantifier itself (star height above one). */
-export function isNested(pattern: string): boolean {
-  // For each open group: whether an unbounded quantifier was seen inside it.
-  const groups: boolean[] = [];
-  let inClass = false;
-  for (let i = 0; i < pattern.length; i++) {
-    const ch = pattern[i];
-    if (ch === "\\") {
-      i++;
-      continue;
-    }
-    if (inClass) {
-      if (ch === "]") inClass = false;
-      continue;
-    }
-    if (ch === "[") {
-      inClass = true;
-    } else if (ch === "(") {
-      groups.push(false);
-    } else if (ch === ")") {
-      const innerUnbounded = groups.pop() ?? false;
-      const quantifier = unboundedAt(pattern, i + 1);
-      if (quantifier && innerUnbounded) return true;
-      if ((quantifier || innerUnbounded) && groups.length > 0) groups[groups.length - 1] = true;
-    } else if (unboundedAt(pattern, i) && groups.length > 0) {
-      groups[groups.length - 1] = true;
-    }
-  }
-  return false;
-}
-
-/** Whether an unbounded quantifier (*, +, {n,}) starts at `i`. */
-function unboundedAt(pattern: string, i: number): boolean {
-  const ch = pattern[i];
-  return ch === "*" || ch === "+" || /^\{\d+,\}/.test(pattern.slice(i, i + 12));
 }

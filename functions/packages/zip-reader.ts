@@ -1,5 +1,6 @@
 import { inflateRawSync } from "node:zlib";
 import { crc32 } from "./crc32.ts";
+import { MAX_QUOTED, shorten } from "./problems.ts";
 
 /**
  * A zip reader that trusts nothing the archive says: the central directory is read first, each
@@ -122,17 +123,17 @@ function checkLayout(view: DataView, entries: ZipEntry[], directoryOffset: numbe
   for (const entry of entries) {
     const at = entry.offset;
     if (at + LOCAL_SIZE > directoryOffset || view.getUint32(at, true) !== LOCAL) {
-      throw new ZipError(`${entry.name}: its local header is missing or damaged`);
+      throw new ZipError(`${quoted(entry)}: its local header is missing or damaged`);
     }
     const nameLength = view.getUint16(at + 26, true);
     const extraLength = view.getUint16(at + 28, true);
     const end = at + LOCAL_SIZE + nameLength + extraLength + entry.compressedSize;
-    if (end > directoryOffset) throw new ZipError(`${entry.name}: its data runs past the end of the archive`);
+    if (end > directoryOffset) throw new ZipError(`${quoted(entry)}: its data runs past the end of the archive`);
     const localName = new Uint8Array(view.buffer, view.byteOffset + at + LOCAL_SIZE, nameLength);
     if (!sameBytes(localName, entry.rawName) || view.getUint16(at + 8, true) !== entry.method) {
-      throw new ZipError(`${entry.name}: its local header describes another file`);
+      throw new ZipError(`${quoted(entry)}: its local header describes another file`);
     }
-    spans.push([at, end, entry.name]);
+    spans.push([at, end, quoted(entry)]);
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) {
@@ -140,6 +141,11 @@ function checkLayout(view: DataView, entries: ZipEntry[], directoryOffset: numbe
     const [, previousEnd, previous] = spans[i - 1] as [number, number, string];
     if (start < previousEnd) throw new ZipError(`${name} and ${previous} overlap in the archive (a zip bomb's trick)`);
   }
+}
+
+/** An entry's name as a message quotes it: a zip's names may be 65,535 bytes long. */
+function quoted(entry: ZipEntry): string {
+  return shorten(entry.name, MAX_QUOTED);
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {

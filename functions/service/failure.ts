@@ -1,5 +1,6 @@
 import { InputError, LimitError, MAX_LISTED_ISSUES } from "../core/errors.ts";
 import type { Issue } from "../core/types.ts";
+import { MAX_MESSAGE, MAX_QUOTED, shorten } from "../packages/problems.ts";
 import { TemplateConflict, TemplateRefused } from "./template-store.ts";
 
 /**
@@ -54,6 +55,11 @@ const limitFailure: Record<LimitError["limit"], [FailureCode, number]> = {
 
 /** The failure for a refused input or a limit; undefined for anything else (a fault of ours). */
 export function describeFailure(e: unknown): Failure | undefined {
+  const failure = describeRefusal(e);
+  return failure && { status: failure.status, body: boundedBody(failure.body) };
+}
+
+function describeRefusal(e: unknown): Failure | undefined {
   if (e instanceof InputError) {
     const body: FailureBody = { error: e.code, message: summary(e, e.issues), errors: e.issues };
     if (e.truncated > 0) body.truncated = e.truncated;
@@ -98,6 +104,65 @@ function templateRefusal(e: TemplateRefused): Failure {
   };
   if (e.problems.length > errors.length) body.truncated = e.problems.length - errors.length;
   return { status: 422, body };
+}
+
+/**
+ * The most bytes a refusal's body has as JSON: refusals stay under 64 KB, with room for the
+ * request's id and what a job state or a batch summary adds around them.
+ */
+export const MAX_FAILURE_BYTES = 56 * 1024;
+
+/**
+ * `body` within MAX_FAILURE_BYTES whatever the input: what it quotes (paths, names, values) is
+ * shortened, a value too large to quote is left out, and errors past what fits are counted in
+ * `truncated` (the first ones are what a person fixes first).
+ */
+export function boundedBody(body: FailureBody): FailureBody {
+  const errors = (Array.isArray(body.errors) ? body.errors : []).map(boundedIssue);
+  const bounded: FailureBody = { ...body, message: clip(body.message, MAX_MESSAGE), errors: [] };
+  const room = MAX_FAILURE_BYTES - jsonBytes({ ...bounded, truncated: Number.MAX_SAFE_INTEGER });
+  let used = 0;
+  let kept = 0;
+  for (const error of errors) {
+    used += jsonBytes(error) + 1; // and its comma
+    if (used > room) break;
+    kept++;
+  }
+  bounded.errors = errors.slice(0, kept);
+  const left = (body.truncated ?? 0) + errors.length - kept;
+  if (left > 0) bounded.truncated = left;
+  return bounded;
+}
+
+type ListedIssue = FailureBody["errors"][number];
+
+function boundedIssue(issue: ListedIssue): ListedIssue {
+  const { expected, actual, ...rest } = issue;
+  const bounded: ListedIssue = {
+    ...rest,
+    path: clip(issue.path, MAX_QUOTED),
+    message: clip(issue.message, MAX_MESSAGE),
+  };
+  const shownExpected = quotable(expected);
+  if (shownExpected !== undefined) bounded.expected = shownExpected;
+  const shownActual = quotable(actual);
+  if (shownActual !== undefined) bounded.actual = shownActual;
+  return bounded;
+}
+
+/** A text shortened to `max` characters; anything else (a body not of ours) as it is. */
+function clip<T>(value: T, max: number): T {
+  return (typeof value === "string" ? shorten(value, max) : value) as T;
+}
+
+/** A value as an error quotes it: a text shortened, anything else whole if it is small, else not at all. */
+function quotable(value: unknown): unknown {
+  if (typeof value === "string") return shorten(value, MAX_QUOTED);
+  return value === undefined || jsonBytes(value) > MAX_QUOTED * 4 ? undefined : value;
+}
+
+function jsonBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value) ?? "", "utf8");
 }
 
 /** What is said when the service itself failed: no stack, no internals, the id to look it up by. */

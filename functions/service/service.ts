@@ -9,6 +9,7 @@ import { configuredSigner } from "./signing/configured.ts";
 import { type ServiceConfig, loadConfig } from "./settings.ts";
 import { createStorage, type Storage } from "./storage/s3.ts";
 import { createTemplateStore, type TemplateStore } from "./template-store.ts";
+import { createTemplateFence, type TemplateFence } from "../packages/index.ts";
 import type { TemplateResolver } from "../core/templates.ts";
 
 /** What every handler is built from: settings, the render core, storage and a logger. Built once per process. */
@@ -18,6 +19,8 @@ export interface Service {
   storage: Storage;
   /** Published template packages, which the renderer finds by name beside the built-in templates. */
   templates: TemplateStore;
+  /** The threads where packages are checked, validated and templated (never this event loop). */
+  fence: TemplateFence;
   log: Logger;
   /** EMF metrics, written through `log`; a door flushes them at the end of each request or invocation. */
   metrics: ServiceMetrics;
@@ -31,12 +34,14 @@ export function createService(
   const metrics = createMetrics(config, log);
   const storage = createStorage(config.s3);
   const builtIn = builtInTemplates(config.runtimeRoot).map((t) => t.definition.id);
-  const templates = createTemplateStore({ storage, bucket: config.inputBucket, builtIn });
+  const fence = createTemplateFence();
+  const templates = createTemplateStore({ storage, bucket: config.inputBucket, builtIn, checkZip: fence.checkZip });
   return {
     config,
     renderer: observedRenderer(builtInRenderer(config, templates.resolve, log, signer), metrics),
     storage,
     templates,
+    fence,
     log,
     metrics,
   };

@@ -1,5 +1,7 @@
 import type { TemplateSource } from "../core/templates.ts";
-import { checkPackage, type PackageProblem, readPackageZip, type TemplatePackage } from "../packages/index.ts";
+import type { PackageCheck, PackageProblem, TemplatePackage } from "../packages/index.ts";
+import { defaultPackageLimits, PACKAGE } from "../packages/index.ts";
+import { recordedOwner } from "./owners.ts";
 import { templateIndexKey, templateZipKey, TEMPLATES_PREFIX } from "./storage/keys.ts";
 import type { Storage } from "./storage/s3.ts";
 
@@ -7,9 +9,14 @@ import type { Storage } from "./storage/s3.ts";
  * Published template packages (functions/packages/), kept in S3 beside the uploads (the input
  * bucket: versioned, private) and rendered by name like the built-in templates:
  *
- *   templates/<id>/<version>.zip   the package as published; a version is the first 12 hex digits
- *                                  of its files' SHA-256 (the same files, the same version)
- *   templates/<id>/index.json      its versions, the latest, and whether it was withdrawn
+ *   templates/<id>/<version>.zip   the package's files zipped canonically (writeZip); a version is
+ *                                  the first 12 hex digits of its files' SHA-256, so the same files
+ *                                  make the same version and the same bytes, whatever zip brought them
+ *   templates/<id>/index.json      its owner, its versions, the latest, and whether it was withdrawn
+ *
+ * A template belongs to whoever published it first (its `owner`, a caller's hashed identity): only
+ * they publish new versions of it or withdraw it (TemplateForbidden otherwise), until an
+ * administrator hands it to another (`transfer`).
  *
  * `"template": "<id>"` renders the latest version, `"<id>@<version>"` that one; a withdrawn template
  * renders no more (its files stay, for the record). The render core asks `resolve` for any name that
@@ -18,11 +25,13 @@ import type { Storage } from "./storage/s3.ts";
  */
 export interface TemplateStore {
   /** Check `zip` as a package (TemplateRefused with every problem otherwise). Nothing is stored. */
-  check(zip: Uint8Array): Promise<TemplatePackage>;
-  /** Check and publish `zip` as template `id`, which becomes its latest version. */
-  publish(id: string, zip: Uint8Array): Promise<Published>;
-  /** Withdraw template `id` from new renders; undefined if it was never published. */
-  withdraw(id: string): Promise<PublishedTemplate | undefined>;
+  check(zip: Uint8Array, signal?: AbortSignal): Promise<TemplatePackage>;
+  /** Check and publish `zip` as template `id`, which becomes its latest version; `id` becomes `publisher`'s if it is new. */
+  publish(id: string, zip: Uint8Array, publisher: string): Promise<Published>;
+  /** Withdraw template `id` from new renders (`by` its owner only); undefined if it was never published. */
+  withdraw(id: string, by: string): Promise<PublishedTemplate | undefined>;
+  /** Hand template `id` to `owner` (an administrator's doing: the caller checks); undefined if it was never published. */
+  transfer(id: string, owner: string): Promise<Transferred | undefined>;
   /** Template `id` as published (withdrawn ones too), or undefined. */
   get(id: string): Promise<PublishedTemplate | undefined>;
   /** Every template published and not withdrawn. */
@@ -36,7 +45,10 @@ export interface TemplateVersion {
   /** SHA-256 of the package's files (functions/packages check.ts). */
   digest: string;
   title: string;
-  /** Size of the zip as published. */
+  /**
+   * Size of the zip stored for this version: its files zipped canonically, so the same for every zip
+   * of the same files. (A version published before zips were stored canonically: the zip as sent.)
+   */
   bytes: number;
   publishedAt: string;
 }
@@ -46,6 +58,13 @@ export interface PublishedTemplate {
   id: string;
   title: string;
   description?: string;
+  /**
+   * Who may publish new versions and withdraw it: the first publisher (a caller's hashed identity, as
+   * a job's owner), or whom an administrator handed it to. Absent from an index written before owners
+   * were recorded: that template is LOCAL_OWNER's (so on AWS nobody's) until an administrator assigns
+   * it. Never in an answer of the API.
+   */
+  owner?: string;
   /** The version `"template": "<id>"` renders. */
   latest: string;
   /** When it was withdrawn from new renders (absent while it renders). */
@@ -77,6 +96,29 @@ export class TemplateConflict extends Error {
   }
 }
 
+/** What an administrator's transfer did. */
+export interface Transferred {
+  template: PublishedTemplate;
+  /** Whose it was (LOCAL_OWNER for an index that recorded none). */
+  previousOwner: string;
+}
+
+/**
+ * Publishing or withdrawing a template that is another's. The message names no owner: an owner id
+ * is a hash of someone's identity, and the caller needs only to know it is not theirs.
+ */
+export class TemplateForbidden extends Error {
+  constructor(id: string, unowned: boolean) {
+    const transfer = `an administrator can hand it over (PUT /v1/admin/templates/${id}/owner)`;
+    super(
+      unowned
+        ? `template "${id}" was published before templates had owners and has none yet: only an administrator can assign it (PUT /v1/admin/templates/${id}/owner)`
+        : `template "${id}" belongs to another publisher: only they may publish or withdraw it; ${transfer}`,
+    );
+    this.name = "TemplateForbidden";
+  }
+}
+
 /** `<id>` or `<id>@<version>`: what an envelope's `template` names a published template by. */
 const TEMPLATE_NAME = /^([a-z0-9][a-z0-9-]{1,62})(?:@([0-9a-f]{12}))?$/;
 
@@ -96,12 +138,15 @@ export interface TemplateStoreOptions {
   bucket: string;
   /** Ids of the built-in templates: nobody publishes over them. */
   builtIn: readonly string[];
+  /** Reads and checks a zip as a package, behind the packages' fence (functions/packages/ createTemplateFence). */
+  checkZip: (zip: Uint8Array, signal?: AbortSignal) => Promise<PackageCheck>;
   now?: () => Date;
 }
 
 export function createTemplateStore(options: TemplateStoreOptions): TemplateStore {
   const { storage, bucket, builtIn } = options;
   const now = options.now ?? (() => new Date());
+  const { checkZip } = options;
   const indexes = new Map<string, { at: number; value: PublishedTemplate | undefined; eTag?: string }>();
   const sources = new Map<string, Promise<TemplateSource>>();
 
@@ -150,8 +195,8 @@ export function createTemplateStore(options: TemplateStoreOptions): TemplateStor
     throw new TemplateConflict(`template ${id} is being published by others at this moment: try again`);
   }
 
-  async function check(zip: Uint8Array): Promise<TemplatePackage> {
-    const checked = await checkPackage(readPackageZip(zip));
+  async function check(zip: Uint8Array, signal?: AbortSignal): Promise<TemplatePackage> {
+    const checked = await checkZip(zip, signal);
     if (!checked.ok) throw new TemplateRefused(checked.problems);
     return checked.package;
   }
@@ -159,8 +204,17 @@ export function createTemplateStore(options: TemplateStoreOptions): TemplateStor
   async function loadSource(id: string, version: string): Promise<TemplateSource> {
     const got = await storage.get(bucket, templateZipKey(id, version));
     if (!got.found || !("body" in got)) throw new Error(`template ${id}@${version}: its package is missing from S3`);
-    const checked = await checkPackage(readPackageZip(got.body));
-    if (!checked.ok) throw new Error(`template ${id}@${version}: its package no longer passes the checks`);
+    const checked = await checkZip(got.body);
+    // Published before a check this service has now (a rule added since): the package's to mend, not
+    // the service's fault. Its problems are listed, as publishing it today would list them.
+    if (!checked.ok) {
+      const notice = {
+        file: PACKAGE,
+        rule: "republish",
+        message: `template ${id}@${version} was published before checks it does not pass: mend it and publish it again`,
+      };
+      throw new TemplateRefused([notice, ...checked.problems]);
+    }
     const recorded = (await readIndex(id)).value?.versions.find((v) => v.version === version);
     if (recorded && recorded.digest !== checked.package.digest) {
       throw new Error(`template ${id}@${version}: its package is not the one published (another digest)`);
@@ -173,8 +227,10 @@ export function createTemplateStore(options: TemplateStoreOptions): TemplateStor
   return {
     check,
 
-    async publish(id, zip) {
+    async publish(id, zip, publisher) {
       if (builtIn.includes(id)) throw new TemplateConflict(`"${id}" is a built-in template: publish under another id`);
+      // Another's template is refused before its package is even looked at.
+      if (isTemplateId(id)) mayChange(id, (await readIndex(id, true)).value, publisher);
       const pkg = await check(zip);
       if (pkg.manifest.id !== id) {
         throw new TemplateRefused([
@@ -185,28 +241,32 @@ export function createTemplateStore(options: TemplateStoreOptions): TemplateStor
           },
         ]);
       }
-      const version: TemplateVersion = {
-        version: pkg.digest.slice(0, VERSION_DIGITS),
-        digest: pkg.digest,
-        title: pkg.manifest.title,
-        bytes: zip.byteLength,
-        publishedAt: now().toISOString(),
-      };
+      const versionId = pkg.digest.slice(0, VERSION_DIGITS);
       // Versions are immutable: a different package whose digest starts the same is refused, and the
       // zip of a version already there is not written again.
-      const known = (await readIndex(id, true)).value?.versions.find((v) => v.version === version.version);
-      if (known && known.digest !== version.digest) {
-        throw new TemplateConflict(
-          `version ${version.version} of "${id}" is another package: change it and publish again`,
-        );
+      const known = (await readIndex(id, true)).value?.versions.find((v) => v.version === versionId);
+      if (known && known.digest !== pkg.digest) {
+        throw new TemplateConflict(`version ${versionId} of "${id}" is another package: change it and publish again`);
       }
       // The zip first: an index never names a version whose package is not there.
+      let bytes = known?.bytes ?? 0;
       if (!known) {
-        await storage.put(bucket, templateZipKey(id, version.version), zip, { contentType: "application/zip" });
+        const stored = storedZip(pkg);
+        bytes = stored.byteLength;
+        await storage.put(bucket, templateZipKey(id, versionId), stored, { contentType: "application/zip" });
       }
+      const version: TemplateVersion = {
+        version: versionId,
+        digest: pkg.digest,
+        title: pkg.manifest.title,
+        bytes,
+        publishedAt: now().toISOString(),
+      };
       let created = true;
       let recorded = version;
       const template = await updateIndex(id, (current) => {
+        // Asked again on the index written over: of two first publishers at once, one is first.
+        mayChange(id, current, publisher);
         const known = current?.versions.find((v) => v.version === version.version);
         created = known === undefined;
         recorded = known ?? version;
@@ -214,6 +274,7 @@ export function createTemplateStore(options: TemplateStoreOptions): TemplateStor
         return {
           ...rest,
           id,
+          owner: current ? recordedOwner(current.owner) : publisher,
           title: pkg.manifest.title,
           ...(pkg.manifest.description ? { description: pkg.manifest.description } : {}),
           latest: version.version,
@@ -223,14 +284,30 @@ export function createTemplateStore(options: TemplateStoreOptions): TemplateStor
       return { template: template as PublishedTemplate, version: recorded, created };
     },
 
-    async withdraw(id) {
+    async withdraw(id, by) {
       if (builtIn.includes(id)) throw new TemplateConflict(`"${id}" is a built-in template: it cannot be withdrawn`);
-      if (!TEMPLATE_NAME.test(id) || id.includes("@")) return undefined;
-      return updateIndex(id, (current) => current && { ...current, withdrawnAt: now().toISOString() });
+      if (!isTemplateId(id)) return undefined;
+      return updateIndex(id, (current) => {
+        if (!current) return undefined;
+        mayChange(id, current, by);
+        return { ...current, withdrawnAt: now().toISOString() };
+      });
+    },
+
+    async transfer(id, owner) {
+      if (builtIn.includes(id)) throw new TemplateConflict(`"${id}" is a built-in template: nobody owns it`);
+      if (!isTemplateId(id)) return undefined;
+      let previousOwner = recordedOwner(undefined);
+      const template = await updateIndex(id, (current) => {
+        if (!current) return undefined;
+        previousOwner = recordedOwner(current.owner);
+        return { ...current, owner };
+      });
+      return template && { template, previousOwner };
     },
 
     async get(id) {
-      if (!TEMPLATE_NAME.test(id) || id.includes("@")) return undefined;
+      if (!isTemplateId(id)) return undefined;
       return (await readIndex(id, true)).value;
     },
 
@@ -267,4 +344,29 @@ export function createTemplateStore(options: TemplateStoreOptions): TemplateStor
       return source;
     },
   };
+}
+
+/** A template's id (no version): what index.json files are kept under. */
+function isTemplateId(id: string): boolean {
+  return TEMPLATE_NAME.test(id) && !id.includes("@");
+}
+
+/** Refuses `caller` a change to a template that exists and is another's (an index that records no owner is LOCAL_OWNER's). */
+function mayChange(id: string, index: PublishedTemplate | undefined, caller: string): void {
+  if (index && recordedOwner(index.owner) !== caller) throw new TemplateForbidden(id, index.owner === undefined);
+}
+
+/**
+ * What a version is stored as: the package's files as the checks read them (no wrapping folder, no
+ * __MACOSX/ or .DS_Store), zipped canonically by the check, so that its bytes follow from its version
+ * whatever zip brought them.
+ */
+function storedZip(pkg: TemplatePackage): Uint8Array {
+  const { zip } = pkg;
+  const max = defaultPackageLimits.maxZipBytes;
+  if (zip.byteLength > max) {
+    const message = `zipped as it is stored (every file deflated unless stored is smaller), the package has ${zip.byteLength} bytes; the limit is ${max}: make its files smaller`;
+    throw new TemplateRefused([{ file: PACKAGE, rule: "stored-zip-too-large", message }]);
+  }
+  return zip;
 }

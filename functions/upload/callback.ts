@@ -3,6 +3,7 @@ import type { CallbackRecord } from "../service/callbacks/record.ts";
 import { deliverCallback } from "../service/callbacks/deliver.ts";
 import { jobAnswer } from "../service/job-answer.ts";
 import type { JobState } from "../service/jobs.ts";
+import { recordedOwner, UPLOAD_OWNER } from "../service/owners.ts";
 import { jobStatusKey, type ReportUpload } from "../service/storage/keys.ts";
 import type { UploadContext } from "./context.ts";
 import type { ReportErrorFile, ReportResultFile } from "./report.ts";
@@ -12,15 +13,26 @@ interface Answered {
   callback?: CallbackRecord;
 }
 
+/** What a callback sends: the answer, the owner it is signed for (named in it too), the request to name. */
+interface Callback {
+  body: Record<string, unknown>;
+  owner: string;
+  requestId: string;
+}
+
 /**
  * Send a job's callback if its state is final and the callback still pending: the state is what is
- * sent (GET /v1/jobs/{id}'s answer), then written again with how the delivery went. A redelivered
- * event finds it delivered (or failed) and sends nothing.
+ * sent (GET /v1/jobs/{id}'s answer, and the job's owner), then written again with how the delivery
+ * went. A redelivered event finds it delivered (or failed) and sends nothing.
  */
 export async function sendJobCallback(ctx: UploadContext, jobId: string): Promise<void> {
   await sendIfPending<JobState>(ctx, jobStatusKey(jobId), async (state) =>
     state.status === "done" || state.status === "failed"
-      ? { body: await jobAnswer(ctx.service, state), requestId: state.requestId ?? jobId }
+      ? {
+          body: await jobAnswer(ctx.service, state),
+          owner: recordedOwner(state.owner),
+          requestId: state.requestId ?? jobId,
+        }
       : undefined,
   );
 }
@@ -29,10 +41,12 @@ export async function sendJobCallback(ctx: UploadContext, jobId: string): Promis
 export async function sendReportCallback(ctx: UploadContext, target: ReportUpload): Promise<void> {
   await sendIfPending<ReportResultFile>(ctx, target.resultKey, async (file) => ({
     body: await uploadDoneAnswer(ctx, file),
+    owner: UPLOAD_OWNER,
     requestId: ctx.messageId,
   }));
   await sendIfPending<ReportErrorFile>(ctx, target.errorKey, async (file) => ({
     body: uploadFailedAnswer(file),
+    owner: UPLOAD_OWNER,
     requestId: ctx.messageId,
   }));
 }
@@ -56,7 +70,7 @@ function uploadFailedAnswer(file: ReportErrorFile): Record<string, unknown> {
 async function sendIfPending<T extends Answered>(
   ctx: UploadContext,
   key: string,
-  answer: (file: T) => Promise<{ body: Record<string, unknown>; requestId: string } | undefined>,
+  answer: (file: T) => Promise<Callback | undefined>,
 ): Promise<void> {
   const { service } = ctx;
   const bucket = service.config.outputBucket;
@@ -75,7 +89,9 @@ async function sendIfPending<T extends Answered>(
   const outcome = await deliverCallback({
     settings: service.config.callback,
     url: callback.url,
-    body: JSON.stringify(made.body),
+    // The owner in what is signed: a receiver takes only callbacks about its own jobs.
+    body: JSON.stringify({ ...made.body, owner: made.owner }),
+    owner: made.owner,
     requestId: made.requestId,
     log: ctx.log,
     deadline: ctx.deadline,

@@ -15,6 +15,7 @@ import { Effect, ManagedPolicy, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { TEMPLATE_OWNER_PATH } from "../../functions/http/job-owner.ts";
 import { CorsPreflight } from "./cors-preflight.ts";
 
 /** The properties of {@link HttpEndpoint}. */
@@ -85,9 +86,11 @@ export const DEFAULT_PUBLISH_SCOPE = "report-render/templates.publish";
 /**
  * An HTTP API (payload 2.0) with one `$default` route to the HTTP function, which matches the paths
  * itself. It is never anonymous: every request is signed with IAM credentials (execute-api:Invoke),
- * or carries a JWT from the configured issuer. The one exception, only when CORS origins are
- * configured, is the CORS preflight (OPTIONS), which browsers send without credentials: it is
- * answered 204 by a function that does nothing else. The stage is throttled and logs every request.
+ * or carries a JWT from the configured issuer. The administrators' route (handing a template to
+ * another owner) takes IAM credentials in either case. The exceptions are the public routes given,
+ * and, only when CORS origins are configured, the CORS preflight (OPTIONS), which browsers send
+ * without credentials: it is answered 204 by a function that does nothing else. The stage is
+ * throttled and logs every request.
  */
 export class HttpEndpoint extends Construct {
   /** The HTTP API, with its one `$default` route (and, with CORS origins, `OPTIONS /{proxy+}`). */
@@ -96,12 +99,14 @@ export class HttpEndpoint extends Construct {
   readonly stage: HttpStage;
   /** The stage's access log. */
   readonly accessLogs: LogGroup;
-  /** How the `$default` route authorizes a request: IAM (SigV4) or JWT. */
+  /** How the `$default` and publishing routes authorize a request: IAM (SigV4) or JWT. */
   readonly authorizationType: "AWS_IAM" | "JWT";
-  /** With IAM auth: execute-api:Invoke on this API but publishing, to attach to the clients' roles or users. */
+  /** With IAM auth: execute-api:Invoke on this API but publishing and handing over, for the clients' roles or users. */
   readonly invokePolicy?: ManagedPolicy;
   /** With IAM auth: publishing and withdrawing template packages, for those who may (besides invokePolicy). */
   readonly publishPolicy?: ManagedPolicy;
+  /** The administrators' route (handing a template to another owner), IAM-authorized in either mode: for operators. */
+  readonly adminPolicy: ManagedPolicy;
   /** With CORS origins: the function behind the unauthenticated `OPTIONS /{proxy+}` route. */
   readonly preflight?: CorsPreflight;
 
@@ -169,6 +174,18 @@ export class HttpEndpoint extends Construct {
         : {}),
     });
 
+    // Handing a template to another owner is an operator's act: a route of its own under /v1/admin/,
+    // outside both other policies' paths (an IAM wildcard spans "/", so it cannot sit under /v1/templates/*),
+    // and IAM-authorized whatever the other routes take. A JWT could not serve: the stack's user pool
+    // gives a client's scopes to all its users, and its authorizer takes only the page's client.
+    // The function checks the route and the IAM caller (functions/http/job-owner.ts isAdministrator).
+    this.api.addRoutes({
+      path: TEMPLATE_OWNER_PATH,
+      methods: [HttpMethod.PUT],
+      integration: new HttpLambdaIntegration("Administer", props.handler),
+      authorizer: new HttpIamAuthorizer(),
+    });
+
     // The web page is public (it signs its user in); API Gateway picks the most specific route, so
     // these win over $default for exactly these paths, and every other request still needs a token.
     const publicRoutes = props.publicRoutes ?? [];
@@ -212,6 +229,8 @@ export class HttpEndpoint extends Construct {
             ip: "$context.identity.sourceIp",
             caller: "$context.identity.caller",
             user: "$context.identity.user",
+            // Who signed (IAM routes): the record of which operator handed a template over.
+            userArn: "$context.identity.userArn",
             jwtSubject: "$context.authorizer.claims.sub",
             method: "$context.httpMethod",
             path: "$context.path",
@@ -253,6 +272,16 @@ export class HttpEndpoint extends Construct {
         ],
       });
     }
+    this.adminPolicy = new ManagedPolicy(this, "AdminPolicy", {
+      description: "report-render: administer template packages (hand one to another owner: PUT /v1/admin/…)",
+      statements: [
+        new PolicyStatement({
+          effect: Effect.ALLOW,
+          actions: ["execute-api:Invoke"],
+          resources: [this.api.arnForExecuteApi("PUT", "/v1/admin/*")],
+        }),
+      ],
+    });
   }
 
   /** The base URL, ending in `/`. */

@@ -6,7 +6,14 @@ import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { join } from "node:path";
 import { ENV } from "../../functions/service/settings.ts";
-import { chromiumPackCommands, copyCommands, LAMBDA_TASK_ROOT, RUNTIME_DIR, runtimeFiles } from "./runtime-files.ts";
+import {
+  chromiumPackCommands,
+  copyCommands,
+  fenceWorkerCommand,
+  LAMBDA_TASK_ROOT,
+  RUNTIME_DIR,
+  runtimeFiles,
+} from "./runtime-files.ts";
 
 /** The repository root: the entry points, package-lock.json and the runtime files are found from it. */
 export const PROJECT_ROOT = join(import.meta.dirname, "..", "..");
@@ -198,6 +205,7 @@ export class RenderFunction extends Construct {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (inputDir, outputDir) => [
+            fenceWorkerCommand(PROJECT_ROOT, outputDir),
             ...copyCommands(files, inputDir, outputDir),
             ...chromiumPackCommands(PROJECT_ROOT, `${outputDir}/node_modules/${CHROMIUM_PACKAGE}/bin`, outputDir),
             // The lockfile was only needed to install Chromium's package at the pinned version.

@@ -103,6 +103,15 @@ export function chromiumPackCommands(
   return [args.map(quote).join(" "), `rm -rf ${quote(binDir)}`];
 }
 
+/**
+ * The shell command (bundling.commandHooks.afterBundling) that writes `outputDir`/fence-worker.mjs:
+ * the worker thread template packages run in (functions/packages/fence/), bundled whole, beside the
+ * function's own bundle where fence.ts looks for it.
+ */
+export function fenceWorkerCommand(projectRoot: string, outputDir: string): string {
+  return [process.execPath, join(projectRoot, "bin/build-fence-worker.js"), outputDir].map(quote).join(" ");
+}
+
 function walk(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);

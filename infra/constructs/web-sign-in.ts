@@ -83,7 +83,11 @@ export const WEB_PAGE_ROUTES = ["GET /", "GET /assets/{proxy+}"];
  */
 export const WEB_SIGN_IN_POOL_SCOPES = ["openid", "email"];
 
-/** The scopes the pool's client may be given (infra/settings.ts refuses others). */
+/**
+ * The scopes the pool's client may be given (infra/settings.ts refuses others). There is no admin
+ * scope: Cognito gives a client's scopes to every user of it, so handing a template over is
+ * IAM-authorized instead (infra/constructs/http-endpoint.ts).
+ */
 export const WEB_SIGN_IN_POOL_SCOPE_CHOICES = ["openid", "email", "profile", DEFAULT_PUBLISH_SCOPE];
 
 /** The literal part of the default domain prefix: the stack's name as Cognito takes it (words it refuses removed). */

@@ -14,8 +14,15 @@ export default defineTemplate<ReportData>({
   title: "Report",
   page: PAGE_DEFAULTS,
   rules: reportRules,
-  // These protect the service (memory, layout time): "warn" does not waive them.
-  limitRules: ["table-columns", "image-pixels", "image-nesting", "image-format"],
+  // These protect the service (memory, layout time, decoding and drawing): "warn" does not waive them.
+  limitRules: [
+    "table-columns",
+    "image-pixels",
+    "image-nesting",
+    "image-format",
+    "images-total-pixels",
+    "charts-total-points",
+  ],
   view: reportView,
   metadata: (data) => ({
     title: data.title,

@@ -1,5 +1,6 @@
 import { imageSize } from "image-size";
 import type { Issue } from "../../functions/core/kit.ts";
+import { ChartBudget, chartPoints, ImageBudget } from "./budgets.ts";
 import type { Cell, ReportData } from "./data.ts";
 import { asCellObject, layoutSection, MAX_COLUMNS, tableWidth, type GridProblem } from "./grid.ts";
 
@@ -9,18 +10,21 @@ import { asCellObject, layoutSection, MAX_COLUMNS, tableWidth, type GridProblem 
  * `type` is the schema's: an enum error at /blocks/N/type.)
  *
  * Runs whether or not the schema passed, so that one answer lists every problem; each check looks
- * only at blocks whose own shape it can trust.
+ * only at blocks whose own shape it can trust. The images and charts of the report together are held
+ * to the budgets of budgets.ts.
  */
 export function reportRules(data: ReportData, _schemaValid: boolean): Issue[] {
   const issues: Issue[] = [];
   const blocks: unknown = (data as { blocks?: unknown } | null)?.blocks;
   if (!Array.isArray(blocks)) return issues;
+  const images = new ImageBudget();
+  const charts = new ChartBudget();
   blocks.forEach((block: unknown, i) => {
     if (!isObject(block)) return;
     const path = `/blocks/${i}`;
     if (block.type === "table") issues.push(...tableRules(block, path));
-    else if (block.type === "image") issues.push(...imageRules(block, path));
-    else if (block.type === "chart") issues.push(...chartRules(block, path));
+    else if (block.type === "image") issues.push(...imageRules(block, path, images));
+    else if (block.type === "chart") issues.push(...chartRules(block, path, charts));
   });
   return issues;
 }
@@ -115,9 +119,9 @@ export function isImageDataUrl(src: string): boolean {
 const MAX_IMAGE_PIXELS = 40_000_000;
 const MAX_IMAGE_SIDE = 20_000;
 
-function imageRules(image: Record<string, unknown>, path: string): Issue[] {
+function imageRules(image: Record<string, unknown>, path: string, budget: ImageBudget): Issue[] {
   if (typeof image.src !== "string") return [];
-  if (isImageDataUrl(image.src)) return imageSizeRules(image.src, `${path}/src`);
+  if (isImageDataUrl(image.src)) return imageSizeRules(image.src, `${path}/src`, budget);
   const src = image.src;
   return [
     {
@@ -149,9 +153,9 @@ function decodeXmlReferences(text: string): string {
 /**
  * The image's own size, read from its header, whatever type its data: URL claims (Chromium decodes
  * by the bytes). In an SVG, every data: URL it holds is looked at the same way: Chromium decodes the
- * rasters an SVG embeds, of any declared type.
+ * rasters an SVG embeds, of any declared type. Rasters within the limits count against `budget`.
  */
-function imageSizeRules(src: string, path: string, depth = 0): Issue[] {
+function imageSizeRules(src: string, path: string, budget: ImageBudget, depth = 0): Issue[] {
   const comma = src.indexOf(",");
   const meta = src.slice(0, comma);
   const body = src.slice(comma + 1);
@@ -184,6 +188,9 @@ function imageSizeRules(src: string, path: string, depth = 0): Issue[] {
       expected: `≤ ${MAX_IMAGE_SIDE} × ${MAX_IMAGE_SIDE}, ≤ ${MAX_IMAGE_PIXELS} pixels`,
       actual: `${width} × ${height}`,
     });
+  } else if (!isSvg) {
+    const overBudget = budget.add(src, width * height, () => path);
+    if (overBudget) issues.push(overBudget);
   }
   if (!isSvg) return issues;
   const text = decodeXmlReferences(Buffer.from(bytes).toString("utf8"));
@@ -197,17 +204,19 @@ function imageSizeRules(src: string, path: string, depth = 0): Issue[] {
       });
       break;
     }
-    issues.push(...imageSizeRules(m[0], path, depth + 1));
+    issues.push(...imageSizeRules(m[0], path, budget, depth + 1));
   }
   return issues;
 }
 
 // ── charts ───────────────────────────────────────────────────────────────────────────────
 
-function chartRules(chart: Record<string, unknown>, path: string): Issue[] {
+function chartRules(chart: Record<string, unknown>, path: string, budget: ChartBudget): Issue[] {
   const issues: Issue[] = [];
   const categories = Array.isArray(chart.categories) ? chart.categories : undefined;
   const series = Array.isArray(chart.series) ? chart.series : [];
+  const overBudget = budget.add(chartPoints(chart.kind, categories?.length ?? 0, series.length), () => path);
+  if (overBudget) issues.push(overBudget);
   series.forEach((s: unknown, j) => {
     if (!isObject(s) || !Array.isArray(s.data) || !categories) return;
     if (s.data.length !== categories.length) {

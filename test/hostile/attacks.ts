@@ -140,6 +140,29 @@ export const attacks: Attack[] = [
     error: "invalid_data",
   },
   {
+    // Each within its own limit; together 480 megapixels (Chromium took 19.7 s to decode them).
+    name: "twelve PNGs of 40 megapixels each (the budget of a whole report)",
+    body: report({
+      blocks: Array.from({ length: 12 }, (_, i) => ({ type: "image", src: pngDeclaring(8000 - i, 5000), alt: `${i}` })),
+    }),
+    status: 422,
+    error: "invalid_data",
+  },
+  {
+    // Each within its own limits; together 80,000 points (13.3 s of ECharts on the main thread).
+    name: "four charts of 20 series × 1,000 points (the budget of a whole report)",
+    body: report({
+      blocks: Array.from({ length: 4 }, () => ({
+        type: "chart",
+        kind: "line",
+        categories: Array.from({ length: 1000 }, (_, i) => `c${i}`),
+        series: Array.from({ length: 20 }, (_, s) => ({ name: `s${s}`, data: Array(1000).fill(s) })),
+      })),
+    }),
+    status: 422,
+    error: "invalid_data",
+  },
+  {
     name: "keys __proto__ and constructor in data and options",
     body: `{"template":"report","data":{"title":"x","blocks":[],"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}},"options":{"__proto__":{"polluted":1}}}`,
     status: 400,

@@ -292,6 +292,7 @@ describe("callback URLs that try to reach what they must not", () => {
     const hitsBefore = receiver.hits.length;
     const record = await deliverCallback({
       settings,
+      owner: "local",
       url: "https://rebind.example.org/cb",
       body: "{}",
       requestId: "r",

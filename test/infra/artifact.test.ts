@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
+import { writeZip } from "../../functions/packages/index.ts";
 import { type ChromiumPack, PACK_DIR, readPack } from "../../functions/service/chromium-pack.ts";
 import { chromiumLocator } from "../../functions/service/chromium.ts";
 import { ENV, loadConfig } from "../../functions/service/settings.ts";
@@ -12,6 +13,7 @@ import { startLocalS3, S3RVER_CREDENTIALS, type LocalS3 } from "../../functions/
 import { createStorage, type Storage } from "../../functions/service/storage/s3.ts";
 import { fonts, pageTexts } from "../helpers/pdf.ts";
 import { httpEvent, sqsS3Event } from "../helpers/lambda-events.ts";
+import { baseFiles } from "../helpers/package-zips.ts";
 import { startLambdaProcess, type LambdaProcess } from "../helpers/lambda-process.ts";
 import { type LambdaAsset, synthLambdaAssets } from "../helpers/lambda-assets.ts";
 import { renderReport } from "../helpers/render.ts";
@@ -191,6 +193,8 @@ describe("the synthesized function assets", () => {
     for (const asset of Object.values(assets)) {
       const has = (path: string) => expect(existsSync(join(asset.assetDir, path)), `${asset.name}: ${path}`).toBe(true);
       has("index.mjs");
+      // The thread template packages run in (functions/packages/fence/), beside the bundle where fence.ts looks.
+      has("fence-worker.mjs");
       has("node_modules/@sparticuz/chromium/package.json");
       // Its brotli files were recompressed into the pack (gzip, the binary in parts) and removed.
       expect(existsSync(join(asset.assetDir, "node_modules/@sparticuz/chromium/bin"))).toBe(false);
@@ -230,16 +234,23 @@ describe("the synthesized function assets", () => {
   });
 
   it("bundle the functions' code only: nothing of infra/ or the CDK (the stack imports functions/service/settings.ts, not the reverse)", () => {
+    const bundles = [
+      ["index.mjs", "functions/service/settings.ts"],
+      ["fence-worker.mjs", "functions/packages/fence/worker.ts"],
+    ] as const;
     for (const asset of Object.values(assets)) {
-      const map = JSON.parse(readFileSync(join(asset.assetDir, "index.mjs.map"), "utf8")) as { sources: string[] };
-      expect(
-        map.sources.some((source) => source.endsWith("functions/service/settings.ts")),
-        asset.name,
-      ).toBe(true);
-      const foreign = map.sources.filter((source) =>
-        /(^|\/)infra\/|(^|\/)node_modules\/(aws-cdk-lib|constructs|cdk-nag)\//.test(source),
-      );
-      expect(foreign, asset.name).toEqual([]);
+      for (const [bundle, entry] of bundles) {
+        const where = `${asset.name}/${bundle}`;
+        const map = JSON.parse(readFileSync(join(asset.assetDir, `${bundle}.map`), "utf8")) as { sources: string[] };
+        expect(
+          map.sources.some((source) => source.endsWith(entry)),
+          where,
+        ).toBe(true);
+        const foreign = map.sources.filter((source) =>
+          /(^|\/)infra\/|(^|\/)node_modules\/(aws-cdk-lib|constructs|cdk-nag)\//.test(source),
+        );
+        expect(foreign, where).toEqual([]);
+      }
     }
   });
 
@@ -331,6 +342,42 @@ describe("the HTTP function's asset, run alone", () => {
       expect(page.statusCode, path).toBe(200);
     }
   }, 60_000);
+});
+
+/** POST /v1/templates/check of a zipped package, as API Gateway passes a binary body. */
+function checkEvent(files: Map<string, Uint8Array>) {
+  const headers = { "content-type": "application/zip", accept: "application/json" };
+  return {
+    ...httpEvent("POST", "/v1/templates/check", { headers }),
+    body: Buffer.from(writeZip(files)).toString("base64"),
+    isBase64Encoded: true,
+  };
+}
+
+describe("the HTTP function's asset: template packages in worker threads", () => {
+  it("checks a package in a thread started from the asset's fence-worker.mjs: 200, and 422 too_complex for too much work", async () => {
+    // Nothing else to start a thread from: the source tree's worker is not in the asset (nor tsx).
+    expect(existsSync(join(assets.HttpFunction.assetDir, "worker-from-source.mjs"))).toBe(false);
+    const fn = await http();
+    const ok = await fn.invoke<HttpResult>(checkEvent(baseFiles()));
+    expect(ok.statusCode, `${ok.body?.slice(0, 500)}\n${fn.output().slice(-2000)}`).toBe(200);
+    expect(JSON.parse(ok.body ?? "{}")).toMatchObject({ id: "hostile", title: "Hostile", pages: 1 });
+
+    // Inline partials that each call the next twice, 25 levels: 2^25 calls, refused in the thread.
+    const levels = Array.from(
+      { length: 25 },
+      (_, i) => `{{#*inline "q${i}"}}{{> q${i + 1}}}{{> q${i + 1}}}{{/inline}}`,
+    );
+    const hbs = `{{#*inline "q25"}}x{{/inline}}${levels.reverse().join("")}{{> q0}}`;
+    const started = performance.now();
+    const refused = await fn.invoke<HttpResult>(checkEvent(baseFiles({ "template.hbs": hbs })));
+    console.log(`HTTP function: too much template work refused in ${(performance.now() - started).toFixed(0)} ms`);
+    expect(refused.statusCode, refused.body?.slice(0, 500)).toBe(422);
+    expect(JSON.parse(refused.body ?? "{}")).toMatchObject({ error: "too_complex" });
+    // The function is still whole, and its fence still checks packages.
+    const again = await fn.invoke<HttpResult>(checkEvent(baseFiles()));
+    expect(again.statusCode, again.body?.slice(0, 500)).toBe(200);
+  }, 120_000);
 });
 
 describe("the upload function's asset, run alone", () => {

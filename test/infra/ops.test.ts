@@ -411,14 +411,17 @@ describe("callbacks", () => {
     }
   });
 
-  it("secretsmanager:GetSecretValue on this secret only, for the upload function (which sends callbacks), and no other secret permission", () => {
+  it("secretsmanager:GetSecretValue on this secret only, for the two functions (the upload one signs callbacks, the HTTP one derives callers' keys), and no other secret permission", () => {
     const [secret] = resourceAt(base.template, "AWS::SecretsManager::Secret", "/Callbacks/");
     const secretStatements = statements(base).filter(([, st]) =>
       actionsOf(st).some((a) => a.startsWith("secretsmanager:")),
     );
-    expect(secretStatements.map(([id]) => id).sort()).toEqual([
-      resourceAt(base.template, "AWS::IAM::Policy", "/UploadFunction/Role/DefaultPolicy/")[0],
-    ]);
+    // One statement in each function's own policy: GET /v1/callbacks/key answers 500 on AWS without the HTTP one's.
+    expect(secretStatements.map(([id]) => id).sort()).toEqual(
+      ["/HttpFunction/Role/DefaultPolicy/", "/UploadFunction/Role/DefaultPolicy/"]
+        .map((path) => resourceAt(base.template, "AWS::IAM::Policy", path)[0])
+        .sort(),
+    );
     for (const [, st] of secretStatements) {
       expect(st.Action).toBe("secretsmanager:GetSecretValue");
       expect(st.Resource).toEqual({ Ref: secret });
@@ -517,15 +520,22 @@ describe("web sign-in", () => {
       expect(s.template.toJSON().Resources[pool].DeletionPolicy).toBe("Retain");
     });
 
-    it("a domain named after the stack and its id; a resource server with the publish scope", () => {
+    it("a domain named after the stack and its id; a resource server with the publish scope alone", () => {
       const [, domain] = resourceAt(s.template, "AWS::Cognito::UserPoolDomain", "/WebSignIn/");
       expect(cfnText(domain.Domain)).toBe("reportrender-<selected>");
       expect(JSON.stringify(domain.Domain)).toContain("AWS::StackId");
       const [, server] = resourceAt(s.template, "AWS::Cognito::UserPoolResourceServer", "/WebSignIn/");
-      expect(server).toMatchObject({
-        Identifier: "report-render",
-        Scopes: [expect.objectContaining({ ScopeName: "templates.publish" })],
-      });
+      expect(server).toMatchObject({ Identifier: "report-render", UserPoolId: { Ref: pool } });
+      const issued = (server.Scopes as { ScopeName: string }[]).map(
+        (scope) => `${server.Identifier}/${scope.ScopeName}`,
+      );
+      // No admin scope: Cognito gives a client's scopes to all its users, so handing over takes IAM instead.
+      expect(issued).toEqual(["report-render/templates.publish"]);
+      // Every scope a route of the API asks for is one the pool can issue, and each it issues is asked for.
+      const asked = Object.values(resourcesOf(s.template, "AWS::ApiGatewayV2::Route")).flatMap(
+        (r) => (r.AuthorizationScopes as string[] | undefined) ?? [],
+      );
+      expect(new Set(asked)).toEqual(new Set(issued));
     });
 
     it("a public client: code grant (PKCE), no secret, openid email (not the publish scope), the page's URL only", () => {
@@ -550,7 +560,7 @@ describe("web sign-in", () => {
       expect((props.LogoutURLs as unknown[]).map(cfnText)).toEqual([pageUrl]);
     });
 
-    it("the API's JWT authorizer takes the pool's tokens for that client; only the page and its assets are public", () => {
+    it("the API's JWT authorizer takes the pool's tokens for that client; only the page and its assets are public; handing over takes IAM", () => {
       s.template.hasResourceProperties("AWS::ApiGatewayV2::Authorizer", {
         AuthorizerType: "JWT",
         JwtConfiguration: { Audience: [{ Ref: client }], Issuer: Match.anyValue() },
@@ -564,6 +574,7 @@ describe("web sign-in", () => {
         ["DELETE /v1/templates/{id}", "JWT"],
         ["GET /", "NONE"],
         ["GET /assets/{proxy+}", "NONE"],
+        ["PUT /v1/admin/templates/{id}/owner", "AWS_IAM"],
         ["PUT /v1/templates/{id}", "JWT"],
       ]);
       // The public routes reach the HTTP function, which serves the page there (and its sign-in settings
@@ -575,7 +586,11 @@ describe("web sign-in", () => {
       expect(isWebPagePath("/")).toBe(true);
       expect(isWebPagePath("/assets/app.js")).toBe(true);
       expect(s.template.toJSON().Outputs.AuthorizationType.Value).toBe("JWT");
-      s.template.resourceCountIs("AWS::IAM::ManagedPolicy", 0);
+      // No token the authorizer takes may carry an admin permission: the administrators sign with SigV4,
+      // by the one policy the stack makes in this mode.
+      s.template.resourceCountIs("AWS::IAM::ManagedPolicy", 1);
+      const [adminPolicy] = resourceAt(s.template, "AWS::IAM::ManagedPolicy", "/Endpoint/AdminPolicy/");
+      expect(s.template.toJSON().Outputs.AdministerTemplatesPolicyArn.Value).toEqual({ Ref: adminPolicy });
     });
 
     it("the HTTP function is told the sign-in (the upload function is not); the outputs say how to add a user", () => {
@@ -676,6 +691,11 @@ describe("web sign-in", () => {
     [
       { webSignIn: "true", webSignInScopes: "openid phone" },
       /setting webSignInScopes: the user pool gives .*, not "phone"/,
+    ],
+    // The pool defines no admin scope (handing over takes IAM): the page's client cannot ask for one.
+    [
+      { webSignIn: "true", webSignInScopes: "openid report-render/templates.admin" },
+      /setting webSignInScopes: the user pool gives .*, not "report-render\/templates.admin"/,
     ],
     [{ webSignIn: "true", webSignInScopes: 'openid "x"' }, /setting webSignInScopes: .* is not an OAuth scope/],
     [{ ...provider, webSignInDomainPrefix: "reports" }, /setting webSignInDomainPrefix is for the Cognito user pool/],

@@ -357,8 +357,14 @@ describe("environment variable names: the stack and the functions share function
   });
 });
 
+/** Whether an IAM resource pattern matches `resource`: `*` is any characters, "/" included. */
+function iamMatches(pattern: string, resource: string): boolean {
+  const literal = (part: string) => part.replace(/[.+?^$(){}|[\]\\]/g, "\\$&");
+  return new RegExp(`^${pattern.split("*").map(literal).join(".*")}$`).test(resource);
+}
+
 describe("endpoint", () => {
-  it("an HTTP API whose routes ($default, and publishing templates, → the HTTP function, payload 2.0) require IAM auth", () => {
+  it("an HTTP API whose routes ($default, publishing, handing over → the HTTP function, payload 2.0) require IAM auth", () => {
     const t = base.template;
     t.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
     t.hasResourceProperties("AWS::ApiGatewayV2::Api", { ProtocolType: "HTTP", CorsConfiguration: Match.absent() });
@@ -366,6 +372,7 @@ describe("endpoint", () => {
     expect(routes.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
       ["$default", "AWS_IAM"],
       ["DELETE /v1/templates/{id}", "AWS_IAM"],
+      ["PUT /v1/admin/templates/{id}/owner", "AWS_IAM"],
       ["PUT /v1/templates/{id}", "AWS_IAM"],
     ]);
     t.resourceCountIs("AWS::ApiGatewayV2::Authorizer", 0);
@@ -379,8 +386,9 @@ describe("endpoint", () => {
       FunctionName: { "Fn::GetAtt": [ids.http, "Arn"] },
       Principal: "apigateway.amazonaws.com",
     });
-    // Two managed policies: calling this API but publishing, and publishing (nothing of any other API).
+    // Three managed policies: calling this API but publishing, publishing, administering (nothing of any other API).
     const policies = Object.entries(resourcesOf(t, "AWS::IAM::ManagedPolicy"));
+    expect(policies).toHaveLength(3);
     const resourcesOfPolicy = (path: string) => {
       const [, policy] = policies.find(([id]) => id.startsWith(path)) ?? [];
       expect(policy, path).toBeDefined();
@@ -397,6 +405,21 @@ describe("endpoint", () => {
     expect(publish).toContain("/*/PUT/v1/templates/*");
     expect(publish).toContain("/*/DELETE/v1/templates/*");
     expect(publish).not.toMatch(/GET|POST/);
+    // Handing a template to another owner: the administrators' route only, which neither policy above
+    // reaches (an IAM wildcard spans "/": that is why it is not under /v1/templates/).
+    const admin = resourcesOfPolicy("EndpointAdminPolicy");
+    const adminResources = [JSON.parse(admin) as unknown].flat();
+    expect(adminResources).toHaveLength(1);
+    expect(admin).toContain("/*/PUT/v1/admin/*");
+    expect(invoke).not.toContain("admin");
+    expect(publish).not.toContain("admin");
+    // As IAM matches them: the publishers' patterns reach publishing, never the administrators' path.
+    const patterns = (JSON.parse(publish) as unknown[]).map((r) => cfnText(r).replace(/^.*<\w+>\//, ""));
+    expect(patterns.some((p) => iamMatches(p, "$default/PUT/v1/templates/payment-notice"))).toBe(true);
+    expect(patterns.some((p) => iamMatches(p, "$default/PUT/v1/admin/templates/payment-notice/owner"))).toBe(false);
+    const adminPattern = cfnText(adminResources[0]).replace(/^.*<\w+>\//, "");
+    expect(iamMatches(adminPattern, "$default/PUT/v1/admin/templates/payment-notice/owner")).toBe(true);
+    expect(iamMatches(adminPattern, "$default/PUT/v1/templates/payment-notice")).toBe(false);
   });
 
   it("the preflight function answers 204 and nothing else", async () => {
@@ -417,6 +440,13 @@ describe("endpoint", () => {
         Format: Match.stringLikeRegexp("requestId"),
       },
     });
+    // Who signed, on IAM routes: which operator handed a template over (the function logs only hashed owner ids).
+    const [, stage] = resourceAt(t, "AWS::ApiGatewayV2::Stage", "/Endpoint/");
+    const { Format } = stage.AccessLogSettings as { Format: string };
+    expect(JSON.parse(Format)).toMatchObject({
+      caller: "$context.identity.caller",
+      userArn: "$context.identity.userArn",
+    });
     const s = synthesize({ throttlingRateLimit: "50", throttlingBurstLimit: "100" });
     s.template.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
@@ -435,18 +465,30 @@ describe("endpoint", () => {
       IdentitySource: ["$request.header.Authorization"],
       JwtConfiguration: { Issuer: "https://login.example.org/realms/portal", Audience: ["portal-web", "portal-app"] },
     });
-    // $default needs the JWT; only the CORS preflight (OPTIONS) is let through, to a function that answers 204.
+    // $default needs the JWT; only the CORS preflight (OPTIONS) is let through, to a function that answers
+    // 204. Handing a template over takes IAM credentials (operators'), whatever the other routes take.
     const routes = Object.values(resourcesOf(t, "AWS::ApiGatewayV2::Route"));
     expect(routes.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
       ["$default", "JWT"],
       ["DELETE /v1/templates/{id}", "JWT"],
       ["OPTIONS /{proxy+}", "NONE"],
+      ["PUT /v1/admin/templates/{id}/owner", "AWS_IAM"],
       ["PUT /v1/templates/{id}", "JWT"],
     ]);
-    // Publishing takes the publish scope besides the JWT.
-    for (const r of routes.filter((r) => String(r.RouteKey).includes("templates"))) {
+    // Publishing takes the publish scope besides the JWT; the JWT authorizer guards nothing else.
+    const [jwtAuthorizer] = resourceAt(t, "AWS::ApiGatewayV2::Authorizer", "/Endpoint/");
+    for (const r of routes.filter((r) => String(r.RouteKey).includes("/v1/templates/"))) {
       expect(r.AuthorizationScopes).toEqual(["report-render/templates.publish"]);
     }
+    const admin = routes.find((r) => r.RouteKey === "PUT /v1/admin/templates/{id}/owner");
+    expect(admin?.AuthorizationScopes).toBeUndefined();
+    expect(admin?.AuthorizerId).toBeUndefined();
+    expect(routes.filter((r) => r.AuthorizationType === "JWT").map((r) => r.AuthorizerId)).toEqual([
+      { Ref: jwtAuthorizer },
+      { Ref: jwtAuthorizer },
+      { Ref: jwtAuthorizer },
+    ]);
+    expect(routes.find((r) => r.RouteKey === "$default")?.AuthorizationScopes).toBeUndefined();
     const [preflight, preflightFn] = resourceAt(t, "AWS::Lambda::Function", "/Endpoint/Preflight/");
     expect(preflightFn).toMatchObject({ Runtime: "nodejs22.x", MemorySize: 128, Code: { ZipFile: PREFLIGHT_HANDLER } });
     t.hasResourceProperties("AWS::ApiGatewayV2::Integration", { IntegrationUri: { "Fn::GetAtt": [preflight, "Arn"] } });
@@ -460,8 +502,20 @@ describe("endpoint", () => {
         AllowMethods: ["GET", "POST", "HEAD", "PUT", "DELETE"],
       }),
     });
-    t.resourceCountIs("AWS::IAM::ManagedPolicy", 0);
-    expect(t.toJSON().Outputs.AuthorizationType.Value).toBe("JWT");
+    // One IAM policy, the administrators' (the scopes stand in for the others), and its output.
+    const [adminPolicy, adminProps] = resourceAt(t, "AWS::IAM::ManagedPolicy", "/Endpoint/AdminPolicy/");
+    t.resourceCountIs("AWS::IAM::ManagedPolicy", 1);
+    const [statement, ...more] = (adminProps.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+    expect(more).toEqual([]);
+    expect(statement).toMatchObject({ Effect: "Allow", Action: "execute-api:Invoke" });
+    const [api] = resourceAt(t, "AWS::ApiGatewayV2::Api", "/Endpoint/");
+    expect(cfnText(statement?.Resource)).toBe(
+      `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${api}>/*/PUT/v1/admin/*`,
+    );
+    const outputs = t.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.AuthorizationType?.Value).toBe("JWT");
+    expect(Object.keys(outputs).filter((k) => k.endsWith("PolicyArn"))).toEqual(["AdministerTemplatesPolicyArn"]);
+    expect(outputs.AdministerTemplatesPolicyArn?.Value).toEqual({ Ref: adminPolicy });
   });
 });
 
@@ -649,13 +703,14 @@ describe("alarms", () => {
 describe("least privilege", () => {
   // Active tracing: X-Ray's two actions have no resource-level permissions.
   const xray = { actions: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], resources: ["*"] };
-  // The callback signing key (the upload function sends callbacks; the HTTP function only accepts them): its value only, this secret only.
+  // The callback secret (the upload function signs callbacks; the HTTP function derives each caller's key for
+  // GET /v1/callbacks/key): its value only, this secret only.
   const readCallbackKey = () => ({
     actions: ["secretsmanager:GetSecretValue"],
     resources: [`<${resourceAt(base.template, "AWS::SecretsManager::Secret", "/Callbacks/")[0]}>`],
   });
 
-  it("the HTTP function: put job requests; get/put job state, stored renders and template packages; its own log group", () => {
+  it("the HTTP function: put job requests; get/put job state, stored renders and template packages; read the callback secret; its own log group", () => {
     const [logs] = resourceAt(base.template, "AWS::Logs::LogGroup", "/HttpFunction/Logs/");
     const { input, output } = ids;
     expect(grantsOf("/HttpFunction/Role/DefaultPolicy/")).toEqual([
@@ -666,6 +721,7 @@ describe("least privilege", () => {
       { actions: ["s3:ListBucket"], resources: [`<${output}.Arn>`] },
       { actions: ["s3:GetObject", "s3:PutObject"], resources: [`<${input}.Arn>/templates/*`] },
       { actions: ["s3:ListBucket"], resources: [`<${input}.Arn>`] },
+      readCallbackKey(),
     ]);
     // It lists templates/ only, never the uploads' keys.
     const [, policy] = resourceAt(base.template, "AWS::IAM::Policy", "/HttpFunction/Role/DefaultPolicy/");
@@ -731,9 +787,10 @@ describe("least privilege", () => {
 });
 
 describe("outputs", () => {
-  it("the endpoint URL, the bucket names, the dead-letter queues, the alarm topic and the two API policies", () => {
+  it("the endpoint URL, the bucket names, the dead-letter queues, the alarm topic and the three API policies", () => {
     const outputs = base.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual([
+      "AdministerTemplatesPolicyArn",
       "AlarmTopicArn",
       "ApiUrl",
       "AuthorizationType",
@@ -751,6 +808,16 @@ describe("outputs", () => {
     expect(outputs.OutputBucketName?.Value).toEqual({ Ref: ids.output });
     expect(cfnText(outputs.ApiUrl?.Value)).toMatch(/^https:\/\/<\w+>\.execute-api\.<AWS::Region>\.<AWS::URLSuffix>\/$/);
     expect(outputs.AuthorizationType?.Value).toBe("AWS_IAM");
+    // Each policy output names its own policy.
+    for (const [output, path] of [
+      ["InvokeApiPolicyArn", "/Endpoint/InvokePolicy/"],
+      ["PublishTemplatesPolicyArn", "/Endpoint/PublishPolicy/"],
+      ["AdministerTemplatesPolicyArn", "/Endpoint/AdminPolicy/"],
+    ] as const) {
+      expect(outputs[output]?.Value, output).toEqual({
+        Ref: resourceAt(base.template, "AWS::IAM::ManagedPolicy", path)[0],
+      });
+    }
   });
 
   it("the stack is environment-agnostic: nothing is looked up in an account", () => {

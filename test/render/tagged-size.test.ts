@@ -38,7 +38,8 @@ async function printed(input: unknown): Promise<{ doc: DocumentParts; finalised:
   const template = await renderer.templates.resolve(envelope.template);
   const meta = template.definition.metadata(envelope.data);
   const view = await template.definition.view(envelope.data, envelope.options);
-  const doc = buildDocument(template, view, envelope.options, { title: meta.title, lang: meta.lang });
+  const body = await template.render(view, AbortSignal.timeout(90_000));
+  const doc = buildDocument(template, body, envelope.options, { title: meta.title, lang: meta.lang });
   const { pdf } = await printPdf(doc, { signal: AbortSignal.timeout(90_000), maxPages: defaultLimits.maxPages });
   const finalised = await finalizePdf(
     pdf,

@@ -4,7 +4,8 @@ import type { PDFPageProxy } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
 import type { RenderResult } from "../../functions/core/types.ts";
-import { checkPackage, readPackageDir } from "../../functions/packages/index.ts";
+import { readPackageDir } from "../../functions/packages/index.ts";
+import { fence } from "../helpers/fence.ts";
 import { example, root } from "../helpers/examples.ts";
 import { fonts, openPdf, rasterize, squash } from "../helpers/pdf.ts";
 import { renderReport } from "../helpers/render.ts";
@@ -89,7 +90,7 @@ const cases: { name: string; input: () => Promise<{ envelope: object; run?: obje
     name: "a template package (payment-notice)",
     input: async () => {
       const dir = join(root, "examples/packages/payment-notice");
-      const checked = await checkPackage(await readPackageDir(dir));
+      const checked = await fence.check(await readPackageDir(dir));
       if (!checked.ok) throw new Error(JSON.stringify(checked.problems));
       const data = JSON.parse(readFileSync(join(dir, "example.json"), "utf8")) as object;
       return { envelope: { template: "payment-notice", data }, run: { template: checked.package.source } };

@@ -47,6 +47,9 @@ function startReceiver(): Promise<{
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let service: TestService;
+/** The secret npm start generated: the service's, never a receiver's. */
+let secret: string;
+/** The local caller's callback key, as GET /v1/callbacks/key gives it. */
 let key: string;
 
 beforeAll(async () => {
@@ -60,9 +63,12 @@ beforeAll(async () => {
       backoffMs: 20,
     },
   });
-  // The key npm start generated, read from where it says it keeps it.
+  // The secret npm start generated, read from where it says it keeps it.
   expect(service.callbackKeyFile).toMatch(/callback-secret$/);
-  key = (await readFile(String(service.callbackKeyFile), "utf8")).trim();
+  secret = (await readFile(String(service.callbackKeyFile), "utf8")).trim();
+  const answer = await fetch(`${service.url}/v1/callbacks/key`);
+  expect(answer.status).toBe(200);
+  key = ((await answer.json()) as { key: string }).key;
 });
 afterAll(async () => {
   await service?.stop();
@@ -80,20 +86,32 @@ function small(text: string, callback?: unknown): Record<string, unknown> {
   };
 }
 
-const hmac = (text: string) => `sha256=${createHmac("sha256", key).update(text).digest("hex")}`;
+const hmac = (k: string, text: string) => createHmac("sha256", k).update(text).digest("hex");
 
-/** The signatures checked as a receiver would: constant-time, over the exact bytes received. */
-function verify(got: Received): void {
-  const same = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
-  expect(same(String(got.headers["x-report-render-signature"]), hmac(got.body))).toBe(true);
-  const timestamp = String(got.headers["x-report-render-timestamp"]);
-  expect(Math.abs(Number(timestamp) - Date.now() / 1000)).toBeLessThan(120);
-  expect(same(String(got.headers["x-report-render-timestamp-signature"]), hmac(`${timestamp}.${got.body}`))).toBe(true);
-  // Any other key does not verify.
-  const other = `sha256=${createHmac("sha256", `${key}x`).update(got.body).digest("hex")}`;
-  expect(got.headers["x-report-render-signature"]).not.toBe(other);
+/** An owner's key as README.md says an operator derives it from the secret. */
+const ownerKey = (owner: string) => hmac(secret, `callback-key:${owner}`);
+
+/**
+ * The signature checked as README.md tells a receiver to, written out here rather than taken from
+ * the service's code: `t=<seconds>,v1=<hex>`, the timestamp recent, HMAC-SHA256 of `<t>.<body>` with
+ * the owner's key over the exact bytes received, compared in constant time. Returns the timestamp.
+ */
+function verify(got: Received, withKey = key): number {
+  const header = String(got.headers["x-report-render-signature"]);
+  const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header);
+  expect(match, header).not.toBeNull();
+  const [, t = "", v1 = ""] = match ?? [];
+  expect(Math.abs(Number(t) - Date.now() / 1000)).toBeLessThan(120);
+  const expected = Buffer.from(hmac(withKey, `${t}.${got.body}`), "hex");
+  expect(timingSafeEqual(Buffer.from(v1, "hex"), expected)).toBe(true);
+  // Neither the secret itself nor the body without its timestamp verifies; the old headers are gone.
+  expect(v1).not.toBe(hmac(secret, `${t}.${got.body}`));
+  expect(v1).not.toBe(hmac(withKey, got.body));
+  expect(got.headers["x-report-render-timestamp"]).toBeUndefined();
+  expect(got.headers["x-report-render-timestamp-signature"]).toBeUndefined();
   expect(got.headers["content-type"]).toBe("application/json");
   expect(got.headers["user-agent"]).toMatch(/^report-render\//);
+  return Number(t);
 }
 
 const arrivals = (path: string) => receiver.received.filter((r) => r.path === path);
@@ -118,6 +136,23 @@ async function finalState(statusUrl: string): Promise<Record<string, unknown>> {
   });
 }
 
+describe("the caller's callback key", () => {
+  it("GET /v1/callbacks/key: the caller's owner id and key (derived from the secret, not the secret), never cached", async () => {
+    const response = await fetch(`${service.url}/v1/callbacks/key`);
+    expect(response.headers.get("cache-control")).toBe("no-store");
+    expect(await response.json()).toEqual({
+      owner: "local",
+      key: ownerKey("local"),
+      algorithm: "HMAC-SHA256",
+      signatureHeader: "x-report-render-signature",
+      toleranceSeconds: 300,
+    });
+    expect(key).toMatch(/^[0-9a-f]{64}$/);
+    expect(key).not.toBe(secret);
+    expect(await (await fetch(`${service.url}/v1/whoami`)).json()).toEqual({ owner: "local" });
+  });
+});
+
 describe("callbacks of POST /v1/jobs", () => {
   it("a done job: the receiver gets its final state, signed; the PDF downloads; the job records the delivery", async () => {
     const job = await submit(small("回调完成", { url: hook("/done") }));
@@ -134,8 +169,14 @@ describe("callbacks of POST /v1/jobs", () => {
     verify(got as Received);
     expect(got?.headers["x-request-id"]).toBe(job.requestId);
     const sent = JSON.parse(String(got?.body)) as Record<string, unknown>;
-    expect(sent).toMatchObject({ jobId: job.jobId, status: "done", pages: 1, callback: { status: "pending" } });
-    expect(sent).not.toHaveProperty("owner");
+    // The owner is in what is signed: a receiver takes only callbacks about its own jobs.
+    expect(sent).toMatchObject({
+      jobId: job.jobId,
+      status: "done",
+      pages: 1,
+      owner: "local",
+      callback: { status: "pending" },
+    });
     const pdf = await bytesOf(await fetch(String(sent.url)));
     expect(squash((await pageTexts(pdf)).join(""))).toContain("回调完成");
   });
@@ -150,15 +191,20 @@ describe("callbacks of POST /v1/jobs", () => {
     expect(JSON.parse(String(got?.body))).toMatchObject({ jobId: job.jobId, status: "failed", error: "page_limit" });
   });
 
-  it("a 500 is retried, then delivered; both attempts carry the same body and a valid signature", async () => {
+  it("a 500 is retried, then delivered; every attempt carries the same body, signed anew at a later second", async () => {
     receiver.answers.set("/flaky", [500, 503]);
     const job = await submit(small("重试", { url: hook("/flaky") }));
     const state = await finalState(job.statusUrl);
     expect(state.callback).toMatchObject({ status: "delivered", attempts: 3, lastStatus: 200 });
     const got = arrivals("/flaky");
     expect(got).toHaveLength(3);
-    for (const attempt of got) verify(attempt);
+    const timestamps = got.map((attempt) => verify(attempt));
     expect(new Set(got.map((g) => g.body)).size).toBe(1);
+    // A retry is never the same signature as the attempt before it: a receiver that refuses a
+    // signature it has seen (a replay) still takes the retry.
+    expect(timestamps[1]).toBeGreaterThan(timestamps[0] as number);
+    expect(timestamps[2]).toBeGreaterThan(timestamps[1] as number);
+    expect(new Set(got.map((g) => g.headers["x-report-render-signature"])).size).toBe(3);
   });
 
   it("a 4xx is an answer, not retried: the callback is failed, the job done", async () => {
@@ -230,13 +276,16 @@ describe("callbacks of uploads", () => {
     });
     expect(result.callback).toMatchObject({ status: "delivered", attempts: 1, url: hook("/upload-done") });
     const [got] = arrivals("/upload-done");
-    verify(got as Received);
+    // An upload has no caller: it is signed as the owner "upload", with the key an operator derives.
+    verify(got as Received, ownerKey("upload"));
+    expect(() => verify(got as Received, key)).toThrow();
     const sent = JSON.parse(String(got?.body)) as Record<string, unknown>;
     expect(sent).toMatchObject({
       status: "done",
       key: "cb/good.pdf",
       source: { key: "incoming/cb/good.json" },
       sha256: result.sha256,
+      owner: "upload",
     });
     const pdf = await bytesOf(await fetch(String(sent.url)));
     expect(squash((await pageTexts(pdf)).join(""))).toContain("上传回调");
@@ -252,8 +301,8 @@ describe("callbacks of uploads", () => {
     });
     expect(file).toMatchObject({ error: "invalid_data", callback: { status: "delivered" } });
     const [got] = arrivals("/upload-failed");
-    verify(got as Received);
-    expect(JSON.parse(String(got?.body))).toMatchObject({ status: "failed", error: "invalid_data" });
+    verify(got as Received, ownerKey("upload"));
+    expect(JSON.parse(String(got?.body))).toMatchObject({ status: "failed", error: "invalid_data", owner: "upload" });
   });
 
   it("an upload with a refused callback URL gets an error file at its path, no PDF, and sends nothing", async () => {

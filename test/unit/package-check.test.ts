@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { createTemplateRegistry } from "../../functions/core/templates.ts";
 import {
-  checkPackage,
   defaultPackageLimits,
   formatProblem,
   type PackageLimits,
@@ -13,8 +12,9 @@ import {
   writeZip,
 } from "../../functions/packages/index.ts";
 import { root } from "../helpers/examples.ts";
+import { fence } from "../helpers/fence.ts";
 
-// Every kind of problem `checkPackage` reports, each with the file, line and column it names. The
+// Every kind of problem the package check reports, each with the file, line and column it names. The
 // packages are zipped and read back, as a publication would read them.
 
 const BASE: Record<string, string> = {
@@ -37,7 +37,7 @@ async function check(overrides: Files = {}, limits: PackageLimits = defaultPacka
   for (const [name, content] of Object.entries({ ...BASE, ...overrides })) {
     if (content !== null) files.set(name, typeof content === "string" ? new TextEncoder().encode(content) : content);
   }
-  return checkPackage(readPackageZip(writeZip(files), limits));
+  return fence.check(readPackageZip(writeZip(files), limits));
 }
 
 async function problems(overrides: Files, limits?: PackageLimits): Promise<PackageProblem[]> {
@@ -83,7 +83,7 @@ describe("a valid package", () => {
     expect(digest).toMatch(/^[0-9a-f]{64}$/);
     expect(result.package.manifest).toMatchObject({ id: "test-notice", title: "Test notice" });
     const template = createTemplateRegistry([source]).get("test-notice");
-    const html = template.render({ title: "Hi", amount: 1 });
+    const { html } = await template.render({ title: "Hi", amount: 1 }, AbortSignal.timeout(60_000));
     expect(html).toContain('src="data:image/svg+xml;base64,');
     expect(template.css).toContain("url(data:font/woff2;base64,");
     expect(template.css).toContain("url(data:image/svg+xml;base64,");
@@ -93,7 +93,7 @@ describe("a valid package", () => {
   });
 
   it("the example package in examples/packages/payment-notice passes", async () => {
-    const result = await checkPackage(await readPackageDir(join(root, "examples/packages/payment-notice")));
+    const result = await fence.check(await readPackageDir(join(root, "examples/packages/payment-notice")));
     expect(result.ok ? [] : result.problems.map(formatProblem)).toEqual([]);
   });
 });
@@ -203,6 +203,12 @@ describe("template.hbs and partials: Handlebars", () => {
 });
 
 describe("schema.json and example.json", () => {
+  it("a schema.json over 256 KB is refused before it is compiled (its validator grows with it)", async () => {
+    const properties = Object.fromEntries(Array.from({ length: 20_000 }, (_, i) => [`p${i}`, { type: "string" }]));
+    const p = await only({ "schema.json": JSON.stringify({ type: "object", properties }) });
+    expect(p).toMatchObject({ file: "schema.json", rule: "schema-too-large" });
+  });
+
   it("a schema that is not a valid JSON Schema, at the faulty keyword", async () => {
     const p = await only({
       "schema.json": '{\n  "type": "object",\n  "properties": {\n    "title": { "type": "strnig" }\n  }\n}',
@@ -215,14 +221,61 @@ describe("schema.json and example.json", () => {
     expect(p).toMatchObject({ file: "schema.json", line: 3, column: 3, rule: "schema-invalid" });
   });
 
-  it("a pattern that could backtrack exponentially on the data", async () => {
+  it("a pattern the linear-time engine cannot run (a lookahead), at the pattern, saying what to write instead", async () => {
     const p = await only({
       "schema.json":
-        '{\n  "type": "object",\n  "properties": {\n    "title": { "type": "string", "pattern": "^(a+)+$" }\n  }\n}',
-      "example.json": '{ "title": "aaa" }',
+        '{\n  "type": "object",\n  "properties": {\n    "title": { "type": "string", "pattern": "^(?=.*\\\\d).+$" }\n  }\n}',
+      "example.json": '{ "title": "a1" }',
       "template.hbs": "{{title}}",
     });
     expect(p).toMatchObject({ file: "schema.json", line: 4, column: 34, rule: "schema-pattern" });
+    expect(p.message).toBe(
+      'the pattern "^(?=.*\\\\d).+$" (at its character 2): a lookahead "(?=" cannot run on the engine that patterns run on (RE2, which never backtracks, so no data can make a pattern slow); express the condition in the schema: "allOf" with one pattern per thing the text must contain, "not": { "pattern": … } for what it must not',
+    );
+  });
+
+  it("every pattern it cannot run, in patternProperties and $defs too, each at its place", async () => {
+    const found = await problems({
+      "schema.json": [
+        "{",
+        '  "type": "object",',
+        '  "patternProperties": { "^(x)\\\\1$": { "type": "string" } },',
+        '  "properties": { "title": { "$ref": "#/$defs/name" }, "amount": { "type": "number", "pattern": "(" } },',
+        '  "$defs": { "name": { "type": "string", "pattern": "^\\\\p{Letter}+$" } }',
+        "}",
+      ].join("\n"),
+    });
+    expect(found.map((p) => [p.file, p.line, p.column, p.rule])).toEqual([
+      ["schema.json", 3, 26, "schema-pattern"],
+      ["schema.json", 4, 86, "schema-pattern"],
+      ["schema.json", 5, 42, "schema-pattern"],
+    ]);
+    expect(found.map((p) => p.message.split(": ")[1])).toEqual([
+      "a backreference (\\1) cannot run on the engine that patterns run on (RE2, which never backtracks, so no data can make a pattern slow); write out the alternatives the repeat may take (([ab])\\1 as (aa|bb))",
+      "it is not an ECMAScript regular expression (Unterminated group); write it as JavaScript's RegExp with the u flag reads it",
+      "the property \\p{Letter} is not one RE2 (the engine patterns run on) knows; name a general category by its short name (\\p{L}, \\p{Lu}, \\p{Nd}) or a script by its long name (\\p{Han}, \\p{Latin})",
+    ]);
+  });
+
+  it("a pattern too large for its matching time to stay small, with what to write instead", async () => {
+    const p = await only({
+      "schema.json": '{ "type": "object", "properties": { "title": { "type": "string", "pattern": "a[ab]{400}c" } } }',
+      "example.json": JSON.stringify({ title: `a${"b".repeat(400)}c` }),
+      "template.hbs": "{{title}}",
+    });
+    expect(p).toMatchObject({ file: "schema.json", line: 1, column: 66, rule: "schema-pattern" });
+    expect(p.message).toBe(
+      'the pattern "a[ab]{400}c": it takes up to 404 steps for each character of the text, more than the 128 allowed; bound lengths with "minLength"/"maxLength" rather than long counted repeats such as {1,250}',
+    );
+  });
+
+  it("a pattern that would backtrack exponentially elsewhere passes: here it cannot", async () => {
+    const result = await check({
+      "schema.json": '{ "type": "object", "properties": { "title": { "type": "string", "pattern": "^(a+)+$" } } }',
+      "example.json": '{ "title": "aaa" }',
+      "template.hbs": "{{title}}",
+    });
+    expect(result.ok ? [] : result.problems.map(formatProblem)).toEqual([]);
   });
 
   it("an example that breaks the schema: each error where it is", async () => {

@@ -2,17 +2,17 @@ import { describe, expect, it } from "vitest";
 import { InputError } from "../../functions/core/errors.ts";
 import { createTemplateRegistry } from "../../functions/core/templates.ts";
 import { cnyUpper } from "../../functions/packages/cny-upper.ts";
-import { packageSource } from "../../functions/packages/package-source.ts";
+import { fence } from "../helpers/fence.ts";
 
 // Every helper a template package can use, rendered as a package renders (the core's template
-// loading, the package's view), and the fences around Object.prototype.
+// loading, behind the packages' fence), and the fences around Object.prototype.
 
 let n = 0;
 
 /** `template` rendered with `data`, as the core renders a published package. */
 async function render(template: string, data: object = {}): Promise<string> {
   const id = `helpers-${++n}`;
-  const source = packageSource({
+  const source = fence.uncheckedSource({
     manifest: { id, title: "Helpers" },
     template,
     partials: {},
@@ -22,7 +22,7 @@ async function render(template: string, data: object = {}): Promise<string> {
     uses: { chart: template.includes("chart"), qrcode: template.includes("qrcode") },
   });
   const view = await source.definition.view(data, {});
-  return createTemplateRegistry([source]).get(id).render(view);
+  return (await createTemplateRegistry([source]).get(id).render(view, AbortSignal.timeout(60_000))).html;
 }
 
 /** The message the render fails with: always an InputError (the input is refused, not our fault). */

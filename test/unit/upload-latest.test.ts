@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { fence } from "../helpers/fence.ts";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../functions/service/settings.ts";
 import { createLogger } from "../../functions/service/log.ts";
@@ -84,12 +85,13 @@ function memoryStorage(hook: (op: string, bucket: string, key: string) => void |
 function context(storage: Storage, options: { lastAttempt?: boolean; eTag?: string } = {}) {
   const logs: Record<string, unknown>[] = [];
   const log = createLogger("debug", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
-  const templates = createTemplateStore({ storage, bucket: config.inputBucket, builtIn: [] });
+  const templates = createTemplateStore({ storage, bucket: config.inputBucket, builtIn: [], checkZip: fence.checkZip });
   const service: Service = {
     config,
     storage,
     log,
     templates,
+    fence,
     renderer: builtInRenderer(config),
     metrics: createMetrics(config, log),
   };

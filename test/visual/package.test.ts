@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeBrowser } from "../../functions/core/browser.ts";
 import { createRenderer } from "../../functions/core/render.ts";
 import type { RenderResult } from "../../functions/core/types.ts";
-import { checkPackage, readPackageDir } from "../../functions/packages/index.ts";
+import { readPackageDir } from "../../functions/packages/index.ts";
+import { fence } from "../helpers/fence.ts";
 import { chromiumLocator } from "../../functions/service/chromium.ts";
 import { backgroundLimits } from "../../functions/service/service.ts";
 import { loadConfig } from "../../functions/service/settings.ts";
@@ -22,7 +23,7 @@ let result: RenderResult;
 let texts: string[];
 
 beforeAll(async () => {
-  const checked = await checkPackage(await readPackageDir(dir));
+  const checked = await fence.check(await readPackageDir(dir));
   if (!checked.ok) throw new Error(`the example package does not pass its checks: ${JSON.stringify(checked.problems)}`);
   const renderer = createRenderer({
     templates: [checked.package.source],

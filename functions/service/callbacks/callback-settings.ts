@@ -7,7 +7,7 @@ export interface CallbackSettings {
    * default); empty: no callbacks. A name must resolve to public addresses; an address listed as such may be private.
    */
   allowedHosts: string[];
-  /** The signing key itself (`npm start` generates one under its data folder when it is unset). */
+  /** The secret each owner's signing key is derived from (`npm start` generates one under its data folder when it is unset). */
   secret?: string;
   /** On AWS: the Secrets Manager secret whose SecretString is the key (read once per process). */
   secretArn?: string;

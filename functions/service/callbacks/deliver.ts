@@ -4,8 +4,8 @@ import { InputError } from "../../core/errors.ts";
 import type { CallbackSettings } from "./callback-settings.ts";
 import type { CallbackRecord } from "./record.ts";
 import { type AttemptResult, sendOnce } from "./send.ts";
+import { callbackKeyOf } from "./owner-key.ts";
 import { signatureHeaders } from "./signature.ts";
-import { signingKey } from "./signing-key.ts";
 import { checkCallbackUrl, dnsLookup, type Lookup, UnresolvedHost } from "./target.ts";
 
 /** A Retry-After longer than this is not waited for (the invocation has a time limit too). */
@@ -14,8 +14,10 @@ const MAX_RETRY_AFTER_MS = 10_000;
 export interface Delivery {
   settings: CallbackSettings;
   url: string;
-  /** The exact bytes signed and sent. */
+  /** The exact bytes signed and sent: JSON that names `owner`, so a receiver sees whose it is. */
   body: string;
+  /** Whose callback it is (a job's owner, or UPLOAD_OWNER): signed with that owner's key, no other. */
+  owner: string;
   /** Sent as x-request-id: the request (or message) that made the job. */
   requestId: string;
   log: Logger;
@@ -38,16 +40,20 @@ export async function deliverCallback(delivery: Delivery): Promise<CallbackRecor
   const { settings, url, body, requestId, log } = delivery;
   const sleep = delivery.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const record: CallbackRecord = { url, status: "failed", attempts: 0 };
+  // Each attempt signed at a later second than the one before: only a copy has the same signature,
+  // so a receiver that refuses a signature seen before refuses replays, never a retry.
+  let signedAt = 0;
   for (let attempt = 1; attempt <= settings.attempts; attempt++) {
     let result: AttemptResult;
     try {
       const target = await checkCallbackUrl(url, settings, delivery.lookup ?? dnsLookup);
-      const key = await signingKey(settings);
+      const key = await callbackKeyOf(settings, delivery.owner);
+      signedAt = Math.max(Math.floor(Date.now() / 1000), signedAt + 1);
       const headers = {
         "content-type": "application/json",
         "user-agent": `report-render/${serviceVersion} (job callback)`,
         "x-request-id": requestId,
-        ...signatureHeaders(body, key),
+        ...signatureHeaders(body, key, signedAt),
       };
       record.attempts = attempt;
       result = await sendOnce(target, body, headers, settings.timeoutMs);

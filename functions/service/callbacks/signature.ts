@@ -1,19 +1,24 @@
 import { createHmac } from "node:crypto";
 
-/** `sha256=<hex HMAC-SHA256 of the exact body>`, keyed with the callback secret. */
+/**
+ * `t=<Unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`, keyed with the owner's callback key
+ * (owner-key.ts). The timestamp is part of what is signed, so a receiver that refuses old ones
+ * refuses replays; there is no signature without one.
+ */
 export const SIGNATURE_HEADER = "x-report-render-signature";
-/** When this attempt was sent, in Unix seconds. */
-export const TIMESTAMP_HEADER = "x-report-render-timestamp";
-/** `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`: lets a receiver refuse old (replayed) deliveries. */
-export const TIMESTAMP_SIGNATURE_HEADER = "x-report-render-timestamp-signature";
 
-/** The signature headers of one attempt (each attempt has its own timestamp). */
-export function signatureHeaders(body: string, key: string, now = Date.now()): Record<string, string> {
-  const timestamp = String(Math.floor(now / 1000));
-  const hmac = (text: string) => `sha256=${createHmac("sha256", key).update(text, "utf8").digest("hex")}`;
-  return {
-    [SIGNATURE_HEADER]: hmac(body),
-    [TIMESTAMP_HEADER]: timestamp,
-    [TIMESTAMP_SIGNATURE_HEADER]: hmac(`${timestamp}.${body}`),
-  };
+/**
+ * How far a callback's timestamp may be from the receiver's clock, either way, for it to be taken;
+ * a receiver remembers the signatures it took for as long (examples/callbacks/verify-callback.ts).
+ */
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+/** The hex HMAC-SHA256 of `<timestamp>.<body>`. */
+export function signatureOf(body: string | Uint8Array, key: string, timestamp: number): string {
+  return createHmac("sha256", key).update(`${timestamp}.`, "utf8").update(body).digest("hex");
+}
+
+/** The signature header of one attempt, signed at `timestamp` (Unix seconds; each attempt has its own). */
+export function signatureHeaders(body: string, key: string, timestamp: number): Record<string, string> {
+  return { [SIGNATURE_HEADER]: `t=${timestamp},v1=${signatureOf(body, key, timestamp)}` };
 }

@@ -4,7 +4,10 @@ import type { CallbackSettings } from "./callback-settings.ts";
 /** The key read from Secrets Manager, once per process and ARN; a failed read is tried again next time. */
 const read = new Map<string, Promise<string>>();
 
-/** The callback signing key: CALLBACK_SECRET itself, or the SecretString of CALLBACK_SECRET_ARN. */
+/**
+ * The callback secret: CALLBACK_SECRET itself, or the SecretString of CALLBACK_SECRET_ARN. Nothing is
+ * signed with it directly: each owner's key is derived from it (owner-key.ts).
+ */
 export function signingKey(settings: Pick<CallbackSettings, "secret" | "secretArn">): Promise<string> {
   if (settings.secret) return Promise.resolve(settings.secret);
   const arn = settings.secretArn;
