@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
 /** Files that replace modules (vi.mock): they need modules of their own, loaded fresh. */
-export const mocking = ["test/service/http-abort.test.ts"];
+export const mocking = ["test/http/abort.test.ts"];
 
 export default defineConfig({
   test: {

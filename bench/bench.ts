@@ -8,25 +8,26 @@
  *               warm (a temp folder used before) and cold (a fresh empty one); Chromium comes unpacked
  *               from node_modules/.cache/report-render either way
  *   peak RSS    this process plus the Chromium process (high-water marks)
- *   TOC         the 2,000-row report with a table of contents ÷ without (bench/toc.ts)
- *   package     the example template package ÷ the built-in `report` on the same notice, warm path (bench/package.ts)
- *   parallel    renders per second with 2 in flight ÷ with 1 (bench/parallel.ts): POST /v1/render on the
+ *   TOC         the 2,000-row report with a table of contents ÷ without (bench/render/toc.ts)
+ *   package     the example template package ÷ the built-in `report` on the same notice, warm path (bench/render/package.ts)
+ *   parallel    renders per second with 2 in flight ÷ with 1 (bench/parallel/parallel.ts): POST /v1/render on the
  *               local server, and the render core alone; and the same for two processes that share
- *               nothing, the most this machine gives (bench/parallel-bound.ts)
- *   jsreport    with JSREPORT_DIR set: jsreport 4 ÷ ours, seed report and 2,000-row TOC report (bench/jsreport.ts)
+ *               nothing, the most this machine gives (bench/parallel/parallel-bound.ts)
+ *   jsreport    with JSREPORT_DIR set: jsreport 4 ÷ ours, seed report and 2,000-row TOC report (bench/peers/jsreport.ts)
  *   hostile     the template attacks of issue 21 on the local server: the slowest refusal, the worst
- *               /health answer meanwhile, the most the process grew (bench/hostile.ts, which prints each)
+ *               /health answer meanwhile, the most the process grew (bench/attacks/hostile.ts, which prints each)
  * The last line is one JSON object for scripts.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { browserProcessId, closeBrowser, withDocument } from "../functions/core/browser.ts";
-import { buildDocument } from "../functions/core/html.ts";
+import { bundledFonts } from "../functions/core/html/fonts.ts";
+import { buildDocument } from "../functions/core/html/html.ts";
 import { builtInRenderer } from "../functions/service/service.ts";
+import { loadConfig } from "../functions/service/settings.ts";
 import type { RenderOptions } from "../functions/core/types.ts";
-import { percentile } from "./stats.ts";
+import { percentile } from "./lib/stats.ts";
 
 const renderer = builtInRenderer();
 const renderReport = (input: unknown) => renderer.render(input);
@@ -38,7 +39,7 @@ const text = readFileSync(examplePath, "utf8");
 const round = (n: number) => Math.round(n * 10) / 10;
 
 async function chromiumPeakRssMb(): Promise<number> {
-  const pid = await browserProcessId();
+  const pid = await renderer.browsers.processId();
   if (!pid || !existsSync(`/proc/${pid}/status`)) return 0;
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
   return Number(hwm ?? 0) / 1024;
@@ -52,10 +53,10 @@ const envelope = JSON.parse(text) as { template: string; data: unknown; options?
 const template = renderer.templates.get(envelope.template);
 const meta = template.definition.metadata(envelope.data);
 const view = await template.definition.view(envelope.data, envelope.options ?? {});
-const doc = buildDocument(template, await template.render(view, AbortSignal.timeout(60_000)), envelope.options ?? {}, {
-  title: meta.title,
-  lang: meta.lang,
-});
+const page = { css: template.css, page: template.definition.page };
+const body = await template.render(view, AbortSignal.timeout(60_000));
+const head = { title: meta.title, lang: meta.lang };
+const doc = buildDocument(page, body, envelope.options ?? {}, head, bundledFonts(loadConfig().runtimeRoot));
 const whole: number[] = [];
 const floor: number[] = [];
 const reprint: number[] = [];
@@ -63,7 +64,7 @@ for (let i = 0; i < ITERATIONS; i++) {
   const t0 = performance.now();
   await renderReport(text);
   whole.push(performance.now() - t0);
-  await withDocument(doc, async (page) => {
+  await renderer.browsers.withDocument(doc, async (page) => {
     const options = { preferCSSPageSize: true, printBackground: true, outline: true, tagged: true } as const;
     const t1 = performance.now();
     await page.pdf(options);
@@ -76,11 +77,11 @@ for (let i = 0; i < ITERATIONS; i++) {
   });
 }
 const peakRssMb = round(process.resourceUsage().maxRSS / 1024 + (await chromiumPeakRssMb()));
-await closeBrowser();
+await renderer.close();
 
 // Cold start: a new process with a fresh temp folder.
 const coldTmp = mkdtempSync(join(tmpdir(), "bench-cold-"));
-const cold = spawnSync(process.execPath, ["--import", "tsx", "bench/cold-start.ts", examplePath], {
+const cold = spawnSync(process.execPath, ["--import", "tsx", "bench/render/cold-start.ts", examplePath], {
   env: { ...process.env, TMPDIR: coldTmp },
   encoding: "utf8",
 });
@@ -133,22 +134,22 @@ function subBench(file: string): Record<string, number> {
 }
 
 // The long-table figures of the `report` template, measured in their own process.
-const longTable = subBench("long-table.ts");
+const longTable = subBench("render/long-table.ts");
 // A table of contents' cost: the 2,000-row report with toc ÷ without.
-const toc = subBench("toc.ts");
+const toc = subBench("render/toc.ts");
 // A published template package's warm path ÷ a built-in template's on the same notice.
-const templatePackage = subBench("package.ts");
-// The peer, when installed in a scratch folder (bench/jsreport.ts says how): jsreport ÷ ours.
-const peer = process.env.JSREPORT_DIR ? subBench("jsreport.ts") : {};
+const templatePackage = subBench("render/package.ts");
+// The peer, when installed in a scratch folder (bench/peers/jsreport.ts says how): jsreport ÷ ours.
+const peer = process.env.JSREPORT_DIR ? subBench("peers/jsreport.ts") : {};
 // Renders per second with 2 in flight ÷ with 1, on a pool of 2 browsers (POST /v1/render; the core
 // alone); and what two processes that share nothing gain on this machine (the most that gain can be).
-const parallel = subBench("parallel.ts");
+const parallel = subBench("parallel/parallel.ts");
 const parallelGain = parallel.parallelGain ?? Number.NaN;
-const parallelBound = subBench("parallel-bound.ts").parallelBound ?? Number.NaN;
+const parallelBound = subBench("parallel/parallel-bound.ts").parallelBound ?? Number.NaN;
 // The template attacks (issue 21): refused in time, /health answered meanwhile, memory bounded.
-const hostile = subBench("hostile.ts");
+const hostile = subBench("attacks/hostile.ts");
 // A new Lambda instance of the synthesized HTTP function: its init phase, its first request.
-const lambdaCold = subBench("lambda-cold-start.ts");
+const lambdaCold = subBench("render/lambda-cold-start.ts");
 
 const result = {
   iterations: ITERATIONS,

@@ -3,7 +3,7 @@ import { AwsSolutionsChecks } from "cdk-nag";
 import { ReportRenderStack } from "./report-render-stack.ts";
 
 /** The stack's name unless `-c stackName=…` says otherwise (one deployment per name and region). */
-export const DEFAULT_STACK_NAME = "ReportRender";
+const DEFAULT_STACK_NAME = "ReportRender";
 
 /**
  * The app's contents: the stack (its settings from CDK context), and cdk-nag's AwsSolutions checks

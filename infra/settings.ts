@@ -250,10 +250,10 @@ export const DEFAULT_SETTINGS: ReportRenderSettings = {
 };
 
 /** Lambda keeps this much of an account's concurrency unreserved, whatever functions reserve. */
-export const MIN_UNRESERVED_CONCURRENCY = 100;
+const MIN_UNRESERVED_CONCURRENCY = 100;
 
 /** API Gateway HTTP APIs end every integration at 30 s. */
-export const API_GATEWAY_TIMEOUT_SECONDS = 30;
+const API_GATEWAY_TIMEOUT_SECONDS = 30;
 
 type NumberKey = {
   [K in keyof ReportRenderSettings]-?: NonNullable<ReportRenderSettings[K]> extends number ? K : never;
@@ -286,7 +286,7 @@ const RESERVED_CONCURRENCY_KEYS = ["httpReservedConcurrency", "uploadReservedCon
 const LIST_KEYS = ["corsAllowedOrigins", "jwtAudience", "callbackAllowedHosts", "webSignInScopes"];
 
 /** The context keys this app reads (each a key of ReportRenderSettings). */
-export const SETTING_KEYS = [
+const SETTING_KEYS = [
   ...Object.keys(BOUNDS),
   "corsAllowedOrigins",
   "jwtIssuer",

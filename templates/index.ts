@@ -1,8 +1,7 @@
 import { join } from "node:path";
-import type { TemplateSource } from "../functions/core/templates.ts";
 import govDisclosureAnnualReport from "./gov-disclosure-annual-report/index.ts";
 import report from "./report/index.ts";
-import type { TemplateDefinition } from "../functions/core/kit.ts";
+import type { TemplateDefinition, TemplateSource } from "../functions/core/kit.ts";
 
 /**
  * The templates that ship with the service, for the doors to register with the core. `root` is the

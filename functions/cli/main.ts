@@ -1,10 +1,10 @@
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { dirname, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
-import { closeBrowser } from "../core/browser.ts";
-import { parseJson } from "../core/envelope.ts";
+import { parseJson } from "../core/input/index.ts";
 import type { Issue } from "../core/types.ts";
 import { describeFailure, type FailureBody } from "../service/failure.ts";
+import type { Renderer } from "../core/render.ts";
 import { backgroundLimits, builtInRenderer } from "../service/service.ts";
 import { loadConfig } from "../service/settings.ts";
 import { batchLinePdfOf, countLines, type InputItem, isBatch, isBlank, pdfOf, readLines } from "./inputs.ts";
@@ -104,6 +104,8 @@ export async function main(argv: string[]): Promise<number> {
   const started = performance.now();
   const reporter = createReporter(process.stdout, process.stderr, several && process.stderr.isTTY === true);
   const tally = { done: 0, refused: 0, failed: 0 };
+  /** Closed at the end, however the run ends. */
+  let opened: Renderer | undefined;
   try {
     const total = process.stderr.isTTY && several ? await countItems(inputs) : 0;
     reporter.progress(0, total, "");
@@ -113,6 +115,7 @@ export async function main(argv: string[]): Promise<number> {
     const signer = p12 ? await signing?.pkcs12Signer(p12, config.signing.p12Password) : undefined;
     // Without --sign-p12, the settings' signer (a KMS key), if any.
     const renderer = builtInRenderer(config, undefined, undefined, signer);
+    opened = renderer;
     const limits = backgroundLimits(config);
     /** Every PDF path written in this run, and for which input: none is written twice. */
     const written = new Map<string, string>();
@@ -187,7 +190,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   } finally {
     reporter.end();
-    await closeBrowser();
+    await opened?.close();
   }
 
   if (several) {

@@ -1,8 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { closeBrowser } from "../core/browser.ts";
-import { parseJson } from "../core/envelope.ts";
+import { parseJson } from "../core/input/index.ts";
 import { LimitError } from "../core/errors.ts";
 import {
   createTemplateFence,
@@ -142,7 +141,7 @@ async function render(pkg: TemplatePackage, dataFile: string, output?: string, h
     process.stderr.write(`${JSON.stringify(failure.body, null, 2)}\n`);
     return 2;
   } finally {
-    await closeBrowser();
+    await renderer.close();
   }
 }
 

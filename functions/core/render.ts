@@ -1,24 +1,29 @@
 import { createHash } from "node:crypto";
-import { parseEnvelope } from "./envelope.ts";
+import { parseEnvelope } from "./input/index.ts";
 import { InputError, LimitError, MAX_LISTED_ISSUES } from "./errors.ts";
-import { safeFileName } from "./filename.ts";
-import { defaultLimits, type RenderLimits } from "./limits.ts";
-import { pageBoxIssues } from "./page-css.ts";
-import { pdfOptionIssues } from "./pdf-options.ts";
-import { encryptPdf } from "./encrypt.ts";
-import { encryptOptionIssues } from "./encrypt-options.ts";
-import type { PdfSigner } from "./signer.ts";
-import { finalizePdf } from "./finalize.ts";
-import { canonicalJson, sourceJson, withoutPasswords } from "./attachment.ts";
-import { buildDocument, toHtml, type DocumentParts } from "./html.ts";
-import { countPages, headingTexts } from "./outline.ts";
-import { fillPageNumbers, pageRefTargets } from "./page-numbers.ts";
-import { numberPageRefs, PAGE_REF_DIGITS, pageRefIds, reservePageRefs } from "./page-refs.ts";
-import { packStructure } from "./object-streams.ts";
-import { RawPdf } from "./pdf-bytes.ts";
-import { printPdf } from "./print.ts";
-import { type ChromiumLocator, configureBrowser, warmUp } from "./browser.ts";
-import { useFontPackages } from "./fonts.ts";
+import { safeFileName } from "./input/index.ts";
+import { defaultLimits, type RenderLimits } from "./input/index.ts";
+import { pageBoxIssues } from "./html/index.ts";
+import { pdfOptionIssues } from "./input/index.ts";
+import { encryptPdf } from "./secure/index.ts";
+import { encryptOptionIssues } from "./secure/index.ts";
+import type { PdfSigner } from "./secure/index.ts";
+import { finalizePdf } from "./archival/index.ts";
+import { canonicalJson, sourceJson, withoutPasswords } from "./archival/index.ts";
+import {
+  type BundledFonts,
+  buildDocument,
+  bundledFonts,
+  type DocumentParts,
+  headingTexts,
+  toHtml,
+} from "./html/index.ts";
+import { countPages } from "./pdf/index.ts";
+import { fillPageNumbers, pageRefTargets } from "./page-refs/index.ts";
+import { numberPageRefs, PAGE_REF_DIGITS, pageRefIds, reservePageRefs } from "./page-refs/index.ts";
+import { packStructure } from "./pdf/index.ts";
+import { RawPdf } from "./pdf/index.ts";
+import { type BrowserPool, type ChromiumLocator, createBrowserPool, printPdf } from "./browser/index.ts";
 import {
   createTemplateRegistry,
   load,
@@ -26,13 +31,13 @@ import {
   type TemplateRegistry,
   type TemplateResolver,
   type TemplateSource,
-} from "./templates.ts";
+} from "./template/index.ts";
 import type { Envelope, Issue, RenderResult } from "./types.ts";
-import { checkSchema } from "./validate.ts";
+import { checkSchema } from "./input/index.ts";
 
-export { defaultLimits, type RenderLimits } from "./limits.ts";
-export type { ChromiumBinary, ChromiumLocator } from "./browser.ts";
-export type { PdfSigner } from "./signer.ts";
+export { defaultLimits, type RenderLimits } from "./input/index.ts";
+export type { ChromiumLocator } from "./browser/index.ts";
+export type { PdfSigner } from "./secure/index.ts";
 
 /** How one render is run. */
 export interface RenderRun {
@@ -95,21 +100,32 @@ export interface Renderer {
    * with a warm page, load the templates handed in and compile their schemas, and print once.
    */
   warmUp(): Promise<void>;
+  /** Its own Chromium processes (tests and benches look at them; nothing else shares them). */
+  readonly browsers: BrowserPool;
+  /** Closes its browsers (and no other renderer's); a render after this launches new ones. */
+  close(): Promise<void>;
 }
 
+/**
+ * A renderer and everything it holds: its templates, its fonts, its browsers. Two renderers in one
+ * process share nothing (each its own settings and Chromium processes); closing one closes its own.
+ */
 export function createRenderer(options: RendererOptions): Renderer {
   const templates = createTemplateRegistry(options.templates, options.resolveTemplate);
-  useFontPackages(options.packagesRoot);
-  configureBrowser({
+  const fonts = bundledFonts(options.packagesRoot);
+  const browsers = createBrowserPool({
     concurrency: options.concurrency ?? 4,
     browsers: options.browsers,
     environment: options.browserEnvironment,
     chromium: options.chromium,
+    fonts,
   });
+  const parts: RendererParts = { templates, fonts, browsers, producer: options.producer, signer: options.signer };
   return {
     templates,
-    render: (input, run = {}) =>
-      renderReport({ templates, producer: options.producer, signer: options.signer }, input, run),
+    browsers,
+    close: () => browsers.close(),
+    render: (input, run = {}) => renderReport(parts, input, run),
     validate: async (input, limits = defaultLimits) => {
       const { signal, dispose } = deadlineSignal(limits.renderTimeoutMs, undefined);
       try {
@@ -118,7 +134,7 @@ export function createRenderer(options: RendererOptions): Renderer {
         dispose();
       }
     },
-    warmUp: () => warmUpRenderer(templates),
+    warmUp: () => warmUpRenderer(parts),
   };
 }
 
@@ -126,8 +142,8 @@ export function createRenderer(options: RendererOptions): Renderer {
  * A first render pays for Chromium's launch and warm page, its template's loading and schema
  * compilation (~0.15 s), and Chromium's first print (~0.25 s): all of it done here instead.
  */
-async function warmUpRenderer(templates: TemplateRegistry): Promise<void> {
-  await warmUp();
+async function warmUpRenderer({ templates, browsers }: RendererParts): Promise<void> {
+  await browsers.warmUp();
   for (const id of templates.ids()) checkSchema(templates.get(id).schema, null);
   const doc = {
     lang: "zh-CN",
@@ -135,7 +151,7 @@ async function warmUpRenderer(templates: TemplateRegistry): Promise<void> {
     css: "",
     body: "<p style=\"font-family: 'Noto Serif SC'\">第 1 页</p>",
   };
-  await printPdf(doc, { signal: AbortSignal.timeout(30_000), maxPages: 1 });
+  await printPdf(browsers, doc, { signal: AbortSignal.timeout(30_000), maxPages: 1 });
 }
 
 export interface Validated {
@@ -200,12 +216,14 @@ async function renderReport(renderer: RendererParts, input: unknown, run: Render
 /** What every render of one renderer shares. */
 interface RendererParts {
   templates: TemplateRegistry;
+  fonts: BundledFonts;
+  browsers: BrowserPool;
   producer: string;
   signer?: PdfSigner;
 }
 
 async function renderUntil(
-  { templates, producer, signer }: RendererParts,
+  { templates, fonts, browsers, producer, signer }: RendererParts,
   input: unknown,
   limits: RenderLimits,
   deadline: AbortSignal,
@@ -224,7 +242,7 @@ async function renderUntil(
   const view = await definition.view(data, options);
   checkDeadline(deadline);
   const body = await template.render(view, deadline);
-  const doc = buildDocument(template, body, options, head);
+  const doc = buildDocument({ css: template.css, page: definition.page }, body, options, head, fonts);
   const refs = pageRefIds(doc.body);
   const templated = performance.now();
   checkDeadline(deadline);
@@ -232,7 +250,11 @@ async function renderUntil(
   // Chromium prints one page past the limit at most: enough to know the report is too long.
   const print = (d: DocumentParts) =>
     untilAborted(
-      printPdf(d, { signal: deadline, maxPages: limits.maxPages + 1, javascript: definition.javascript === true }),
+      printPdf(browsers, d, {
+        signal: deadline,
+        maxPages: limits.maxPages + 1,
+        javascript: definition.javascript === true,
+      }),
       deadline,
     );
   const printed =
@@ -263,7 +285,7 @@ async function renderUntil(
   if (options.pdf?.sign && signer) {
     // Last, over the finished file (encrypted, if it is): an incremental update at the render's time.
     // Loaded when first asked for: its CMS library would add ~50 ms to every cold start.
-    const { signPdf } = await import("./sign.ts");
+    const { signPdf } = await import("./secure/sign.ts");
     const context = { time: new Date(), encryptString: encrypted?.encryptString };
     pdf = await untilAborted(signPdf(pdf, signer, options.pdf.sign, context), deadline);
   }
@@ -277,7 +299,7 @@ async function renderUntil(
     warnings,
     // Made when asked for (the CLI's --html): building it costs every render half a millisecond.
     get html() {
-      return toHtml(printed.doc);
+      return toHtml(printed.doc, fonts);
     },
     refusedRequests: printed.refused,
     prints: printed.prints,

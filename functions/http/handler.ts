@@ -32,7 +32,7 @@ export type HttpHandler = (event: HttpEvent, options?: HandleOptions) => Promise
  * The status logged for a request whose caller went away before the answer (nginx's "client closed
  * request"); nobody receives the response.
  */
-export const CLIENT_CLOSED_REQUEST = 499;
+const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * The HTTP door: an API Gateway HTTP API (payload 2.0) event → the render core → a response.

@@ -1,4 +1,3 @@
-import { browserIsUp } from "../core/browser.ts";
 import { serviceVersion } from "../service/version.ts";
 import type { HttpResult } from "../service/events.ts";
 import type { Service } from "../service/service.ts";
@@ -14,7 +13,7 @@ export function health(service: Service): HttpResult {
   return json(200, {
     status: "ok",
     version: serviceVersion,
-    browser: browserIsUp() ? "up" : "down",
+    browser: service.renderer.browsers.isUp() ? "up" : "down",
     storage: { inputBucket, outputBucket, ...(endpoint ? { endpoint } : {}) },
   });
 }

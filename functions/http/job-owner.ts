@@ -2,16 +2,13 @@ import { createHash } from "node:crypto";
 import type { HttpEvent } from "../service/events.ts";
 import { LOCAL_OWNER } from "../service/owners.ts";
 
-/** Jobs made without an authorizer (`npm start`): everyone there is the same caller. */
-export { LOCAL_OWNER };
-
 /**
  * The one route that takes the administrators' permission (infra/constructs/http-endpoint.ts): IAM
  * auth whatever the other routes take, so API Gateway lets a request through it only signed by a
  * principal with the admin policy (AdministerTemplatesPolicyArn).
  */
 export const TEMPLATE_OWNER_PATH = "/v1/admin/templates/{id}/owner";
-export const TEMPLATE_OWNER_ROUTE_KEY = `PUT ${TEMPLATE_OWNER_PATH}`;
+const TEMPLATE_OWNER_ROUTE_KEY = `PUT ${TEMPLATE_OWNER_PATH}`;
 
 /** The parts of API Gateway's authorizer context that name the caller (IAM auth or a JWT authorizer). */
 interface AuthorizerContext {

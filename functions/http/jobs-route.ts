@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { parseJson } from "../core/envelope.ts";
+import { parseJson } from "../core/input/index.ts";
 import { takeCallback } from "../service/callbacks/option.ts";
 import { checkCallbackOption } from "../service/callbacks/target.ts";
 import type { HttpResult } from "../service/events.ts";

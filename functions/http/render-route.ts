@@ -1,4 +1,4 @@
-import { parseJson } from "../core/envelope.ts";
+import { parseJson } from "../core/input/index.ts";
 import { InputError, LimitError } from "../core/errors.ts";
 import type { RenderResult } from "../core/types.ts";
 import { hasCallback } from "../service/callbacks/option.ts";

@@ -1,7 +1,7 @@
 import type { HttpResult } from "../service/events.ts";
 import { bodyTooLarge } from "../service/failure.ts";
 import { requestLimits } from "../service/service.ts";
-import { parseJson } from "../core/envelope.ts";
+import { parseJson } from "../core/input/index.ts";
 import { TRANSFERABLE_OWNER } from "../service/owners.ts";
 import { type PublishedTemplate, TemplateForbidden } from "../service/template-store.ts";
 import { defaultPackageLimits } from "../packages/index.ts";

@@ -5,7 +5,7 @@ import type { HttpEvent, HttpResult } from "../service/events.ts";
 import type { Logger } from "../service/log.ts";
 
 /** API Gateway HTTP APIs refuse payloads over 10 MB before the function sees them. */
-export const GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024;
+const GATEWAY_MAX_PAYLOAD = 10 * 1024 * 1024;
 
 /** What the adapter calls: the HTTP handler, with a signal that aborts when the client has gone. */
 export type EventHandler = (event: HttpEvent, options: { signal: AbortSignal }) => Promise<HttpResult>;

@@ -3,13 +3,13 @@ import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type ConfigOverrides, loadConfig, type ServiceConfig, withOverrides } from "../service/settings.ts";
-import { closeBrowser } from "../core/browser.ts";
+import type { Renderer } from "../core/render.ts";
 import { createHttpHandler } from "../http/handler.ts";
 import { type Logger, serviceLogger } from "../service/log.ts";
 import { createService } from "../service/service.ts";
 import { configuredSigner } from "../service/signing/configured.ts";
 import { localSigner } from "../service/signing/local-signer.ts";
-import type { PdfSigner } from "../core/signer.ts";
+import type { PdfSigner } from "../core/secure/index.ts";
 import type { Storage } from "../service/storage/s3.ts";
 import { createUploadHandler } from "../upload/handler.ts";
 import { withLocalKey } from "../service/callbacks/local-key.ts";
@@ -51,6 +51,8 @@ export interface LocalService {
   s3Endpoint: string;
   config: ServiceConfig;
   storage: Storage;
+  /** Its render core (benches look at its browsers). */
+  renderer: Renderer;
   /** The file holding the callback signing key it generated (CALLBACK_SECRET unset). */
   callbackKeyFile?: string;
   /** Resolves when every upload event so far has been handled. */
@@ -125,6 +127,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
       s3Endpoint: store.endpoint,
       config,
       storage: service.storage,
+      renderer: service.renderer,
       callbackKeyFile: callbackKey.file,
       uploadsIdle: () => uploads.idle(),
       async close(options = {}) {
@@ -132,7 +135,7 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
         await uploads.close();
         await store.close();
         await service.fence.close();
-        await closeBrowser();
+        await service.renderer.close();
       },
     };
   } catch (e) {

@@ -1,41 +1,22 @@
 import { createHash } from "node:crypto";
 import { InputError, LimitError } from "../core/errors.ts";
-import type { TemplateSource } from "../core/templates.ts";
 import { ImageBudget } from "../../templates/report/budgets.ts";
 import { assetDataUrl, assetPixels, checkAsset } from "./assets.ts";
 import { type AssetRef, scanCss } from "./css-check.ts";
 import { checkData } from "./data-check.ts";
-import { declaredFaces, marginBoxText } from "../core/margin-text.ts";
+import { declaredFaces, marginBoxText } from "../core/html/index.ts";
 import { cssFindings } from "./fence/css-policy.ts";
 import { RESERVED } from "./fence/output-marks.ts";
 import { compilePackage, KNOWN_HELPERS } from "./fence/package-templating.ts";
 import type { CheckedFiles } from "./fence/protocol.ts";
 import { scanTemplate, type TemplateScan } from "./hbs-check.ts";
 import { assetName, FILES, partialName, REQUIRED_FILES } from "./layout.ts";
-import { type PackageManifest, readManifest } from "./manifest.ts";
+import { readManifest } from "./manifest.ts";
 import { scanMarkup } from "./markup-check.ts";
 import type { ReadResult } from "./package-files.ts";
 import { fencedParts, inlineAssets, type PackageParts } from "./package-source.ts";
 import { PACKAGE, type PackageProblem, problemAt, sortProblems } from "./problems.ts";
 import { writeZip } from "./zip-writer.ts";
-
-/** A package that passed every check: what the core registers, and what it is. */
-export interface TemplatePackage {
-  manifest: PackageManifest;
-  /** Register it with createRenderer({ templates: [...] }). */
-  source: TemplateSource;
-  /** SHA-256 of the package's files (names and bytes): the same files, the same digest. A version's address. */
-  digest: string;
-  /** Its example.json: data that passes its schema and renders. */
-  example: object;
-  /**
-   * Its files as the checks read them (no wrapping folder, no __MACOSX/ or .DS_Store), zipped
-   * canonically (zip-writer.ts): the same files, the same bytes, whatever zip brought them.
-   */
-  zip: Uint8Array;
-}
-
-export type PackageCheck = { ok: true; package: TemplatePackage } | { ok: false; problems: PackageProblem[] };
 
 /**
  * Every check of a package, in one pass over the files read from a folder or a zip: the layout and

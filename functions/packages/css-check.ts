@@ -108,7 +108,7 @@ function urlArgument(text: string, from: number): { value: string; start: number
  * The CSS with its escapes decoded, and the offset in the original of each decoded character
  * (`at(i)`), so that findings point into the file as written.
  */
-export function decodeEscapes(css: string): { text: string; at: (i: number) => number } {
+function decodeEscapes(css: string): { text: string; at: (i: number) => number } {
   if (!css.includes("\\")) return { text: css, at: (i) => Math.min(i, css.length) };
   let text = "";
   const offsets: number[] = [];

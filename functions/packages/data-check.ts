@@ -1,6 +1,6 @@
-import { compilePattern, RefusedPattern } from "../core/re2-engine.ts";
-import type { Untranslatable } from "../core/ecma-pattern.ts";
-import { checkSchema } from "../core/validate.ts";
+import { compilePattern, RefusedPattern } from "../core/input/index.ts";
+import type { Untranslatable } from "../core/input/index.ts";
+import { checkSchema } from "../core/input/index.ts";
 import { JsonSyntaxError, type LocatedJson, parseLocatedJson } from "./json-locate.ts";
 import { FILES } from "./layout.ts";
 import { MAX_QUOTED, type PackageProblem, problemAt, shorten } from "./problems.ts";
@@ -11,7 +11,7 @@ import { schemaPatterns } from "./schema-patterns.ts";
  * properties (2.7 MB) took ajv 16.6 s and 1.2 GB to compile. The built-in templates' schemas are
  * 20–30 KB; the limit is ten times theirs, about 1.5 s of compiling at worst.
  */
-export const MAX_SCHEMA_CHARS = 256 * 1024;
+const MAX_SCHEMA_CHARS = 256 * 1024;
 
 /**
  * schema.json (a JSON Schema 2020-12 of `data`, compiled by the core's own ajv, so it is checked
@@ -109,7 +109,7 @@ function refusedPatterns(text: string, json: LocatedJson, problems: PackageProbl
  * PDF filename's 407); counted repeats such as {1,500} are what make a pattern large, and
  * "maxLength" bounds a length for free.
  */
-export const MAX_PATTERN_STEPS = 128;
+const MAX_PATTERN_STEPS = 128;
 
 /** Why a package may not have `pattern`: the engine cannot run it, or it is too large. */
 function patternRefusal(pattern: string): Untranslatable | undefined {

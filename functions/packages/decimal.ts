@@ -9,7 +9,7 @@ import Big from "big.js";
 /** A constructor of our own: its settings are not those of anyone else's `Big`. */
 const Decimal = Big();
 /** Places `divide` keeps (1 ÷ 3 → 0.33333333333333333333): more than a double's 17 digits. */
-export const DIVISION_PLACES = 20;
+const DIVISION_PLACES = 20;
 Decimal.DP = DIVISION_PLACES;
 Decimal.RM = Decimal.roundHalfUp; // halves away from zero, in division and rounding alike
 // Plain notation at every magnitude a value can have (MAX_DIGITS): never "1e+21".
@@ -67,7 +67,7 @@ export function isZero(d: Big): boolean {
 }
 
 /** Plain notation, no exponent, no "-0": "-1234.5", "0.0000001", "1000000000000000000000". */
-export function plainString(d: Big): string {
+function plainString(d: Big): string {
   return isZero(d) ? "0" : d.toFixed();
 }
 

@@ -246,7 +246,7 @@ function syntaxProblem(file: string, source: string, lines: number[], e: unknown
  * Where each `{{…}}` is (escaped `\{{` excepted), quoted strings inside included: Handlebars' own
  * parse has already accepted the source, so the tags are well formed.
  */
-export function mustacheSpans(source: string): { start: number; end: number }[] {
+function mustacheSpans(source: string): { start: number; end: number }[] {
   const spans: { start: number; end: number }[] = [];
   for (let i = source.indexOf("{{"); i >= 0; i = source.indexOf("{{", i)) {
     let backslashes = 0;

@@ -152,7 +152,7 @@ function field(item: unknown, path: string): unknown {
 }
 
 /** A CSS string literal of any text: every character but ASCII letters and digits as a CSS escape. */
-export function cssString(text: string): string {
+function cssString(text: string): string {
   let out = "";
   for (const ch of text.replace(/\s+/g, " ")) {
     out += /^[A-Za-z0-9]$/.test(ch) ? ch : `\\${(ch.codePointAt(0) ?? 0).toString(16).padStart(6, "0")}`;

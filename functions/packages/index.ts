@@ -10,11 +10,10 @@
  *   if (checked.ok) createRenderer({ templates: [checked.package.source], … });
  *   else for (const p of checked.problems) console.log(formatProblem(p));
  */
-export type { PackageCheck, TemplatePackage } from "./check.ts";
-export { createTemplateFence, type TemplateFence, type TemplateFenceOptions } from "./fence/fence.ts";
+export type { PackageCheck, TemplatePackage } from "./package-source.ts";
+export { createTemplateFence, type TemplateFence } from "./fence/fence.ts";
 export { FILES } from "./layout.ts";
 export { defaultPackageLimits, type PackageLimits } from "./limits.ts";
-export type { PackageManifest } from "./manifest.ts";
 export type { ReadResult } from "./package-files.ts";
 export { formatProblem, PACKAGE, type PackageProblem } from "./problems.ts";
 export { readPackageDir } from "./read-dir.ts";

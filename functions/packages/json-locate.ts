@@ -1,4 +1,4 @@
-import { escapePointer } from "../core/validate.ts";
+import { escapePointer } from "../core/input/index.ts";
 
 /**
  * JSON read with the place of every value, so that a problem found by JSON Pointer (an ajv error in

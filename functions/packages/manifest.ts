@@ -1,7 +1,7 @@
-import { optionsSchema } from "../core/envelope.ts";
-import { type PageDefaults, pageBoxIssues, resolveMargin } from "../core/page-css.ts";
+import { optionsSchema } from "../core/input/index.ts";
+import { type PageDefaults, pageBoxIssues, resolveMargin } from "../core/html/index.ts";
 import type { RenderOptions } from "../core/types.ts";
-import { checkSchema } from "../core/validate.ts";
+import { checkSchema } from "../core/input/index.ts";
 import { JsonSyntaxError, parseLocatedJson } from "./json-locate.ts";
 import { FILES } from "./layout.ts";
 import { type PackageProblem, problemAt } from "./problems.ts";
@@ -18,7 +18,7 @@ export interface PackageManifest {
 }
 
 /** The id of a published template: also the name it is rendered by (`"template": "<id>"`). */
-export const PACKAGE_ID = "^[a-z0-9][a-z0-9-]{1,62}$";
+const PACKAGE_ID = "^[a-z0-9][a-z0-9-]{1,62}$";
 
 const manifestSchema = {
   type: "object",

@@ -34,7 +34,7 @@ export interface MarkupContext {
 }
 
 /** Helpers whose output is safe inside CSS: a quoted, fully escaped string, or numbers and words without parentheses. */
-export const CSS_SAFE_HELPERS = new Set([
+const CSS_SAFE_HELPERS = new Set([
   "cssString",
   "cssValue",
   "formatNumber",
@@ -259,7 +259,7 @@ const NAMED: Record<string, string> = {
  * `javascript&colon;` or `&#117;rl(`); any other named reference stays as written, which makes a
  * URL that uses one fail to match an asset, i.e. be refused.
  */
-export function decodeEntities(value: string): string {
+function decodeEntities(value: string): string {
   if (!value.includes("&")) return value;
   return value.replace(/&(?:#[xX]([0-9a-fA-F]+)|#(\d+)|([A-Za-z]+));?/g, (all, hex, dec, named) => {
     if (hex !== undefined || dec !== undefined) {

@@ -1,5 +1,5 @@
 import { InputError } from "../core/errors.ts";
-import { escapePointer } from "../core/validate.ts";
+import { escapePointer } from "../core/input/index.ts";
 import { ChartBudget, chartPoints } from "../../templates/report/budgets.ts";
 import { chartSvg, type ChartSize } from "../../templates/report/charts.ts";
 import type { ChartBlock } from "../../templates/report/data.ts";

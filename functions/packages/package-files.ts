@@ -2,9 +2,6 @@ import { isIgnored, isKnownFile, isKnownFolder, LAYOUT_MESSAGE, unsafeName } fro
 import type { PackageLimits } from "./limits.ts";
 import { PACKAGE, type PackageProblem } from "./problems.ts";
 
-/** A package's files by their path inside it (`template.hbs`, `assets/logo.svg`). */
-export type PackageFiles = ReadonlyMap<string, Uint8Array>;
-
 /** What reading a folder or a zip gives: the files it could read, and what was wrong. */
 export interface ReadResult {
   files: Map<string, Uint8Array>;

@@ -73,7 +73,7 @@ export function sortProblems(problems: PackageProblem[]): PackageProblem[] {
 }
 
 /** 1-based line and column of a UTF-16 offset in `text`. */
-export function positionAt(text: string, offset: number): { line: number; column: number } {
+function positionAt(text: string, offset: number): { line: number; column: number } {
   let line = 1;
   let start = 0;
   for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) {

@@ -1,4 +1,4 @@
-import { escapePointer } from "../core/validate.ts";
+import { escapePointer } from "../core/input/index.ts";
 
 /**
  * Where a schema's regular expressions are: `pattern` values and `patternProperties` names. The

@@ -10,7 +10,7 @@ import { type ServiceConfig, loadConfig } from "./settings.ts";
 import { createStorage, type Storage } from "./storage/s3.ts";
 import { createTemplateStore, type TemplateStore } from "./template-store.ts";
 import { createTemplateFence, type TemplateFence } from "../packages/index.ts";
-import type { TemplateResolver } from "../core/templates.ts";
+import type { TemplateResolver } from "../core/template/index.ts";
 
 /** What every handler is built from: settings, the render core, storage and a logger. Built once per process. */
 export interface Service {

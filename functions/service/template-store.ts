@@ -1,4 +1,4 @@
-import type { TemplateSource } from "../core/templates.ts";
+import type { TemplateSource } from "../core/template/index.ts";
 import type { PackageCheck, PackageProblem, TemplatePackage } from "../packages/index.ts";
 import { defaultPackageLimits, PACKAGE } from "../packages/index.ts";
 import { recordedOwner } from "./owners.ts";

@@ -1,4 +1,4 @@
-import { parseJson } from "../core/envelope.ts";
+import { parseJson } from "../core/input/index.ts";
 import { LimitError } from "../core/errors.ts";
 import { bodyTooLarge, describeFailure, type FailureBody } from "../service/failure.ts";
 import type { BatchItem } from "./batch-summary.ts";

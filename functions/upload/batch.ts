@@ -11,7 +11,7 @@ import { processLatest, type Round } from "./latest.ts";
 import { LINE_TASK_KIND } from "./line-task.ts";
 import { readJsonOutput } from "./read-input.ts";
 
-export type { BatchItem, BatchSummary } from "./batch-summary.ts";
+export type { BatchSummary } from "./batch-summary.ts";
 
 /**
  * incoming/<batch>.jsonl → a run: the file read and checked once, then one line task per line to

@@ -6,7 +6,7 @@ import type { JobState } from "../service/jobs.ts";
 import { recordedOwner, UPLOAD_OWNER } from "../service/owners.ts";
 import { jobStatusKey, type ReportUpload } from "../service/storage/keys.ts";
 import type { UploadContext } from "./context.ts";
-import type { ReportErrorFile, ReportResultFile } from "./report.ts";
+import type { ReportErrorFile, ReportResultFile } from "./report-files.ts";
 
 /** A job's or an upload's final file (state, result, error), which records its callback. */
 interface Answered {

@@ -1,4 +1,4 @@
-import { parseJson } from "../core/envelope.ts";
+import { parseJson } from "../core/input/index.ts";
 import { InputError } from "../core/errors.ts";
 import { hasCallback } from "../service/callbacks/option.ts";
 import { CALLBACK_PATH } from "../service/callbacks/target.ts";

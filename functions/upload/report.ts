@@ -1,30 +1,15 @@
-import type { StepTimings } from "../core/types.ts";
-import type { CallbackRecord } from "../service/callbacks/record.ts";
-import type { FailureBody } from "../service/failure.ts";
 import { since } from "../service/log.ts";
 import { renderedFields } from "../service/report-log.ts";
-import { type StoredPdf, storePdf } from "../service/stored-pdf.ts";
+import type { CallbackRecord } from "../service/callbacks/record.ts";
+import { storePdf } from "../service/stored-pdf.ts";
 import type { ReportUpload } from "../service/storage/keys.ts";
 import { sendReportCallback } from "./callback.ts";
-import type { Source, UploadContext } from "./context.ts";
+import type { UploadContext } from "./context.ts";
 import { processLatest, type Round } from "./latest.ts";
 import { readJsonOutput } from "./read-input.ts";
 import { renderInput } from "./render-input.ts";
+import type { ReportErrorFile, ReportResultFile } from "./report-files.ts";
 import { takeUploadCallback } from "./upload-callback.ts";
-
-/** `<path>.result.json`: what was rendered from which version of the upload. */
-export interface ReportResultFile extends StoredPdf {
-  source: Source;
-  timings: StepTimings & { downloadMs: number; uploadMs: number };
-  /** The upload's options.callback and how its delivery went. */
-  callback?: CallbackRecord;
-}
-
-/** `<path>.error.json`: the same error list the endpoint answers with. */
-export interface ReportErrorFile extends FailureBody {
-  source: Source;
-  callback?: CallbackRecord;
-}
 
 /**
  * incoming/<path>.json → <path>.pdf + <path>.result.json, or <path>.error.json and no PDF.

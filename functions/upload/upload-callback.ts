@@ -1,4 +1,4 @@
-import { parseJson } from "../core/envelope.ts";
+import { parseJson } from "../core/input/index.ts";
 import type { CallbackSettings } from "../service/callbacks/callback-settings.ts";
 import { takeCallback } from "../service/callbacks/option.ts";
 import { type CallbackRecord, pendingCallback } from "../service/callbacks/record.ts";

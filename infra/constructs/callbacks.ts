@@ -15,7 +15,7 @@ export interface CallbackSecretProps {
 }
 
 /** Characters of the generated secret: letters and digits only (about 5.95 bits each, 381 bits in all). */
-export const CALLBACK_SECRET_LENGTH = 64;
+const CALLBACK_SECRET_LENGTH = 64;
 
 /**
  * The secret every owner's callback key is derived from (HMAC-SHA256 of `callback-key:<owner>`;

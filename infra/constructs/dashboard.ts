@@ -105,12 +105,12 @@ export interface OperationsDashboardProps {
 const PERIOD = Duration.minutes(1);
 const PERCENTILES = ["p50", "p95", "p99"] as const;
 /** The render steps functions/service/metrics.ts times (`RenderStepDuration`, dimension `step`). */
-export const RENDER_STEPS = ["validate", "template", "chromium", "finalize", "storage"] as const;
+const RENDER_STEPS = ["validate", "template", "chromium", "finalize", "storage"] as const;
 /** The outcomes of a batch line (`BatchLines`, dimension `outcome`). */
-export const BATCH_LINE_OUTCOMES = ["rendered", "refused", "failed"] as const;
+const BATCH_LINE_OUTCOMES = ["rendered", "refused", "failed"] as const;
 
 /** A metric the functions emit (Powertools EMF): namespace ReportRender, dimension service=report-render. */
-export function serviceMetric(
+function serviceMetric(
   metricName: string,
   statistic: string,
   dimensions: Record<string, string> = {},
@@ -130,7 +130,7 @@ export function serviceMetric(
  * Every time series of `metricName` with the dimensions service and `dimension`, whatever its value
  * (error codes are not known in advance), one line each named by that value.
  */
-export function searchByDimension(metricName: string, dimension: string, statistic: string): MathExpression {
+function searchByDimension(metricName: string, dimension: string, statistic: string): MathExpression {
   return new MathExpression({
     expression: `SEARCH('{${METRICS_NAMESPACE},${dimension},service} MetricName="${metricName}" service="${METRICS_SERVICE}"', '${statistic}', ${PERIOD.toSeconds()})`,
     usingMetrics: {},

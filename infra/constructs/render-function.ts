@@ -16,13 +16,13 @@ import {
 } from "./runtime-files.ts";
 
 /** The repository root: the entry points, package-lock.json and the runtime files are found from it. */
-export const PROJECT_ROOT = join(import.meta.dirname, "..", "..");
+const PROJECT_ROOT = join(import.meta.dirname, "..", "..");
 
 /**
  * Kept out of the bundle and installed into the asset (the core takes its launch flags); its bin/*.br
  * files are recompressed into the asset's Chromium pack and removed.
  */
-export const CHROMIUM_PACKAGE = "@sparticuz/chromium";
+const CHROMIUM_PACKAGE = "@sparticuz/chromium";
 
 /**
  * An ESM bundle may still meet CommonJS code that calls require() for Node built-ins

@@ -18,7 +18,7 @@ export const RUNTIME_DIR = "runtime";
 export const LAMBDA_TASK_ROOT = "/var/task";
 
 /** The stylesheets functions/core/fonts.ts reads; only the woff2 files they name are copied. */
-export const FONT_STYLESHEETS: { pkg: string; css: string[] }[] = [
+const FONT_STYLESHEETS: { pkg: string; css: string[] }[] = [
   { pkg: "@fontsource/noto-serif-sc", css: ["400.css", "700.css"] },
   { pkg: "@fontsource/noto-sans-sc", css: ["500.css"] },
   { pkg: "hanamin", css: ["HanaMin.css"] },
@@ -82,7 +82,7 @@ export function copyCommands(files: string[], inputDir: string, outputDir: strin
 }
 
 /** Where synths keep the Chromium pack they made, so that only the first one makes it. */
-export const PACK_CACHE = "node_modules/.cache/report-render";
+const PACK_CACHE = "node_modules/.cache/report-render";
 
 /**
  * Shell commands (bundling.commandHooks.afterBundling) that write Chromium's pack into

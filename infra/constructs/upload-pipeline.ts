@@ -65,14 +65,14 @@ export interface UploadPipelineProps {
  * (functions/service/storage/keys.ts `classifyInputKey`). Anything else under them is ignored by the
  * handler; nothing outside them reaches the queue at all.
  */
-export const UPLOAD_FILTERS = [
+const UPLOAD_FILTERS = [
   { prefix: INCOMING_PREFIX, suffix: ".json" },
   { prefix: INCOMING_PREFIX, suffix: ".jsonl" },
   { prefix: JOBS_PREFIX, suffix: ".json" },
 ];
 
 /** Seconds a received message stays hidden beyond the function's timeout (init, SQS's own delays). */
-export const VISIBILITY_MARGIN_SECONDS = 60;
+const VISIBILITY_MARGIN_SECONDS = 60;
 
 /** SQS's longest queue name. */
 const MAX_QUEUE_NAME = 80;

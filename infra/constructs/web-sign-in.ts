@@ -81,7 +81,7 @@ export const WEB_PAGE_ROUTES = ["GET /", "GET /assets/{proxy+}"];
  * The scopes a pool's page asks for unless told otherwise: who signs in. Not publishing: every user
  * of the client would get it (webSignInScopes adds it where every staff member may publish).
  */
-export const WEB_SIGN_IN_POOL_SCOPES = ["openid", "email"];
+const WEB_SIGN_IN_POOL_SCOPES = ["openid", "email"];
 
 /**
  * The scopes the pool's client may be given (infra/settings.ts refuses others). There is no admin

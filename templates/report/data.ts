@@ -21,8 +21,6 @@ export type Block =
   | ChartBlock
   | PageBreakBlock;
 
-export type BlockType = Block["type"];
-
 export interface HeadingBlock {
   type: "heading";
   level: 1 | 2 | 3;

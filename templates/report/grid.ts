@@ -37,12 +37,12 @@ export function asCellObject(cell: Cell): CellObject {
   return cell !== null && typeof cell === "object" ? cell : { text: cell };
 }
 
-export function span(value: unknown): number {
+function span(value: unknown): number {
   return typeof value === "number" && Number.isInteger(value) && value >= 1 ? value : 1;
 }
 
 /** The width of a row that has nothing spanning into it: the sum of its colspans. */
-export function rowWidth(row: readonly Cell[]): number {
+function rowWidth(row: readonly Cell[]): number {
   return row.reduce<number>((sum, cell) => sum + span(asCellObject(cell).colspan), 0);
 }
 

@@ -223,7 +223,7 @@ const KEY_ON_ONE_LINE = 40;
 /** A run this long with no break opportunity (URLs, IDs, digits) may break anywhere. */
 const LONG_WORD = /[^\s\u2e80-\uffff]{30}/u;
 
-export function tableView(table: TableBlock, lang: string, area: TypeArea): TableView {
+function tableView(table: TableBlock, lang: string, area: TypeArea): TableView {
   const header = table.header ?? [];
   const width = tableWidth(table);
   const columns = Array.from({ length: width }, (_, c) => table.columns?.[c]);
@@ -353,7 +353,7 @@ interface TypeArea {
 const PX_PER_MM = 96 / 25.4;
 
 /** The page's type area in CSS px, from the same options that page-css.ts turns into @page. */
-export function typeArea(options: RenderOptions): TypeArea {
+function typeArea(options: RenderOptions): TypeArea {
   const { typeArea: mm } = pageBox(PAGE_DEFAULTS, options.page);
   return { width: Math.max(160, mm.width * PX_PER_MM), height: Math.max(160, mm.height * PX_PER_MM) };
 }

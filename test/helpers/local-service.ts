@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ConfigOverrides } from "../../functions/service/settings.ts";
 import { startLocal, type LocalService } from "../../functions/local/server.ts";
-import { createLogger } from "../../functions/service/log.ts";
+import { createLogger, type Logger } from "../../functions/service/log.ts";
+import { createService, type Service } from "../../functions/service/service.ts";
+import type { ServiceConfig } from "../../functions/service/settings.ts";
 
 export const examplePath = join(import.meta.dirname, "../../examples/zhanhe-transport-2020.json");
 export const exampleText = await readFile(examplePath, "utf8");
@@ -18,6 +20,11 @@ export interface TestService extends LocalService {
   /** Every log line written, parsed. */
   logs: Record<string, unknown>[];
   dir: string;
+  /**
+   * Another service on the same S3 (a Lambda function's, say, to call its handlers directly), with
+   * its own renderer and fence: stop() closes them too.
+   */
+  newService(config?: ServiceConfig, log?: Logger): Service;
   stop(): Promise<void>;
 }
 
@@ -27,11 +34,18 @@ export async function startTestService(config: ConfigOverrides = {}): Promise<Te
   const logs: Record<string, unknown>[] = [];
   const log = createLogger("debug", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   const local = await startLocal({ port: 0, s3Port: 0, dataDir: join(dir, "s3"), config, log });
+  const others: Service[] = [];
   return {
     ...local,
     logs,
     dir,
+    newService(serviceConfig = local.config, serviceLog = createLogger("silent")) {
+      const other = createService(serviceConfig, serviceLog);
+      others.push(other);
+      return other;
+    },
     async stop() {
+      for (const other of others) await Promise.all([other.renderer.close(), other.fence.close()]);
       await local.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -12,3 +12,8 @@ export function renderReport(input: unknown, limits: RenderLimits = defaultLimit
 export function validateReport(input: unknown, limits: RenderLimits = defaultLimits) {
   return renderer.validate(input, limits);
 }
+
+/** Closes the shared renderer's browsers (a test file that used it leaves the process as it found it). */
+export function closeRenderer(): Promise<void> {
+  return renderer.close();
+}

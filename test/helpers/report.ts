@@ -145,6 +145,6 @@ export function headingPage(lines: TextLine[], heading: string, after: number): 
   return undefined;
 }
 
-export function escapeRegExp(s: string): string {
+function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -9,7 +9,7 @@ import type { ReportRenderStack } from "../../infra/report-render-stack.ts";
 export const root = join(import.meta.dirname, "..", "..");
 
 /** The context `npx cdk synth` gives the app: cdk.json's feature flags and settings. */
-export function cdkJsonContext(): Record<string, unknown> {
+function cdkJsonContext(): Record<string, unknown> {
   const cdkJson = JSON.parse(readFileSync(join(root, "cdk.json"), "utf8")) as { context?: Record<string, unknown> };
   return cdkJson.context ?? {};
 }

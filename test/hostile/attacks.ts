@@ -23,7 +23,7 @@ const report = (data: Record<string, unknown>, options?: Record<string, unknown>
   JSON.stringify({ template: "report", data: { title: "Hostile", ...data }, ...(options ? { options } : {}) });
 
 /** A PNG that declares `width` × `height` pixels in a few hundred bytes (a decompression bomb). */
-export function pngDeclaring(width: number, height: number): string {
+function pngDeclaring(width: number, height: number): string {
   const chunk = (type: string, data: Buffer) => {
     const length = Buffer.alloc(4);
     length.writeUInt32BE(data.length);
@@ -55,8 +55,8 @@ function gov(change: (data: Record<string, unknown>) => void): string {
   return JSON.stringify(envelope);
 }
 
-export const LONG_WORD = "W".repeat(480);
-export const LONG_KEY = "K".repeat(1900);
+const LONG_WORD = "W".repeat(480);
+const LONG_KEY = "K".repeat(1900);
 
 export const attacks: Attack[] = [
   {

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { longTableEnvelope } from "../../bench/long-table-data.ts";
-import { ASSET_ORIGIN, browserProcessId, closeBrowser, getBrowser } from "../../functions/core/browser.ts";
+import { longTableEnvelope } from "../../bench/lib/long-table-data.ts";
+import { ASSET_ORIGIN } from "../../functions/core/browser/browser.ts";
 import { LimitError } from "../../functions/core/errors.ts";
 import { defaultLimits } from "../../functions/core/render.ts";
-import { renderReport } from "../helpers/render.ts";
+import { renderReport, closeRenderer, renderer } from "../helpers/render.ts";
 import { createRenderer } from "../../functions/core/render.ts";
 import { builtInRenderer } from "../../functions/service/service.ts";
 import { builtInTemplates } from "../../templates/index.ts";
@@ -13,14 +13,14 @@ import { example, root } from "../helpers/examples.ts";
 
 // Chromium frozen or killed under a render: the render ends within its deadline (or is run again on
 // a new browser), and the next render succeeds. No restart of the process is needed.
-afterAll(() => closeBrowser());
+afterAll(() => closeRenderer());
 
 const sample = () => example("gov-disclosure-2021-sample.json");
 
 describe("a browser that stops answering", () => {
   it("frozen (SIGSTOP): the render ends at its deadline, the browser is killed and replaced, the next render succeeds", async () => {
     const reference = await renderReport(sample());
-    const frozen = (await browserProcessId()) as number;
+    const frozen = (await renderer.browsers.processId()) as number;
     process.kill(frozen, "SIGSTOP");
     try {
       const started = performance.now();
@@ -31,7 +31,7 @@ describe("a browser that stops answering", () => {
 
       const next = await renderReport(sample());
       expect(next.sha256).toBe(reference.sha256);
-      expect(await browserProcessId()).not.toBe(frozen);
+      expect(await renderer.browsers.processId()).not.toBe(frozen);
     } finally {
       try {
         process.kill(frozen, "SIGKILL");
@@ -45,10 +45,10 @@ describe("a browser that stops answering", () => {
     const envelope = longTableEnvelope(600);
     // The render that is run again is the first on its browser: compare it with a first render.
     // (Chromium numbers the structure IDs of a browser's first long document in another order.)
-    await closeBrowser();
+    await closeRenderer();
     const reference = await renderReport(envelope);
     await renderReport(envelope);
-    const pid = (await browserProcessId()) as number;
+    const pid = (await renderer.browsers.processId()) as number;
     const rendering = renderReport(envelope);
     await new Promise((resolve) => setTimeout(resolve, 150));
     process.kill(pid, "SIGKILL");
@@ -56,7 +56,7 @@ describe("a browser that stops answering", () => {
     const result = await rendering;
     expect(performance.now() - killedAt).toBeGreaterThan(100); // it was still rendering when killed
     expect(result.sha256).toBe(reference.sha256);
-    expect(await browserProcessId()).not.toBe(pid);
+    expect(await renderer.browsers.processId()).not.toBe(pid);
   });
 
   it("a report of 10,000 pages is refused at the page limit without printing them all", async () => {
@@ -74,8 +74,8 @@ describe("a browser that stops answering", () => {
 
   it("renders given up on while their page opens leave no page behind", async () => {
     // A running browser with no warm page: each render below opens one, and is given up on meanwhile.
-    await closeBrowser();
-    await getBrowser();
+    await closeRenderer();
+    await renderer.browsers.firstBrowser();
     for (const after of [5, 10, 20, 40, 80]) {
       const caller = new AbortController();
       const rendering = renderReport(sample(), defaultLimits, { signal: caller.signal });
@@ -83,7 +83,7 @@ describe("a browser that stops answering", () => {
       await expect(rendering).rejects.toThrow();
     }
     await new Promise((resolve) => setTimeout(resolve, 1_500));
-    const pages = await (await getBrowser()).pages();
+    const pages = await (await renderer.browsers.firstBrowser()).pages();
     expect(pages.filter((page) => page.url().startsWith(ASSET_ORIGIN))).toEqual([]);
     expect((await renderReport(sample())).pages).toBeGreaterThan(0);
   });
@@ -92,10 +92,10 @@ describe("a browser that stops answering", () => {
     process.env.AWS_SECRET_ACCESS_KEY = "canary-secret-key";
     process.env.S3_SECRET_ACCESS_KEY = "canary-s3-key";
     try {
-      await closeBrowser();
-      const renderer = builtInRenderer(loadConfig());
-      await renderer.render(sample());
-      const environ = readFileSync(`/proc/${await browserProcessId()}/environ`, "latin1").split("\0");
+      const fresh = builtInRenderer(loadConfig());
+      await fresh.render(sample());
+      const environ = readFileSync(`/proc/${await fresh.browsers.processId()}/environ`, "latin1").split("\0");
+      await fresh.close();
       expect(environ.join("\n")).not.toContain("canary");
       expect(environ.map((e) => e.split("=")[0]).sort()).toEqual(expect.arrayContaining(["FONTCONFIG_PATH", "HOME"]));
       expect(environ.filter((e) => /^(AWS|S3|INPUT_BUCKET|OUTPUT_BUCKET)/.test(e))).toEqual([]);
@@ -131,5 +131,6 @@ describe("a browser that stops answering", () => {
     // The turn it would have had went to nobody: the next render runs at once.
     const next = await single.render(sample());
     expect(next.pages).toBeGreaterThan(0);
+    await single.close();
   });
 });

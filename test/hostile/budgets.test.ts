@@ -1,22 +1,21 @@
 import { deflateSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { closeBrowser } from "../../functions/core/browser.ts";
 import { InputError } from "../../functions/core/errors.ts";
-import { createTemplateRegistry } from "../../functions/core/templates.ts";
+import { createTemplateRegistry } from "../../functions/core/template/templates.ts";
 import { crc32 } from "../../functions/packages/crc32.ts";
 import { readPackageZip, writeZip } from "../../functions/packages/index.ts";
 import { MAX_TOTAL_CHART_POINTS, MAX_TOTAL_PIXELS } from "../../templates/report/budgets.ts";
 import { fence } from "../helpers/fence.ts";
 import { baseFiles } from "../helpers/package-zips.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
-import { renderReport, validateReport } from "../helpers/render.ts";
+import { renderReport, validateReport, closeRenderer } from "../helpers/render.ts";
 
 // Requests whose every image and chart is within its own limits, but not the whole: twelve
 // 40-megapixel PNGs in 84 KB of JSON, four charts of 20 series × 1,000 points. The `report`
 // template refuses them before Chromium or ECharts start, and a template package's dataImage and
 // chart helpers hold each render to the same budgets.
 
-afterAll(closeBrowser);
+afterAll(closeRenderer);
 
 /** A valid 1-bit grey PNG of w × h pixels, all black but for `seed` in its first byte: a few KB. */
 function png(w: number, h: number, seed = 0): string {

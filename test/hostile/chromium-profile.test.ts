@@ -3,14 +3,13 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { browserProcessId, closeBrowser } from "../../functions/core/browser.ts";
 import { example } from "../helpers/examples.ts";
-import { renderReport } from "../helpers/render.ts";
+import { renderReport, closeRenderer, renderer } from "../helpers/render.ts";
 
 // Chromium's profile folders do not pile up in the temp folder: not when a browser closes or is
 // killed, and not when the Node process that launched it dies first (a Lambda runtime restarted in
 // the same execution environment keeps /tmp): the next launch removes what dead processes left.
-afterAll(() => closeBrowser());
+afterAll(() => closeRenderer());
 
 const PREFIX = "report-render-profile-";
 const mine = () => readdirSync(tmpdir()).filter((name) => name.startsWith(`${PREFIX}${process.pid}-`));
@@ -20,16 +19,16 @@ const deadPid = () => spawnSync(process.execPath, ["-e", ""]).pid as number;
 
 describe("Chromium's profile folders", () => {
   it("one per browser while it runs, removed when it closes or is killed", async () => {
-    await closeBrowser();
+    await closeRenderer();
     expect(mine()).toEqual([]);
     await render();
     expect(mine()).toHaveLength(1);
-    await closeBrowser();
+    await closeRenderer();
     expect(mine()).toEqual([]);
 
     await render();
     const [profile] = mine();
-    process.kill((await browserProcessId()) as number, "SIGKILL");
+    process.kill((await renderer.browsers.processId()) as number, "SIGKILL");
     await expect.poll(() => existsSync(join(tmpdir(), profile as string))).toBe(false);
     await render(); // on a new browser, with a new profile
     expect(mine()).toHaveLength(1);
@@ -44,7 +43,7 @@ describe("Chromium's profile folders", () => {
     const all = [orphan, samePid, running, unrelated];
     try {
       for (const dir of all) mkdirSync(join(dir, "Default"), { recursive: true });
-      await closeBrowser();
+      await closeRenderer();
       await render();
       expect(existsSync(orphan)).toBe(false);
       expect(existsSync(samePid)).toBe(false);

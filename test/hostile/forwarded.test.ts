@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpHandler, type HttpHandler } from "../../functions/http/handler.ts";
 import type { HttpEvent } from "../../functions/service/events.ts";
 import { createLogger } from "../../functions/service/log.ts";
-import { createService } from "../../functions/service/service.ts";
 import { rawRequest } from "../helpers/http-raw.ts";
 import { httpEvent } from "../helpers/lambda-events.ts";
 import { startTestService, type TestService } from "../helpers/local-service.ts";
@@ -14,7 +13,7 @@ let service: TestService;
 let handler: HttpHandler;
 beforeAll(async () => {
   service = await startTestService();
-  handler = createHttpHandler(createService(service.config, createLogger("silent")));
+  handler = createHttpHandler(service.newService(service.config, createLogger("silent")));
 });
 afterAll(() => service?.stop());
 

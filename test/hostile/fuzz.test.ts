@@ -1,15 +1,14 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { closeBrowser } from "../../functions/core/browser.ts";
 import { InputError, LimitError } from "../../functions/core/errors.ts";
-import { renderReport, validateReport } from "../helpers/render.ts";
+import { renderReport, validateReport, closeRenderer } from "../helpers/render.ts";
 import { describeFailure } from "../../functions/service/failure.ts";
 import { example } from "../helpers/examples.ts";
 
 // Property-based attacks on the envelope and both templates' data: whatever the JSON, the core
 // answers with a result or a refusal the doors can describe (never a fault of ours), and a
 // refusal is small.
-afterAll(() => closeBrowser());
+afterAll(() => closeRenderer());
 
 /** A refusal every door can describe (4xx), or rethrow: a fault of ours fails the property. */
 function refusedCleanly(e: unknown): true {

@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpHandler } from "../../functions/http/handler.ts";
-import { createService } from "../../functions/service/service.ts";
 import { httpEvent } from "../helpers/lambda-events.ts";
 import { startTestService, type TestService } from "../helpers/local-service.ts";
 import { OWN_PROVIDER_SETTINGS, removeAssemblies, resourceAt, synthesize } from "../helpers/synth.ts";
@@ -86,7 +85,7 @@ describe("the routes web sign-in leaves open reach the page's files only", () =>
   let handler: ReturnType<typeof createHttpHandler>;
   beforeAll(async () => {
     service = await startTestService();
-    handler = createHttpHandler(createService(service.config));
+    handler = createHttpHandler(service.newService(service.config));
   });
   afterAll(() => service?.stop());
 

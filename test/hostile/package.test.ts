@@ -1,7 +1,6 @@
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeBrowser } from "../../functions/core/browser.ts";
 import { createRenderer } from "../../functions/core/render.ts";
 import {
   defaultPackageLimits,
@@ -11,12 +10,12 @@ import {
   readPackageZip,
   writeZip,
 } from "../../functions/packages/index.ts";
-import { defineTemplate } from "../../functions/core/template-definition.ts";
-import type { TemplateSource } from "../../functions/core/templates.ts";
+import { defineTemplate } from "../../functions/core/template/template-definition.ts";
+import type { TemplateSource } from "../../functions/core/template/templates.ts";
 import { pageDefaults } from "../../functions/packages/manifest.ts";
 import { fence } from "../helpers/fence.ts";
 import { root } from "../helpers/examples.ts";
-import { renderer } from "../helpers/render.ts";
+import { renderer, closeRenderer } from "../helpers/render.ts";
 import { describeFailure } from "../../functions/service/failure.ts";
 import { BASE, baseFiles, hostileZip, text } from "../helpers/package-zips.ts";
 import { pageTexts, squash } from "../helpers/pdf.ts";
@@ -315,7 +314,7 @@ describe("a package that skipped every check", () => {
   });
   afterAll(async () => {
     await trap.close();
-    await closeBrowser();
+    await closeRenderer();
   });
 
   it("still fetches nothing and runs nothing when rendered: the browser's fence stops every vector", async () => {
@@ -338,8 +337,8 @@ describe("a package that skipped every check", () => {
       ].join("\n"),
       css.join("\n"),
     );
-    const renderer = createRenderer({ templates: [source], packagesRoot: root, producer: "hostile test" });
-    const result = await renderer.render({ template: "unchecked", data: { title: "ok" } });
+    const own = createRenderer({ templates: [source], packagesRoot: root, producer: "hostile test" });
+    const result = await own.render({ template: "unchecked", data: { title: "ok" } }).finally(() => own.close());
     const printed = squash((await pageTexts(result.pdf)).join(""));
     expect(printed).toContain("fenceholdsok");
     expect(printed).not.toContain("SCRIPTRAN");
@@ -356,8 +355,9 @@ describe("a package that skipped every check", () => {
 
   it("a meta refresh that skipped the checks navigates nowhere: the render fails, the trap is not reached", async () => {
     const source = unfenced("refresh", `<p>x</p><meta http-equiv="refresh" content="0;url=${trap.base}/refresh">`, "");
-    const renderer = createRenderer({ templates: [source], packagesRoot: root, producer: "hostile test" });
-    await renderer.render({ template: "refresh", data: {} }).catch(() => undefined);
+    const own = createRenderer({ templates: [source], packagesRoot: root, producer: "hostile test" });
+    await own.render({ template: "refresh", data: {} }).catch(() => undefined);
+    await own.close();
     expect(trap.hits()).toBe(0);
   });
 });

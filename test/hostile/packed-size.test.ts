@@ -1,13 +1,13 @@
 /**
  * packStructure on the largest tagged tables the limits allow: no quadratic work, and the file stays
- * small. The input is shaped as Chromium writes a long table (bench/long-table.ts): per row a TR, per
+ * small. The input is shaped as Chromium writes a long table (bench/render/long-table.ts): per row a TR, per
  * cell a TD with three attribute dictionaries and a NonStruct holding its text, one /ParentTree array
  * per page; 25 rows a page, so 12,000 rows are 480 pages, under the 500-page limit (MAX_PAGES).
  */
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { describe, expect, it } from "vitest";
-import { defaultLimits } from "../../functions/core/limits.ts";
-import { packStructure } from "../../functions/core/object-streams.ts";
+import { defaultLimits } from "../../functions/core/input/limits.ts";
+import { packStructure } from "../../functions/core/pdf/object-streams.ts";
 import type { PdfObject } from "../helpers/skia-pdf.ts";
 
 const ROWS_PER_PAGE = 25;

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PNG } from "pngjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sourceJson } from "../../functions/core/attachment.ts";
+import { sourceJson } from "../../functions/core/archival/attachment.ts";
 import type { Envelope } from "../../functions/core/types.ts";
 import { root } from "../helpers/examples.ts";
 import { rawRequest } from "../helpers/http-raw.ts";

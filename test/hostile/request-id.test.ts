@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerClientError, loopbackHosts, serveHttpEvents } from "../../functions/local/http-adapter.ts";
 import { createHttpHandler } from "../../functions/http/handler.ts";
 import { createLogger } from "../../functions/service/log.ts";
-import { createService } from "../../functions/service/service.ts";
 import { rawRequest, rawSocket } from "../helpers/http-raw.ts";
 import { httpEvent } from "../helpers/lambda-events.ts";
 import { startTestService, type TestService } from "../helpers/local-service.ts";
@@ -80,7 +79,7 @@ describe("a client's x-request-id", () => {
   it("on Lambda the id is API Gateway's (requestContext), whatever the header says", async () => {
     const lines: Record<string, unknown>[] = [];
     const log = createLogger("info", (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
-    const handler = createHttpHandler(createService(service.config, log));
+    const handler = createHttpHandler(service.newService(service.config, log));
     const event = httpEvent("GET", "/nowhere", { headers: { "x-request-id": "forged-id" } });
     const result = await handler(event);
     expect(result.headers?.["x-request-id"]).toBe(event.requestContext.requestId);

@@ -6,9 +6,9 @@ import { KMSClient } from "@aws-sdk/client-kms";
 import fc from "fast-check";
 import { PDFArray, PDFDict, PDFDocument, PDFHexString, PDFName, PDFString } from "pdf-lib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { finalizePdf } from "../../functions/core/finalize.ts";
-import type { PdfSigner } from "../../functions/core/signer.ts";
-import { signPdf } from "../../functions/core/sign.ts";
+import { finalizePdf } from "../../functions/core/archival/finalize.ts";
+import type { PdfSigner } from "../../functions/core/secure/signer.ts";
+import { signPdf } from "../../functions/core/secure/sign.ts";
 import { createHttpHandler } from "../../functions/http/handler.ts";
 import { type LocalService, startLocal } from "../../functions/local/server.ts";
 import { createLogger } from "../../functions/service/log.ts";
@@ -32,7 +32,7 @@ const withSign = (sign: unknown) => ({ ...gov, options: { pdf: { sign } } });
 /** A finished file to sign: Chromium's fixture through finalizePdf. */
 const fixturePdf = (
   await finalizePdf(
-    new Uint8Array(readFileSync(join(root, "test/unit/fixtures/chromium.pdf"))),
+    new Uint8Array(readFileSync(join(root, "test/fixtures/chromium/chromium.pdf"))),
     { title: "fixture", producer: "test", documentId: "cd".repeat(32) },
     [],
   )

@@ -2,7 +2,7 @@ import { writeZip } from "../../functions/packages/index.ts";
 
 /**
  * Template packages made to stall, starve or mislead the service (issue 21), shared by the hostile
- * tests (test/hostile/template-fence.test.ts) and the bench (bench/hostile.ts). Two kinds:
+ * tests (test/hostile/template-fence.test.ts) and the bench (bench/attacks/hostile.ts). Two kinds:
  *
  * - `published`: a package whose example is harmless, so it passes the checks and is published;
  *   the attack is in the data a render then sends (`data`), through any door.
@@ -35,7 +35,7 @@ const manifest = (id: string) => JSON.stringify({ id, title: id });
 const OBJECT = '{ "type": "object" }';
 
 /** Inline partials q0…q`depth`, each calling the next twice: 2^depth calls for 1 KB of text. */
-export function doublingPartials(depth: number): string {
+function doublingPartials(depth: number): string {
   let text = "";
   for (let i = depth; i >= 0; i--) {
     text += `{{#*inline "q${i}"}}${i === depth ? "x" : `{{> q${i + 1}}}{{> q${i + 1}}}`}{{/inline}}`;

@@ -3,7 +3,6 @@ import { createHttpHandler, type HttpHandler } from "../../functions/http/handle
 import { writeZip } from "../../functions/packages/index.ts";
 import type { HttpEvent, HttpResult } from "../../functions/service/events.ts";
 import { createLogger } from "../../functions/service/log.ts";
-import { createService } from "../../functions/service/service.ts";
 import { httpEvent } from "../helpers/lambda-events.ts";
 import { startTestService, type TestService } from "../helpers/local-service.ts";
 import { rawZip, text } from "../helpers/package-zips.ts";
@@ -17,7 +16,7 @@ let handler: HttpHandler;
 
 beforeAll(async () => {
   service = await startTestService();
-  handler = createHttpHandler(createService(service.config, createLogger("silent")));
+  handler = createHttpHandler(service.newService(service.config, createLogger("silent")));
 });
 afterAll(() => service?.stop());
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../functions/service/log.ts";
-import { createService } from "../../functions/service/service.ts";
 import type { BatchSummary } from "../../functions/upload/batch.ts";
 import { createUploadHandler } from "../../functions/upload/handler.ts";
 import { keptLineTasks, sqsLineTaskEvent } from "../helpers/lambda-events.ts";
@@ -91,7 +90,7 @@ describe("uploads under attack", () => {
     const snapshot = async () => (await service.storage.list(outputBucket, "")).map((o) => `${o.key} ${o.eTag}`).sort();
     const before = await snapshot();
     const lineTasks = keptLineTasks();
-    const handler = createUploadHandler(createService(service.config, createLogger("silent")), { lineTasks });
+    const handler = createUploadHandler(service.newService(service.config, createLogger("silent")), { lineTasks });
 
     // Refused (reported failed: SQS retries, then the dead-letter queue, whose alarm someone sees).
     const refused: unknown[] = [

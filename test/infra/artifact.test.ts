@@ -3,7 +3,6 @@ import { createReadStream, existsSync, lstatSync, mkdtempSync, readdirSync, read
 import { tmpdir } from "node:os";
 import { dirname, join, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeBrowser } from "../../functions/core/browser.ts";
 import { writeZip } from "../../functions/packages/index.ts";
 import { type ChromiumPack, PACK_DIR, readPack } from "../../functions/service/chromium-pack.ts";
 import { chromiumLocator } from "../../functions/service/chromium.ts";
@@ -16,7 +15,7 @@ import { httpEvent, sqsS3Event } from "../helpers/lambda-events.ts";
 import { baseFiles } from "../helpers/package-zips.ts";
 import { startLambdaProcess, type LambdaProcess } from "../helpers/lambda-process.ts";
 import { type LambdaAsset, synthLambdaAssets } from "../helpers/lambda-assets.ts";
-import { renderReport } from "../helpers/render.ts";
+import { renderReport, closeRenderer } from "../helpers/render.ts";
 import { root } from "../helpers/synth.ts";
 
 /**
@@ -68,7 +67,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
-  await closeBrowser();
+  await closeRenderer();
   await running.http?.stop();
   await running.upload?.stop();
   await s3?.close();

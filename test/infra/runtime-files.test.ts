@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { brotliCompressSync, gunzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
-import { fontAssets } from "../../functions/core/fonts.ts";
+import { bundledFonts } from "../../functions/core/html/fonts.ts";
 import { webFonts } from "../../functions/http/web-fonts.ts";
 import { PACK_DIR, readPack, SPARTICUZ_FILES } from "../../functions/service/chromium-pack.ts";
 import { renderer } from "../helpers/render.ts";
@@ -29,7 +29,7 @@ const rel = (absolute: string) => relative(root, absolute).split(sep).join("/");
 
 describe("runtime files", () => {
   it("every font file the page is served (functions/core/fonts.ts), and the stylesheets naming them", () => {
-    const fonts = [...fontAssets().files.values()].map(rel);
+    const fonts = [...bundledFonts(root).files.values()].map(rel);
     expect(fonts.length).toBeGreaterThan(400);
     // The web page's own fonts (functions/http/web-fonts.ts) too.
     const pageFonts = [...webFonts(root).files.values()].map(rel);

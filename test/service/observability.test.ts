@@ -3,7 +3,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHttpHandler } from "../../functions/http/handler.ts";
 import { createLogger } from "../../functions/service/log.ts";
 import { lambdaInvocation } from "../../functions/service/lambda-invocation.ts";
-import { createService } from "../../functions/service/service.ts";
 import { ENV, loadConfig } from "../../functions/service/settings.ts";
 import { httpEvent } from "../helpers/lambda-events.ts";
 import { bytesOf, exampleText, postJson, startTestService, type TestService } from "../helpers/local-service.ts";
@@ -207,7 +206,7 @@ describe("Lambda context on every log line of an invocation", () => {
     // Lambda sets it for an instance started on demand; Powertools reads it when a logger is made.
     process.env.AWS_LAMBDA_INITIALIZATION_TYPE = "on-demand";
     const log = createLogger("debug", (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
-    const lambda = createService(service.config, log);
+    const lambda = service.newService(service.config, log);
     const http = createHttpHandler(lambda);
     const handler = lambdaInvocation(lambda, (event: Parameters<typeof http>[0]) => http(event));
     const context = (awsRequestId: string) =>
@@ -310,7 +309,7 @@ describe("the settings", () => {
   it("POWERTOOLS_METRICS_DISABLED=true: a render writes no metric line", async () => {
     const lines: Record<string, unknown>[] = [];
     const log = createLogger("info", (line) => lines.push(JSON.parse(line) as Record<string, unknown>));
-    const quiet = createService({ ...service.config, metricsEnabled: false }, log);
+    const quiet = service.newService({ ...service.config, metricsEnabled: false }, log);
     const result = await createHttpHandler(quiet)(httpEvent("POST", "/v1/render", { body: "{not json" }));
     expect(result.statusCode).toBe(400);
     expect(lines.some((l) => l.message === "http.request")).toBe(true);

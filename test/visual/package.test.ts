@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeBrowser } from "../../functions/core/browser.ts";
-import { createRenderer } from "../../functions/core/render.ts";
+import { createRenderer, type Renderer } from "../../functions/core/render.ts";
 import type { RenderResult } from "../../functions/core/types.ts";
 import { readPackageDir } from "../../functions/packages/index.ts";
 import { fence } from "../helpers/fence.ts";
@@ -21,11 +20,12 @@ const config = loadConfig();
 
 let result: RenderResult;
 let texts: string[];
+let renderer: Renderer | undefined;
 
 beforeAll(async () => {
   const checked = await fence.check(await readPackageDir(dir));
   if (!checked.ok) throw new Error(`the example package does not pass its checks: ${JSON.stringify(checked.problems)}`);
-  const renderer = createRenderer({
+  renderer = createRenderer({
     templates: [checked.package.source],
     packagesRoot: config.runtimeRoot,
     producer,
@@ -42,7 +42,7 @@ beforeAll(async () => {
   texts = (await pageTexts(result.pdf)).map(squash);
 });
 
-afterAll(closeBrowser);
+afterAll(() => renderer?.close());
 
 // npm run test:update-goldens rewrites test/visual/goldens/.
 it("every page of the example package matches its golden image", async () => {

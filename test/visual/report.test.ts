@@ -1,11 +1,10 @@
 import { join } from "node:path";
 import { afterAll, it } from "vitest";
-import { closeBrowser } from "../../functions/core/browser.ts";
-import { renderReport } from "../helpers/render.ts";
+import { renderReport, closeRenderer } from "../helpers/render.ts";
 import { example } from "../helpers/examples.ts";
 import { expectPagesMatchGoldens } from "../helpers/goldens.ts";
 
-afterAll(closeBrowser);
+afterAll(closeRenderer);
 
 // npm run test:update-goldens rewrites test/visual/goldens/.
 it("every page of the report showcase matches its golden image", async () => {

@@ -1,4 +1,5 @@
-import type { CompiledPackage, FencedParts } from "./package-templating.ts";
+import type { FencedParts } from "../package-source.ts";
+import type { CompiledPackage } from "./package-templating.ts";
 
 /**
  * The packages a fence thread has compiled, least recently used first, kept within a count and a

@@ -2,14 +2,12 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { declaredFaces, marginBoxText } from "../../core/margin-text.ts";
-import type { Issue } from "../../core/types.ts";
-import type { TemplateBody, TemplateSource } from "../../core/templates.ts";
+import { declaredFaces, marginBoxText } from "../../core/html/index.ts";
+import type { TemplateSource } from "../../core/template/index.ts";
 import { defaultPackageLimits } from "../limits.ts";
 import type { ReadResult } from "../package-files.ts";
-import { type PackageParts, packageSource } from "../package-source.ts";
-import type { PackageCheck } from "../check.ts";
-import type { FencedParts } from "./package-templating.ts";
+import { type FenceRunner, type PackageCheck, type PackageParts, packageSource } from "../package-source.ts";
+import type { FencedParts } from "../package-source.ts";
 import {
   type CheckedFiles,
   type ErrorDescription,
@@ -60,12 +58,6 @@ export interface TemplateFence {
 /** A package's parts as a test writes them: what the check would find is worked out (or left empty). */
 export type UncheckedParts = Omit<PackageParts, "uses" | "assetPixels" | "assetUrls" | "cssFound"> &
   Partial<Pick<PackageParts, "uses" | "assetUrls">>;
-
-/** How a package's template source reaches the fence (package-source.ts). */
-export interface FenceRunner {
-  validate(key: string, parts: FencedParts, data: unknown, signal: AbortSignal): Promise<Issue[]>;
-  render(key: string, parts: FencedParts, data: object, signal: AbortSignal): Promise<TemplateBody>;
-}
 
 export function createTemplateFence(options: TemplateFenceOptions = {}): TemplateFence {
   const heapMb = options.heapMb ?? 256;

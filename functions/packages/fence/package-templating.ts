@@ -1,9 +1,10 @@
 import Handlebars from "handlebars";
 import { InputError, LimitError } from "../../core/errors.ts";
-import { marginBoxText } from "../../core/margin-text.ts";
-import type { FoundInBody, TemplateBody } from "../../core/templates.ts";
+import { marginBoxText } from "../../core/html/index.ts";
+import type { TemplateBody } from "../../core/template/index.ts";
+import type { FencedParts } from "../package-source.ts";
 import type { Issue } from "../../core/types.ts";
-import { checkSchema } from "../../core/validate.ts";
+import { checkSchema } from "../../core/input/index.ts";
 import { BUILT_IN_HELPERS } from "../hbs-check.ts";
 import { PACKAGE_HELPER_NAMES, packageHelpers } from "../helpers.ts";
 import { FILES } from "../layout.ts";
@@ -20,26 +21,6 @@ import { tooMuchWork } from "./protocol.ts";
  * HTML it made is judged by output-policy.ts before anyone sees it.
  */
 
-/** What a fence thread needs of a checked package to validate and render with it. */
-export interface FencedParts {
-  /** For messages only. */
-  id: string;
-  lang: string;
-  /** template.hbs, its assets already inlined. */
-  template: string;
-  /** Partial name → its Handlebars, assets inlined. */
-  partials: Record<string, string>;
-  schema: object;
-  /** Helpers that need work before a render (drawing charts, loading the QR library). */
-  uses: { chart: boolean; qrcode: boolean };
-  /** Pixels of the package's own images: the data's (dataImage) count on from there. */
-  assetPixels: number;
-  /** The package's assets as inlined (data: URLs): the only URLs its HTML may hold, but #id. */
-  assetUrls: string[];
-  /** What the package's CSS declares (read at its check). */
-  cssFound: Omit<FoundInBody, "headings">;
-}
-
 export interface CompiledPackage {
   validate(data: unknown): Issue[];
   /**
@@ -54,13 +35,13 @@ export interface CompiledPackage {
  * make: a grid of 6,000 × 6,000 cells from 12,000 values, or partials that each call the next twice
  * 27 levels deep, stop here in a second instead of holding a thread for minutes.
  */
-export const MAX_TEMPLATE_RUNS = 1_000_000;
+const MAX_TEMPLATE_RUNS = 1_000_000;
 /**
  * HTML one pass may make, in characters, counted as it is made: a 500-page report of dense tables
  * makes about 3 million; judging 8 million (parsed, with the data's ranges) takes some 160 MB of a
  * thread's 256 MB heap.
  */
-export const MAX_TEMPLATE_CHARS = 8_000_000;
+const MAX_TEMPLATE_CHARS = 8_000_000;
 
 /** The work one pass has left, and the output it has made so far. */
 interface Budget {

@@ -1,11 +1,11 @@
 import { InputError, type InputErrorCode, LimitError } from "../../core/errors.ts";
-import type { TemplateBody } from "../../core/templates.ts";
+import type { TemplateBody } from "../../core/template/index.ts";
 import type { Issue } from "../../core/types.ts";
 import type { PackageLimits } from "../limits.ts";
 import type { PackageManifest } from "../manifest.ts";
 import type { PackageParts } from "../package-source.ts";
 import type { PackageProblem } from "../problems.ts";
-import type { FencedParts } from "./package-templating.ts";
+import type { FencedParts } from "../package-source.ts";
 
 /** What the service asks of a fence thread (worker.ts), and what it answers. */
 export type FenceTask =

@@ -83,7 +83,7 @@ function embeddedIPv4(b: number[]): number[] | undefined {
 }
 
 /** An address literal as bytes (4 or 16), or undefined if it is none. */
-export function addressBytes(address: string): number[] | undefined {
+function addressBytes(address: string): number[] | undefined {
   if (isIPv4(address)) return address.split(".").map(Number);
   if (!isIPv6(address)) return undefined;
   // A zone id names an interface, not an address; a dotted IPv4 tail is two groups.

@@ -3,14 +3,14 @@ import type { CallbackSettings } from "./callback-settings.ts";
 import { signingKey } from "./signing-key.ts";
 
 /** What the callback secret is keyed on to make an owner's key (so no other use of it gives the same bytes). */
-export const OWNER_KEY_CONTEXT = "callback-key:";
+const OWNER_KEY_CONTEXT = "callback-key:";
 
 /**
  * The key an owner's callbacks are signed with: hex HMAC-SHA256 of `callback-key:<owner>` keyed with
  * the callback secret. Each portal verifies with its own key and can make no other owner's: that
  * takes the secret, which only the service (and whoever may read the secret) holds.
  */
-export function ownerCallbackKey(secret: string, owner: string): string {
+function ownerCallbackKey(secret: string, owner: string): string {
   return createHmac("sha256", secret).update(`${OWNER_KEY_CONTEXT}${owner}`, "utf8").digest("hex");
 }
 

@@ -14,7 +14,7 @@ export const SIGNATURE_HEADER = "x-report-render-signature";
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 /** The hex HMAC-SHA256 of `<timestamp>.<body>`. */
-export function signatureOf(body: string | Uint8Array, key: string, timestamp: number): string {
+function signatureOf(body: string | Uint8Array, key: string, timestamp: number): string {
   return createHmac("sha256", key).update(`${timestamp}.`, "utf8").update(body).digest("hex");
 }
 

@@ -5,8 +5,8 @@ import { type AddressRange, addressRange } from "./addresses.ts";
 import type { CallbackSettings } from "./callback-settings.ts";
 
 export const CALLBACK_PATH = "/options/callback";
-export const CALLBACK_URL_PATH = "/options/callback/url";
-export const MAX_CALLBACK_URL_LENGTH = 2000;
+const CALLBACK_URL_PATH = "/options/callback/url";
+const MAX_CALLBACK_URL_LENGTH = 2000;
 
 /** Every address a name has (node:dns lookup, all of them, in the resolver's order). */
 export type Lookup = (hostname: string) => Promise<{ address: string; family: number }[]>;

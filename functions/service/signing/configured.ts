@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { InputError } from "../../core/errors.ts";
-import type { PdfSigner } from "../../core/signer.ts";
+import type { PdfSigner } from "../../core/secure/index.ts";
 import { ENV, type ServiceConfig } from "../settings.ts";
 import { type KmsClient, kmsSigner } from "./kms-signer.ts";
 import { pemBlocks } from "./pem.ts";

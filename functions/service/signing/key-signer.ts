@@ -1,5 +1,5 @@
 import { type KeyObject, sign } from "node:crypto";
-import type { PdfSigner } from "../../core/signer.ts";
+import type { PdfSigner } from "../../core/secure/index.ts";
 
 /**
  * A signer whose private key is in this process (a PKCS#12 file for the CLI, `npm start`'s own key):

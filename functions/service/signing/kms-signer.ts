@@ -1,6 +1,6 @@
 import { createHash, X509Certificate } from "node:crypto";
 import type { KMSClient } from "@aws-sdk/client-kms";
-import type { PdfSigner } from "../../core/signer.ts";
+import type { PdfSigner } from "../../core/secure/index.ts";
 
 /** What the signer asks of KMS (a KMSClient; tests hand in one whose requests never leave the process). */
 export type KmsClient = Pick<KMSClient, "send">;

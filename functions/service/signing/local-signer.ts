@@ -2,7 +2,7 @@ import { createPrivateKey, generateKeyPairSync, X509Certificate } from "node:cry
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Certificate } from "pkijs";
-import type { PdfSigner } from "../../core/signer.ts";
+import type { PdfSigner } from "../../core/secure/index.ts";
 import { writeWhole } from "../write-whole.ts";
 import { keySigner } from "./key-signer.ts";
 import { pemBlocks, toPem } from "./pem.ts";

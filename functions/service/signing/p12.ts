@@ -9,7 +9,7 @@ import {
   PrivateKeyInfo,
   type SafeContents,
 } from "pkijs";
-import type { PdfSigner } from "../../core/signer.ts";
+import type { PdfSigner } from "../../core/secure/index.ts";
 import { keySigner } from "./key-signer.ts";
 
 /** A PKCS#12 file that cannot be used, with what to do about it (the CLI prints the message alone). */

@@ -41,7 +41,7 @@ export function selfSignedCertificate(key: KeyObject, subject: string, now = new
 }
 
 /** sha256WithRSAEncryption (NULL parameters) or ecdsa-with-SHA256 (none). */
-export function signatureAlgorithm(key: KeyObject): AlgorithmIdentifier {
+function signatureAlgorithm(key: KeyObject): AlgorithmIdentifier {
   return key.asymmetricKeyType === "rsa"
     ? new AlgorithmIdentifier({ algorithmId: "1.2.840.113549.1.1.11", algorithmParams: new asn1js.Null() })
     : new AlgorithmIdentifier({ algorithmId: "1.2.840.10045.4.3.2" });

@@ -29,8 +29,8 @@ import { createHash } from "node:crypto";
 export const INCOMING_PREFIX = "incoming/";
 export const JOBS_PREFIX = "jobs/";
 export const RENDERS_PREFIX = "renders/";
-export const BATCHES_PREFIX = "batches/";
-export const BATCH_RUNS_PREFIX = "batch-runs/";
+const BATCHES_PREFIX = "batches/";
+const BATCH_RUNS_PREFIX = "batch-runs/";
 /** Published template packages, in the input bucket (functions/service/template-store.ts). */
 export const TEMPLATES_PREFIX = "templates/";
 const RESERVED_OUTPUT_PREFIXES = [JOBS_PREFIX, RENDERS_PREFIX, BATCHES_PREFIX, BATCH_RUNS_PREFIX];
