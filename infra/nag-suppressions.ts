@@ -151,11 +151,6 @@ export function addNagSuppressions(stack: NagSubject): void {
           "route's function routes the paths), nothing of any other API",
       );
     }
-    acknowledge(
-      invoke,
-      invokeArn("*/$default"),
-      "every stage of this one API's $default route (in case IAM names its requests by the route), nothing of any other API",
-    );
   }
   const publish = stack.endpoint.publishPolicy;
   if (publish) {

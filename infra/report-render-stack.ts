@@ -1,6 +1,8 @@
-import { Aws, CfnOutput, Fn, Lazy, Stack, type StackProps, Token } from "aws-cdk-lib";
+import { Annotations, Aws, CfnOutput, Duration, Fn, Lazy, Stack, type StackProps, Token } from "aws-cdk-lib";
+import { Metric } from "aws-cdk-lib/aws-cloudwatch";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
+import { METRIC } from "../functions/service/metrics.ts";
 import { DEFAULTS, ENV } from "../functions/service/settings.ts";
 import { grantHttpAccess, grantUploadAccess } from "./constructs/access.ts";
 import { ServiceAlarms } from "./constructs/alarms.ts";
@@ -8,7 +10,12 @@ import { ReportBuckets } from "./constructs/buckets.ts";
 import { CallbackSecret } from "./constructs/callbacks.ts";
 import { OperationsDashboard } from "./constructs/dashboard.ts";
 import { HttpEndpoint } from "./constructs/http-endpoint.ts";
-import { RenderFunction, type FunctionEnvironment } from "./constructs/render-function.ts";
+import {
+  type FunctionEnvironment,
+  METRICS_NAMESPACE,
+  METRICS_SERVICE,
+  RenderFunction,
+} from "./constructs/render-function.ts";
 import { Signing } from "./constructs/signing.ts";
 import { batchLineQueueName, UploadPipeline } from "./constructs/upload-pipeline.ts";
 import { WEB_PAGE_ROUTES, WebSignIn } from "./constructs/web-sign-in.ts";
@@ -33,6 +40,26 @@ export interface ReportRenderStackProps extends StackProps {
 export const MAX_SYNC_RENDER_MS: number = DEFAULTS.syncRenderTimeoutMs;
 /** The render limit of an upload or job, ms (functions/service/settings.ts `DEFAULTS.renderTimeoutMs`). */
 export const MAX_BACKGROUND_RENDER_MS: number = DEFAULTS.renderTimeoutMs;
+
+const RESERVED_SETTINGS = ["httpReservedConcurrency", "uploadReservedConcurrency"] as const;
+
+/** Why a function has no reserved concurrency, and how to give it one (printed by `cdk synth`/`deploy`). */
+function unreservedNote(keys: readonly string[]): string {
+  return (
+    `${keys.join(" and ")} "none" (the default): the functions share the account's unreserved Lambda ` +
+    "concurrency, uncapped. Reserving needs an account limit above the reservations plus the 100 Lambda " +
+    "keeps free, and a new account's limit is 10, so a reservation by default would make `cdk deploy` fail " +
+    "there. Once the limit allows (Service Quotas, Lambda 'Concurrent executions'), deploy with e.g. " +
+    "-c accountConcurrencyLimit=1000 -c httpReservedConcurrency=100 -c uploadReservedConcurrency=60."
+  );
+}
+
+/**
+ * The age, s, past which a queue's oldest message raises an alarm: two hours. A message failing every
+ * attempt lives about `maxReceiveCount` visibility timeouts (3 × 18 min) before its dead-letter queue
+ * takes it; older than that, nothing is taking the queue's work (SQS drops it after 4 days).
+ */
+export const QUEUE_AGE_ALARM_SECONDS = 7200;
 
 /**
  * The whole service: the buckets, the two render functions, the HTTP API in front of one and the
@@ -115,6 +142,8 @@ export class ReportRenderStack extends Stack {
       });
     }
     const reserved = (value: ReservedConcurrency) => (value === "none" ? undefined : value);
+    const unreserved = RESERVED_SETTINGS.filter((key) => s[key] === "none");
+    if (unreserved.length > 0) Annotations.of(this).addInfo(unreservedNote(unreserved));
     const functionProps = {
       memorySizeMb: s.memorySizeMb,
       ephemeralStorageMb: s.ephemeralStorageMb,
@@ -192,6 +221,31 @@ export class ReportRenderStack extends Stack {
           name: "LineDeadLetters",
           queue: this.uploads.lineDeadLetterQueue,
           description: "Batch lines failed every attempt and wait in the line dead-letter queue",
+        },
+      ],
+      workQueues: [
+        { name: "Uploads", queue: this.uploads.queue, maxAgeSeconds: QUEUE_AGE_ALARM_SECONDS },
+        { name: "Lines", queue: this.uploads.lineQueue, maxAgeSeconds: QUEUE_AGE_ALARM_SECONDS },
+      ],
+      metrics: [
+        {
+          // The service's own faults (functions/service/metrics.ts `failed`): the HTTP function answers
+          // them with a 500 and the upload function's last attempt with an `internal` answer, so
+          // Lambda counts neither as an error.
+          name: "InternalFailures",
+          description: "The service failed a render or request by a fault of its own (Failed, code internal)",
+          metric: new Metric({
+            namespace: METRICS_NAMESPACE,
+            metricName: METRIC.failed,
+            dimensionsMap: { service: METRICS_SERVICE, code: "internal" },
+            statistic: "Sum",
+            period: Duration.minutes(5),
+          }),
+        },
+        {
+          name: "ApiServerErrors",
+          description: "The HTTP API answered 5xx (the function's own 500s, its timeouts and crashes)",
+          metric: this.endpoint.api.metricServerError({ statistic: "Sum", period: Duration.minutes(5) }),
         },
       ],
       functions: [

@@ -41,17 +41,18 @@ export interface ReportRenderSettings {
   /**
    * Reserved concurrency of the HTTP function: its share, which the upload function cannot take, and
    * its cap. At least `throttlingBurstLimit` (what the API lets through at once); `"none"`: the
-   * account's unreserved pool, uncapped.
+   * account's unreserved pool, uncapped. 100 suits an account whose limit was raised (ten requests a
+   * second of up to 10 s each).
    *
-   * @default 100 - ten requests a second (the API's default rate) of up to 10 s each
+   * @default "none" - a new account's limit (10) leaves nothing to reserve: `cdk deploy` would fail
    */
   readonly httpReservedConcurrency: ReservedConcurrency;
   /**
    * Reserved concurrency of the upload function (uploads, jobs and batch lines); at least
-   * `uploadMaxConcurrency` + `batchLineMaxConcurrency`, so that neither queue is ever throttled.
-   * `"none"`: the account's unreserved pool, uncapped.
+   * `uploadMaxConcurrency` + `batchLineMaxConcurrency` (60 with their defaults), so that neither
+   * queue is ever throttled. `"none"`: the account's unreserved pool, uncapped.
    *
-   * @default - `uploadMaxConcurrency` + `batchLineMaxConcurrency`: 60 with their defaults
+   * @default "none" - as httpReservedConcurrency
    */
   readonly uploadReservedConcurrency: ReservedConcurrency;
   /**
@@ -230,8 +231,8 @@ export const DEFAULT_SETTINGS: ReportRenderSettings = {
   httpTimeoutSeconds: 30,
   uploadTimeoutSeconds: 180,
   ephemeralStorageMb: 1024,
-  httpReservedConcurrency: 100,
-  uploadReservedConcurrency: 60,
+  httpReservedConcurrency: "none",
+  uploadReservedConcurrency: "none",
   accountConcurrencyLimit: 1000,
   uploadMaxConcurrency: 10,
   batchLineMaxConcurrency: 50,
@@ -331,13 +332,7 @@ export function settingsFromContext(
 /** Defaults filled in and every value checked; throws with the setting's name when one is wrong. */
 export function resolveSettings(partial: Partial<ReportRenderSettings> = {}): ReportRenderSettings {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
-  const merged: ReportRenderSettings = { ...DEFAULT_SETTINGS, ...defined };
-  // Unless given, the upload function's reservation is what its two queues may drive at once.
-  const settings: ReportRenderSettings = {
-    ...merged,
-    uploadReservedConcurrency:
-      partial.uploadReservedConcurrency ?? merged.uploadMaxConcurrency + merged.batchLineMaxConcurrency,
-  };
+  const settings: ReportRenderSettings = { ...DEFAULT_SETTINGS, ...defined };
   for (const [key, [min, max]] of Object.entries(BOUNDS) as [NumberKey, [number, number]][]) {
     const value = settings[key];
     if (value === undefined) continue;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream, existsSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -46,7 +46,9 @@ export function unpackChromium(pack: ChromiumPack, dir: string): Promise<Unpacke
 
 async function ensure(pack: ChromiumPack, dir: string): Promise<UnpackedChromium> {
   if (await isComplete(dir, pack.id)) return located(dir, true);
-  await removeLeftovers(dir);
+  // Only a folder that is there and incomplete is moved aside: one that was absent when looked at
+  // may since be another process's, just renamed into place, with its Chromium starting from it.
+  await removeLeftovers(dir, existsSync(dir));
   const partial = `${dir}.partial-${process.pid}-${randomBytes(4).toString("hex")}`;
   try {
     await mkdir(partial, { recursive: true });
@@ -90,15 +92,17 @@ async function isComplete(dir: string, id: string): Promise<boolean> {
 }
 
 /**
- * Clear what is in the way: `dir` itself, found incomplete (moved aside first, so no one sees it
+ * Clear what is in the way: `dir` itself when it was found there and incomplete (moved aside first, so no one sees it
  * half-deleted), and partial folders beside it whose process is gone (killed mid-inflation).
  */
-async function removeLeftovers(dir: string): Promise<void> {
-  const aside = `${dir}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
-  await rename(dir, aside).then(
-    () => rm(aside, { recursive: true, force: true }),
-    () => undefined,
-  );
+async function removeLeftovers(dir: string, incomplete: boolean): Promise<void> {
+  if (incomplete) {
+    const aside = `${dir}.stale-${process.pid}-${randomBytes(4).toString("hex")}`;
+    await rename(dir, aside).then(
+      () => rm(aside, { recursive: true, force: true }),
+      () => undefined,
+    );
+  }
   const prefix = `${basename(dir)}.`;
   const siblings = await readdir(dirname(dir)).catch(() => [] as string[]);
   for (const name of siblings) {

@@ -31,6 +31,9 @@ export interface ServiceBuckets {
  * s3:ListBucket is granted where the code reads objects that may be absent (a job that does not
  * exist, an upload deleted before its event arrived, a result file not yet written): without it S3
  * answers 403 instead of 404 and the service would report an internal error instead of "not found".
+ * The HTTP function's is narrowed to prefixes (s3:prefix), and it lists a key before reading it; a
+ * GET is answered 404 only under a ListBucket without conditions, which the upload function keeps:
+ * it reads absent keys all over both buckets (uploads deleted, batches' parts not yet written).
  */
 export function grantHttpAccess(grantee: IGrantable, buckets: ServiceBuckets): void {
   const { input, output } = buckets;
@@ -52,8 +55,15 @@ export function grantHttpAccess(grantee: IGrantable, buckets: ServiceBuckets): v
       resources: [output.arnForObjects(`${JOBS_PREFIX}*`), output.arnForObjects(`${RENDERS_PREFIX}*`)],
     }),
   );
+  // Listing jobs/ only (the PDFs under renders/ and every upload's output are none of its business):
+  // functions/service/jobs.ts lists a job's state before reading it, so a missing one is not found.
   add(
-    new PolicyStatement({ sid: "NotFoundForMissingJobs", actions: ["s3:ListBucket"], resources: [output.bucketArn] }),
+    new PolicyStatement({
+      sid: "ListJobStates",
+      actions: ["s3:ListBucket"],
+      resources: [output.bucketArn],
+      conditions: { StringLike: { "s3:prefix": [`${JOBS_PREFIX}*`] } },
+    }),
   );
   // Template packages: published and withdrawn (their index rewritten), listed, and read to render.
   add(

@@ -1,5 +1,5 @@
 import { Duration } from "aws-cdk-lib";
-import { Alarm, ComparisonOperator, type Metric, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
+import { Alarm, ComparisonOperator, type IMetric, MathExpression, TreatMissingData } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
 import type { IFunction } from "aws-cdk-lib/aws-lambda";
 import { Topic } from "aws-cdk-lib/aws-sns";
@@ -51,6 +51,51 @@ export interface AlarmedQueue {
   readonly description: string;
 }
 
+/** A queue of work: its oldest message waiting too long raises an alarm (SQS drops it at its retention). */
+export interface AlarmedWorkQueue {
+  /**
+   * A short name in PascalCase, part of the alarm's construct id and name (e.g. `Uploads` →
+   * `<prefix>-uploads-waiting`).
+   *
+   * Required.
+   */
+  readonly name: string;
+  /**
+   * The queue whose `ApproximateAgeOfOldestMessage` is watched.
+   *
+   * Required.
+   */
+  readonly queue: IQueue;
+  /**
+   * The age, s, past which the oldest message raises the alarm.
+   *
+   * Required.
+   */
+  readonly maxAgeSeconds: number;
+}
+
+/** Any other metric whose value past a threshold needs someone (the service's own failures, the API's 5xx). */
+export interface AlarmedMetric {
+  /**
+   * A short name in PascalCase, part of the alarm's construct id and name (e.g. `InternalFailures`).
+   *
+   * Required.
+   */
+  readonly name: string;
+  /**
+   * What the alarm means, for its description.
+   *
+   * Required.
+   */
+  readonly description: string;
+  /**
+   * The metric, summed over each 5-minute period.
+   *
+   * Required.
+   */
+  readonly metric: IMetric;
+}
+
 /** The properties of {@link ServiceAlarms}. */
 export interface ServiceAlarmsProps {
   /**
@@ -66,6 +111,18 @@ export interface ServiceAlarmsProps {
    * @default [] - no queue alarms
    */
   readonly deadLetterQueues?: AlarmedQueue[];
+  /**
+   * Queues of work, one alarm each on the age of their oldest message.
+   *
+   * @default [] - no age alarms
+   */
+  readonly workQueues?: AlarmedWorkQueue[];
+  /**
+   * Other metrics, one alarm each: any count of them in a 5-minute period.
+   *
+   * @default [] - none
+   */
+  readonly metrics?: AlarmedMetric[];
   /**
    * The functions, three alarms each (errors, slow, throttled).
    *
@@ -93,7 +150,12 @@ const kebab = (name: string) => name.replace(/(?<=[a-z0-9])(?=[A-Z])/g, "-").toL
  * Alarms that need someone, each named `<prefix>-<what>`, all notifying one topic (on alarm and on
  * OK; the stack's output names it; `alarmEmail` subscribes an address):
  * - `<queue>` (e.g. `dead-letters`, `line-dead-letters`): a message in a dead-letter queue, work that
- *   failed every attempt (one 5-minute period);
+ *   failed every attempt (one 5-minute period); it stays in ALARM while the queue is not empty;
+ * - `<queue>-new`: more messages in that queue than 5 minutes before. It goes back to OK when no more
+ *   arrive, so each new dead letter notifies again while the first alarm is still in ALARM;
+ * - `<queue>-waiting` (e.g. `uploads-waiting`): the oldest message of a work queue older than its
+ *   limit (work is not being done; SQS drops messages at the queue's retention, 4 days);
+ * - `<metric>` (e.g. `internal-failures`, `api-server-errors`): any count in a 5-minute period;
  * - `<fn>-errors`: a crash or timeout (refused input is an answer, not an error), in one 5-minute period;
  * - `<fn>-slow`: p95 Duration above 80 % of the timeout in 2 of 3 five-minute periods (a trend toward
  *   timeouts, not one long report);
@@ -105,6 +167,12 @@ export class ServiceAlarms extends Construct {
   readonly topic: Topic;
   /** One alarm per dead-letter queue, in their order. */
   readonly deadLetters: Alarm[];
+  /** One alarm per dead-letter queue, in their order: more messages than in the period before. */
+  readonly newDeadLetters: Alarm[];
+  /** One alarm per work queue, in their order: its oldest message too old. */
+  readonly waiting: Alarm[];
+  /** One alarm per metric, in their order. */
+  readonly metricAlarms: Alarm[];
   /** One alarm per function, in their order: errors. */
   readonly functionErrors: Alarm[];
   /** One alarm per function, in their order: p95 Duration near the timeout. */
@@ -128,6 +196,33 @@ export class ServiceAlarms extends Construct {
         queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: "Maximum" }),
         1,
       ),
+    );
+    this.newDeadLetters = (props.deadLetterQueues ?? []).map(({ name, queue, description }) =>
+      this.alarm(
+        `${name}New`,
+        `${description}: more than 5 minutes before`,
+        new MathExpression({
+          expression: "DIFF(depth)",
+          usingMetrics: {
+            depth: queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: "Maximum" }),
+          },
+          period: PERIOD,
+          label: "new dead letters",
+        }),
+        1,
+      ),
+    );
+    this.waiting = (props.workQueues ?? []).map(({ name, queue, maxAgeSeconds }) =>
+      this.alarm(
+        `${name}Waiting`,
+        `The oldest message of the ${name} queue has waited over ${maxAgeSeconds} s: its work is not being done (SQS drops messages at the queue's retention)`,
+        queue.metricApproximateAgeOfOldestMessage({ period: PERIOD, statistic: "Maximum" }),
+        maxAgeSeconds,
+        { comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD },
+      ),
+    );
+    this.metricAlarms = (props.metrics ?? []).map(({ name, description, metric }) =>
+      this.alarm(name, description, metric, 1),
     );
     const functions = props.functions ?? [];
     this.functionErrors = functions.map(({ name, function: fn }) =>
@@ -159,13 +254,21 @@ export class ServiceAlarms extends Construct {
 
   /** Every alarm, in the order above. */
   get all(): Alarm[] {
-    return [...this.deadLetters, ...this.functionErrors, ...this.functionSlow, ...this.functionThrottles];
+    return [
+      ...this.deadLetters,
+      ...this.newDeadLetters,
+      ...this.waiting,
+      ...this.metricAlarms,
+      ...this.functionErrors,
+      ...this.functionSlow,
+      ...this.functionThrottles,
+    ];
   }
 
   private alarm(
     id: string,
     description: string,
-    metric: Metric,
+    metric: IMetric,
     threshold: number,
     options: { evaluationPeriods?: number; datapointsToAlarm?: number; comparisonOperator?: ComparisonOperator } = {},
   ): Alarm {

@@ -1,3 +1,4 @@
+import { RemovalPolicy } from "aws-cdk-lib";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
@@ -25,7 +26,9 @@ const CALLBACK_SECRET_LENGTH = 64;
  * read it: each reads its own key from GET /v1/callbacks/key, which verifies its callbacks and no
  * one else's. Besides the two functions, only operators read the secret (the stack's outputs name
  * it), e.g. to derive the `upload` owner's key. Not rotated: a new secret changes every key, and
- * every receiver's check fails until it reads its key again.
+ * every receiver's check fails until it reads its key again. Retained when the stack is deleted, as
+ * the buckets and keys are: a stack deployed again under the same name finds it (by its output, or
+ * by name in Secrets Manager) and the receivers' keys stay good once it is imported or restored.
  */
 export class CallbackSecret extends Construct {
   /** The secret: its SecretString (64 letters and digits), used as it is. */
@@ -43,6 +46,7 @@ export class CallbackSecret extends Construct {
         excludePunctuation: true,
         includeSpace: false,
       },
+      removalPolicy: RemovalPolicy.RETAIN,
     });
     const hosts = props.allowedHosts ?? [];
     this.environment = {

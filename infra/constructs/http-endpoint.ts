@@ -1,4 +1,4 @@
-import { Duration } from "aws-cdk-lib";
+import { ArnFormat, Duration, Stack } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import {
   CorsHttpMethod,
@@ -252,11 +252,17 @@ export class HttpEndpoint extends Construct {
           new PolicyStatement({
             effect: Effect.ALLOW,
             actions: ["execute-api:Invoke"],
-            // Every path by these methods; PUT and DELETE are only the publishing route's. ($default
-            // in case IAM names requests of the $default route by the route, not the method and path.)
+            // Every path by these methods; PUT and DELETE are only the publishing route's. And the
+            // $default route of the $default stage exactly, in case IAM names requests by the route
+            // (…/<stage>/$default): no wildcard, which would span "/" and reach PUT /v1/templates/$default.
             resources: [
               ...["GET", "HEAD", "POST", "OPTIONS"].map((method) => this.api.arnForExecuteApi(method)),
-              this.api.arnForExecuteApi().replace(/\/\*\/\*$/, "/$default"),
+              Stack.of(this).formatArn({
+                service: "execute-api",
+                resource: this.api.apiId,
+                resourceName: "$default/$default",
+                arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+              }),
             ],
           }),
         ],

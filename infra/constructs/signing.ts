@@ -2,8 +2,9 @@ import { X509Certificate } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { CfnOutput, RemovalPolicy } from "aws-cdk-lib";
-import { KeySpec, KeyUsage, Key } from "aws-cdk-lib/aws-kms";
+import { CfnOutput, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { AccountRootPrincipal, Effect, PolicyDocument, PolicyStatement } from "aws-cdk-lib/aws-iam";
+import { Alias, KeySpec, KeyUsage, Key } from "aws-cdk-lib/aws-kms";
 import { Code, type Function as LambdaFunction, LayerVersion, Runtime } from "aws-cdk-lib/aws-lambda";
 import { Construct } from "constructs";
 import { pemBlocks, toPem } from "../../functions/service/signing/pem.ts";
@@ -11,6 +12,32 @@ import { ENV } from "../../functions/service/settings.ts";
 
 /** Where a function finds the certificate chain: the layer's files are under /opt. */
 export const CERTIFICATE_PATH = "/opt/report-render-signing/certificate.pem";
+
+/** The one algorithm the functions sign with (functions/service/signing/kms-signer.ts, an RSA key). */
+export const SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256";
+
+/**
+ * What the account's administrators may do with the key (through their IAM policies): manage it —
+ * describe, tag, enable, disable, change its policy, schedule its deletion — but not sign with it,
+ * nor create grants (a grant would let anyone sign, past the policy). Changing the key policy stays
+ * theirs, as it must (a key nobody can manage cannot be mended), and CloudTrail records it.
+ */
+const ADMIN_ACTIONS = [
+  "kms:CreateAlias",
+  "kms:Describe*",
+  "kms:Enable*",
+  "kms:List*",
+  "kms:Put*",
+  "kms:Update*",
+  "kms:Revoke*",
+  "kms:Disable*",
+  "kms:Get*",
+  "kms:Delete*",
+  "kms:TagResource",
+  "kms:UntagResource",
+  "kms:ScheduleKeyDeletion",
+  "kms:CancelKeyDeletion",
+];
 
 /** The properties of a {@link Signing}. */
 export interface SigningProps {
@@ -41,16 +68,36 @@ export interface SigningProps {
 export class Signing extends Construct {
   /** The signing key. */
   readonly key: Key;
+  /** The key's alias, `alias/<stack name>-signing`. */
+  readonly alias: Alias;
   /** The layer holding the certificate chain, when one is configured. */
   readonly certificateLayer?: LayerVersion;
 
   constructor(scope: Construct, id: string, props: SigningProps) {
     super(scope, id);
+    // A key policy of its own instead of CDK's default (the account's IAM decides everything, so any
+    // administrator could sign PDFs in the agency's name): administrators manage the key; only the
+    // functions' roles, named here, may sign, and only with the one algorithm.
     this.key = new Key(this, "Key", {
       description: "report-render: signs PDFs (options.pdf.sign)",
       keySpec: KeySpec.RSA_2048,
       keyUsage: KeyUsage.SIGN_VERIFY,
       removalPolicy: RemovalPolicy.RETAIN,
+      policy: new PolicyDocument({
+        statements: [
+          new PolicyStatement({
+            sid: "AdministratorsManageButDoNotSign",
+            effect: Effect.ALLOW,
+            principals: [new AccountRootPrincipal()],
+            actions: ADMIN_ACTIONS,
+            resources: ["*"],
+          }),
+        ],
+      }),
+    });
+    this.alias = new Alias(this, "Alias", {
+      aliasName: `alias/${Stack.of(this).stackName}-signing`,
+      targetKey: this.key,
     });
     const pem = props.certificateFile === undefined ? undefined : readChain(props.certificateFile);
     if (pem !== undefined) {
@@ -60,9 +107,30 @@ export class Signing extends Construct {
         compatibleRuntimes: [Runtime.NODEJS_22_X],
       });
     }
+    const signers = props.functions.map((fn) => {
+      if (!fn.role) throw new Error(`Signing: the function ${fn.node.path} has no role to name in the key policy`);
+      return fn.role;
+    });
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "TheFunctionsSignWithOneAlgorithm",
+        effect: Effect.ALLOW,
+        principals: signers,
+        actions: ["kms:Sign"],
+        resources: ["*"],
+        conditions: { StringEquals: { "kms:SigningAlgorithm": SIGNING_ALGORITHM } },
+      }),
+    );
+    this.key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: "TheFunctionsReadThePublicKey",
+        effect: Effect.ALLOW,
+        principals: signers,
+        actions: ["kms:GetPublicKey"],
+        resources: ["*"],
+      }),
+    );
     for (const fn of props.functions) {
-      // Only these two actions, only on this key: the key policy's account statement lets IAM grant them.
-      this.key.grant(fn, "kms:Sign", "kms:GetPublicKey");
       fn.addEnvironment(ENV.signKmsKeyId, this.key.keyId);
       if (this.certificateLayer) {
         fn.addLayers(this.certificateLayer);

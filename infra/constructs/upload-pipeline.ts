@@ -26,8 +26,8 @@ export interface UploadPipelineProps {
    */
   readonly handler: IFunction;
   /**
-   * The upload function's timeout, s; a received message stays invisible `VISIBILITY_MARGIN_SECONDS`
-   * longer than that.
+   * The upload function's timeout, s; a received message stays invisible `VISIBILITY_TIMEOUT_FACTOR`
+   * times that.
    *
    * Required.
    */
@@ -71,8 +71,15 @@ const UPLOAD_FILTERS = [
   { prefix: JOBS_PREFIX, suffix: ".json" },
 ];
 
-/** Seconds a received message stays hidden beyond the function's timeout (init, SQS's own delays). */
-const VISIBILITY_MARGIN_SECONDS = 60;
+/**
+ * A received message stays hidden six times the function's timeout, as AWS advises for a queue that
+ * invokes a function: while Lambda throttles the function (no reserved concurrency, or the account's
+ * limit reached) the poller keeps the messages it received in flight and retries the invocation;
+ * a shorter timeout lets them come back meanwhile and count receives they never had, and good uploads
+ * end in the dead-letter queue. The cost: a failed attempt is tried again only after that time
+ * (18 minutes with the default 180 s).
+ */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 /** SQS's longest queue name. */
 const MAX_QUEUE_NAME = 80;
@@ -124,7 +131,7 @@ export class UploadPipeline extends Construct {
         queueName,
         encryption: QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
-        visibilityTimeout: Duration.seconds(props.handlerTimeoutSeconds + VISIBILITY_MARGIN_SECONDS),
+        visibilityTimeout: Duration.seconds(props.handlerTimeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
         retentionPeriod: Duration.days(4),
         deadLetterQueue: { queue: deadLetters, maxReceiveCount },
       });

@@ -3,7 +3,9 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { example } from "../helpers/examples.ts";
+import { createRenderer } from "../../functions/core/render.ts";
+import { builtInTemplates } from "../../templates/index.ts";
+import { example, root } from "../helpers/examples.ts";
 import { renderReport, closeRenderer, renderer } from "../helpers/render.ts";
 
 // Chromium's profile folders do not pile up in the temp folder: not when a browser closes or is
@@ -52,6 +54,28 @@ describe("Chromium's profile folders", () => {
       expect(mine()).toHaveLength(1); // its own, made for the browser just launched
     } finally {
       for (const dir of all) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("browsers of several renderers launching at once keep their own profiles", async () => {
+    // Each launch sweeps the temp folder: one must never take another's new folder for an orphan.
+    await closeRenderer();
+    const renderers = Array.from({ length: 3 }, () =>
+      createRenderer({ templates: builtInTemplates(root), packagesRoot: root, producer: "test", browsers: 2 }),
+    );
+    try {
+      for (let round = 0; round < 2; round++) {
+        const input = example("zhanhe-transport-2020.json");
+        const results = await Promise.all(renderers.flatMap((r) => [r.render(input), r.render(input)]));
+        expect(new Set(results.map((r) => r.sha256)).size).toBe(1);
+        const pids = (await Promise.all(renderers.map((r) => r.browsers.processIds()))).flat();
+        expect(pids).toHaveLength(6);
+        expect(mine()).toHaveLength(6);
+        await Promise.all(renderers.map((r) => r.close()));
+        expect(mine()).toEqual([]);
+      }
+    } finally {
+      await Promise.all(renderers.map((r) => r.close()));
     }
   });
 });

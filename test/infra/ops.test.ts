@@ -1,4 +1,4 @@
-import { Match } from "aws-cdk-lib/assertions";
+import { Annotations, Match } from "aws-cdk-lib/assertions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isWebPagePath } from "../../functions/http/web-page-route.ts";
 import { ENV } from "../../functions/service/settings.ts";
@@ -223,10 +223,18 @@ describe("dashboard", () => {
       ["ConcurrentExecutions", `<${ids.http}>`, "Maximum"],
       ["ConcurrentExecutions", `<${ids.upload}>`, "Maximum"],
     ]);
-    const concurrency = dashboardBody(base).widgets.find((w) => w.properties.title === "Concurrent executions");
-    expect(
-      (concurrency?.properties.annotations as { horizontal?: { value: number }[] } | undefined)?.horizontal,
-    ).toEqual([expect.objectContaining({ value: 100 }), expect.objectContaining({ value: 60 })]);
+    // A line for each reservation, when there is one (none by default).
+    const lines = (s: Synthesized) =>
+      (
+        dashboardBody(s).widgets.find((w) => w.properties.title === "Concurrent executions")?.properties.annotations as
+          | { horizontal?: { value: number }[] }
+          | undefined
+      )?.horizontal;
+    expect(lines(base) ?? []).toEqual([]);
+    expect(lines(synthesize({ httpReservedConcurrency: "100", uploadReservedConcurrency: "60" }))).toEqual([
+      expect.objectContaining({ value: 100 }),
+      expect.objectContaining({ value: 60 }),
+    ]);
     expect(rows(g.get("Throttles") ?? []).map((r) => [r.name, r.dims.FunctionName])).toEqual([
       ["Throttles", `<${ids.http}>`],
       ["Throttles", `<${ids.upload}>`],
@@ -277,24 +285,35 @@ function alarms(s: Synthesized): Map<string, Record<string, unknown>> {
 }
 
 describe("alarms", () => {
-  it("eight, named after the stack, each notifying the alarm topic on alarm and on OK", () => {
+  it("fourteen, named after the stack, each notifying the alarm topic on alarm and on OK", () => {
     const [topic] = resourceAt(base.template, "AWS::SNS::Topic", "/Alarms/Topic/");
     const all = alarms(base);
     expect([...all.keys()].sort()).toEqual([
+      "ReportRender-api-server-errors",
       "ReportRender-dead-letters",
+      "ReportRender-dead-letters-new",
       "ReportRender-http-errors",
       "ReportRender-http-slow",
       "ReportRender-http-throttled",
+      "ReportRender-internal-failures",
       "ReportRender-line-dead-letters",
+      "ReportRender-line-dead-letters-new",
+      "ReportRender-lines-waiting",
       "ReportRender-upload-errors",
       "ReportRender-upload-slow",
       "ReportRender-upload-throttled",
+      "ReportRender-uploads-waiting",
     ]);
     for (const alarm of all.values()) {
       expect(alarm.AlarmActions).toEqual([{ Ref: topic }]);
       expect(alarm.OKActions).toEqual([{ Ref: topic }]);
       expect(alarm.TreatMissingData).toBe("notBreaching");
-      expect(alarm.Period).toBe(300);
+      // Five minutes: the alarm's own period, or (metric math) its metrics'.
+      const periods = alarm.Metrics
+        ? (alarm.Metrics as { MetricStat?: { Period: number } }[]).flatMap((m) => m.MetricStat?.Period ?? [])
+        : [alarm.Period];
+      expect(periods.length).toBeGreaterThan(0);
+      for (const period of periods) expect(period).toBe(300);
     }
   });
 
@@ -313,6 +332,72 @@ describe("alarms", () => {
         EvaluationPeriods: 1,
       });
     }
+  });
+
+  it("each new dead letter notifies again: more messages than 5 minutes before, back to OK when none arrive", () => {
+    for (const [name, id] of [
+      ["ReportRender-dead-letters-new", ids.dlq],
+      ["ReportRender-line-dead-letters-new", ids.lineDlq],
+    ] as const) {
+      const alarm = alarms(base).get(name) as { Metrics: Record<string, unknown>[] } & Record<string, unknown>;
+      expect(alarm).toMatchObject({
+        Threshold: 1,
+        ComparisonOperator: "GreaterThanOrEqualToThreshold",
+        EvaluationPeriods: 1,
+      });
+      const expression = alarm.Metrics.find((m) => m.Expression !== undefined);
+      expect(expression).toMatchObject({ Expression: "DIFF(depth)", ReturnData: true });
+      const depth = alarm.Metrics.find((m) => m.Id === "depth");
+      expect(depth).toMatchObject({
+        MetricStat: {
+          Metric: {
+            Namespace: "AWS/SQS",
+            MetricName: "ApproximateNumberOfMessagesVisible",
+            Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [id, "QueueName"] } }],
+          },
+          Period: 300,
+          Stat: "Maximum",
+        },
+        ReturnData: false,
+      });
+    }
+  });
+
+  it("each work queue's oldest message older than two hours (SQS drops it at 4 days)", () => {
+    for (const [name, id] of [
+      ["ReportRender-uploads-waiting", ids.queue],
+      ["ReportRender-lines-waiting", ids.lines],
+    ] as const) {
+      expect(alarms(base).get(name)).toMatchObject({
+        Namespace: "AWS/SQS",
+        MetricName: "ApproximateAgeOfOldestMessage",
+        Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [id, "QueueName"] } }],
+        Statistic: "Maximum",
+        Threshold: 7200,
+        ComparisonOperator: "GreaterThanThreshold",
+      });
+    }
+  });
+
+  it("the service's own faults (Failed, code internal) and the API's 5xx, which Lambda does not count as errors", () => {
+    expect(alarms(base).get("ReportRender-internal-failures")).toMatchObject({
+      Namespace: "ReportRender",
+      MetricName: "Failed",
+      Dimensions: [
+        { Name: "code", Value: "internal" },
+        { Name: "service", Value: "report-render" },
+      ],
+      Statistic: "Sum",
+      Threshold: 1,
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+    });
+    expect(alarms(base).get("ReportRender-api-server-errors")).toMatchObject({
+      Namespace: "AWS/ApiGateway",
+      MetricName: "5xx",
+      Dimensions: [{ Name: "ApiId", Value: { Ref: ids.api } }],
+      Statistic: "Sum",
+      Threshold: 1,
+    });
   });
 
   it("each function's errors, throttles, and p95 duration above 80 % of its timeout in 2 of 3 periods", () => {
@@ -364,21 +449,33 @@ describe("reserved concurrency", () => {
       (path) => resourceAt(s.template, "AWS::Lambda::Function", path)[1].ReservedConcurrentExecutions,
     );
 
-  it("100 for HTTP, 60 (the two queues' caps) for uploads: 740 of the account's default 1,000 stay free", () => {
-    expect(reservedOf(base)).toEqual([100, 60]);
+  it("none by default, so that the one command deploys on a new account (limit 10), with the reason printed", () => {
+    expect(reservedOf(base)).toEqual([undefined, undefined]);
+    Annotations.fromStack(base.stack).hasInfo(
+      "/ReportRender",
+      Match.stringLikeRegexp(
+        'httpReservedConcurrency and uploadReservedConcurrency "none".*new account\'s limit is 10',
+      ),
+    );
   });
 
-  it("the upload function's follows its queues' caps unless given; none leaves both to the account's pool", () => {
-    expect(reservedOf(synthesize({ uploadMaxConcurrency: "20", batchLineMaxConcurrency: "200" }))).toEqual([100, 220]);
-    expect(reservedOf(synthesize({ httpReservedConcurrency: "none", uploadReservedConcurrency: "none" }))).toEqual([
-      undefined,
-      undefined,
-    ]);
+  it("given, each is set (the HTTP one at least the API's burst, the upload one at least its queues' caps), and nothing is printed", () => {
+    const reserving = synthesize({ httpReservedConcurrency: "100", uploadReservedConcurrency: "60" });
+    expect(reservedOf(reserving)).toEqual([100, 60]);
+    expect(Annotations.fromStack(reserving.stack).findInfo("*", Match.stringLikeRegexp("ReservedConcurrency"))).toEqual(
+      [],
+    );
     expect(
       reservedOf(
         synthesize({ accountConcurrencyLimit: "5000", httpReservedConcurrency: 2000, uploadReservedConcurrency: 1000 }),
       ),
     ).toEqual([2000, 1000]);
+    const one = synthesize({ uploadReservedConcurrency: "60" });
+    expect(reservedOf(one)).toEqual([undefined, 60]);
+    Annotations.fromStack(one.stack).hasInfo(
+      "/ReportRender",
+      Match.stringLikeRegexp('^httpReservedConcurrency "none"'),
+    );
   });
 
   it.each([
@@ -391,8 +488,14 @@ describe("reserved concurrency", () => {
       { uploadReservedConcurrency: "59" },
       /uploadMaxConcurrency \+ batchLineMaxConcurrency must not exceed uploadReservedConcurrency/,
     ],
-    [{ httpReservedConcurrency: "850" }, /httpReservedConcurrency \+ uploadReservedConcurrency \(910\) must leave 100/],
-    [{ accountConcurrencyLimit: "150" }, /must be "none" or a whole number from 1 to 50/],
+    [
+      { httpReservedConcurrency: "850", uploadReservedConcurrency: "60" },
+      /httpReservedConcurrency \+ uploadReservedConcurrency \(910\) must leave 100/,
+    ],
+    [
+      { accountConcurrencyLimit: "150", httpReservedConcurrency: "100" },
+      /must be "none" or a whole number from 1 to 50/,
+    ],
     [{ accountConcurrencyLimit: "5" }, /accountConcurrencyLimit must be a whole number from 10/],
   ])("refuses %j at synth, naming the setting", (context, message) => {
     expect(() => synthesize(context)).toThrow(message);
@@ -400,8 +503,13 @@ describe("reserved concurrency", () => {
 });
 
 describe("callbacks", () => {
-  it("a secret generated by Secrets Manager (nothing of it in the template), its ARN given to both functions", () => {
+  it("a secret generated by Secrets Manager (nothing of it in the template), retained, its ARN given to both functions", () => {
     const [secret, props] = resourceAt(base.template, "AWS::SecretsManager::Secret", "/Callbacks/");
+    // Deleting the stack keeps it, as it keeps the buckets and keys: receivers' keys derive from it.
+    base.template.hasResource("AWS::SecretsManager::Secret", {
+      DeletionPolicy: "Retain",
+      UpdateReplacePolicy: "Retain",
+    });
     expect(props.GenerateSecretString).toEqual({ PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false });
     expect(props.SecretString).toBeUndefined();
     for (const path of ["/HttpFunction/", "/UploadFunction/"]) {

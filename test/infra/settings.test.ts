@@ -6,7 +6,7 @@ import { DEFAULT_SETTINGS, resolveSettings, settingsFromContext } from "../../in
 const context = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
 
 describe("settings", () => {
-  it("defaults: 2048 MB, 30 s / 180 s, 1 GB /tmp, 100 + 60 reserved, 3 receives, 30-day outputs, IAM auth, no CORS", () => {
+  it("defaults: 2048 MB, 30 s / 180 s, 1 GB /tmp, nothing reserved, 3 receives, 30-day outputs, IAM auth, no CORS", () => {
     expect(settingsFromContext(context({}))).toEqual(DEFAULT_SETTINGS);
     expect(DEFAULT_SETTINGS).toMatchObject({
       memorySizeMb: 2048,
@@ -16,8 +16,8 @@ describe("settings", () => {
       maxReceiveCount: 3,
       outputExpirationDays: 30,
       corsAllowedOrigins: [],
-      httpReservedConcurrency: 100,
-      uploadReservedConcurrency: 60,
+      httpReservedConcurrency: "none",
+      uploadReservedConcurrency: "none",
       accountConcurrencyLimit: 1000,
       callbackAllowedHosts: [],
       webSignIn: false,

@@ -28,7 +28,7 @@ describe("signing in the stack", () => {
     }
   }, 120_000);
 
-  it("makes an RSA_2048 SIGN_VERIFY key, retained, that each function may only Sign and GetPublicKey with", () => {
+  it("makes an RSA_2048 SIGN_VERIFY key, retained, with an alias, that only the functions may sign with (one algorithm), administrators only manage", () => {
     const { template } = synthesize({ signing: "true" });
     const [keyId, key] = resourceAt(template, "AWS::KMS::Key", "/Signing/Key/");
     expect(key).toMatchObject({ KeySpec: "RSA_2048", KeyUsage: "SIGN_VERIFY" });
@@ -39,11 +39,43 @@ describe("signing in the stack", () => {
         JSON.stringify(s.Action).includes("kms:"),
       ),
     );
-    expect(kmsStatements.length).toBe(2);
-    for (const statement of kmsStatements) {
-      expect(statement.Action).toEqual(["kms:GetPublicKey", "kms:Sign"].sort());
-      expect(statement.Resource).toEqual({ "Fn::GetAtt": [keyId, "Arn"] });
+    // No IAM policy grants the key: its own policy names who may do what.
+    expect(kmsStatements).toEqual([]);
+    const statements = (key.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
+    const bySid = new Map(statements.map((st) => [st.Sid, st]));
+    expect([...bySid.keys()].sort()).toEqual([
+      "AdministratorsManageButDoNotSign",
+      "TheFunctionsReadThePublicKey",
+      "TheFunctionsSignWithOneAlgorithm",
+    ]);
+    const roles = ["/HttpFunction/", "/UploadFunction/"].map((path) => ({
+      "Fn::GetAtt": [resourceAt(template, "AWS::IAM::Role", `${path}Role/`)[0], "Arn"],
+    }));
+    expect(bySid.get("TheFunctionsSignWithOneAlgorithm")).toMatchObject({
+      Effect: "Allow",
+      Action: "kms:Sign",
+      Principal: { AWS: roles },
+      Condition: { StringEquals: { "kms:SigningAlgorithm": "RSASSA_PKCS1_V1_5_SHA_256" } },
+    });
+    expect(bySid.get("TheFunctionsReadThePublicKey")).toMatchObject({
+      Action: "kms:GetPublicKey",
+      Principal: { AWS: roles },
+    });
+    // The account's administrators manage the key but never sign, nor grant signing, nor kms:*.
+    const admin = bySid.get("AdministratorsManageButDoNotSign") as { Action: string[]; Principal: unknown };
+    expect(JSON.stringify(admin.Principal)).toContain(":root");
+    const matches = (action: string) => admin.Action.some((a) => new RegExp(`^${a.replace("*", ".*")}$`).test(action));
+    for (const denied of ["kms:Sign", "kms:CreateGrant", "kms:Decrypt", "kms:ReEncryptFrom", "kms:GenerateDataKey"]) {
+      expect(matches(denied), denied).toBe(false);
     }
+    for (const allowed of ["kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DescribeKey", "kms:DisableKey"]) {
+      expect(matches(allowed), allowed).toBe(true);
+    }
+    for (const st of statements) expect(JSON.stringify(st.Action)).not.toContain("kms:*");
+    template.hasResourceProperties("AWS::KMS::Alias", {
+      AliasName: "alias/ReportRender-signing",
+      TargetKeyId: { "Fn::GetAtt": [keyId, "Arn"] },
+    });
     for (const path of ["/HttpFunction/", "/UploadFunction/"]) {
       const [, fn] = resourceAt(template, "AWS::Lambda::Function", path);
       expect(envOf(fn)[ENV.signKmsKeyId]).toEqual({ Ref: keyId });

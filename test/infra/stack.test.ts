@@ -144,12 +144,12 @@ describe("buckets", () => {
 });
 
 describe("render functions", () => {
-  it("two NodejsFunctions on nodejs22.x, x86_64, with the default memory, timeouts, /tmp and reserved concurrency", () => {
+  it("two NodejsFunctions on nodejs22.x, x86_64, with the default memory, timeouts, /tmp and no reserved concurrency", () => {
     const t = base.template;
     t.resourcePropertiesCountIs("AWS::Lambda::Function", { Runtime: "nodejs22.x" }, 2);
-    for (const [id, timeout, reserved] of [
-      [ids.http, 30, 100],
-      [ids.upload, 180, 60],
+    for (const [id, timeout] of [
+      [ids.http, 30],
+      [ids.upload, 180],
     ] as const) {
       const fn = t.toJSON().Resources[id].Properties;
       expect(fn).toMatchObject({
@@ -159,8 +159,8 @@ describe("render functions", () => {
         MemorySize: 2048,
         Timeout: timeout,
         EphemeralStorage: { Size: 1024 },
-        ReservedConcurrentExecutions: reserved,
       });
+      expect(fn.ReservedConcurrentExecutions).toBeUndefined();
     }
   });
 
@@ -213,7 +213,7 @@ describe("render functions", () => {
       "18000",
     );
     const visibility = Object.values(resourcesOf(s.template, "AWS::SQS::Queue")).map((q) => q.VisibilityTimeout);
-    expect(visibility.filter((v) => v === 360)).toHaveLength(2); // the upload queue and the line queue
+    expect(visibility.filter((v) => v === 1800)).toHaveLength(2); // the upload queue and the line queue: 6 × 300 s
     const scaling = Object.values(resourcesOf(s.template, "AWS::Lambda::EventSourceMapping")).map(
       (m) => m.ScalingConfig,
     );
@@ -399,8 +399,18 @@ describe("endpoint", () => {
     };
     const invoke = resourcesOfPolicy("EndpointInvokePolicy");
     for (const method of ["GET", "HEAD", "POST", "OPTIONS"]) expect(invoke).toContain(`/*/${method}/*`);
-    expect(invoke).toContain("/*/$default");
     expect(invoke).not.toMatch(/PUT|DELETE/);
+    // The $default route exactly: no pattern of the callers' policy reaches a publishing request,
+    // not even for a template named $default.
+    const invokePatterns = (JSON.parse(invoke) as unknown[]).map((r) => cfnText(r).replace(/^.*<\w+>\//, ""));
+    expect(invokePatterns).toContain("$default/$default");
+    for (const request of ["$default/PUT/v1/templates/$default", "$default/DELETE/v1/templates/x/$default"]) {
+      expect(
+        invokePatterns.some((p) => iamMatches(p, request)),
+        request,
+      ).toBe(false);
+    }
+    expect(invokePatterns.some((p) => iamMatches(p, "$default/POST/v1/render"))).toBe(true);
     const publish = resourcesOfPolicy("EndpointPublishPolicy");
     expect(publish).toContain("/*/PUT/v1/templates/*");
     expect(publish).toContain("/*/DELETE/v1/templates/*");
@@ -562,7 +572,7 @@ describe("upload path", () => {
     });
   });
 
-  it("the queue: encrypted, TLS-only, visibility above the function timeout, dead letters after 3 receives", () => {
+  it("the queue: encrypted, TLS-only, visibility six times the function timeout (AWS's advice), dead letters after 3 receives", () => {
     const t = base.template;
     const queues = resourcesOf(t, "AWS::SQS::Queue");
     const queue = queues[ids.queue] as Record<string, unknown>;
@@ -572,7 +582,7 @@ describe("upload path", () => {
       RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [ids.dlq, "Arn"] }, maxReceiveCount: 3 },
     });
     const uploadTimeout = t.toJSON().Resources[ids.upload].Properties.Timeout as number;
-    expect(queue.VisibilityTimeout).toBeGreaterThan(uploadTimeout);
+    expect(queue.VisibilityTimeout).toBe(6 * uploadTimeout);
     expect(dlq).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
     for (const id of [ids.queue, ids.dlq]) {
       t.hasResourceProperties("AWS::SQS::QueuePolicy", {
@@ -598,7 +608,7 @@ describe("upload path", () => {
     });
   });
 
-  it("the line queue: named after the stack, encrypted, TLS-only, visibility above the function timeout, its own dead letters", () => {
+  it("the line queue: named after the stack, encrypted, TLS-only, visibility six times the function timeout, its own dead letters", () => {
     const t = base.template;
     const queues = resourcesOf(t, "AWS::SQS::Queue");
     t.resourceCountIs("AWS::SQS::Queue", 4);
@@ -606,7 +616,7 @@ describe("upload path", () => {
     expect(queues[ids.lines]).toMatchObject({
       QueueName: "ReportRender-batch-lines",
       SqsManagedSseEnabled: true,
-      VisibilityTimeout: uploadTimeout + 60,
+      VisibilityTimeout: 6 * uploadTimeout,
       RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [ids.lineDlq, "Arn"] }, maxReceiveCount: 3 },
     });
     expect(queues[ids.lineDlq]).toMatchObject({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
@@ -670,7 +680,7 @@ describe("alarms", () => {
     const t = base.template;
     const [topic] = resourceAt(t, "AWS::SNS::Topic", "/Alarms/Topic/");
     const actions = [{ Ref: topic }];
-    t.resourceCountIs("AWS::CloudWatch::Alarm", 8); // and each function's slow and throttled alarms: ops.test.ts
+    t.resourceCountIs("AWS::CloudWatch::Alarm", 14); // the others: ops.test.ts
     for (const id of [ids.dlq, ids.lineDlq]) {
       t.hasResourceProperties("AWS::CloudWatch::Alarm", {
         Namespace: "AWS/SQS",
@@ -710,7 +720,7 @@ describe("least privilege", () => {
     resources: [`<${resourceAt(base.template, "AWS::SecretsManager::Secret", "/Callbacks/")[0]}>`],
   });
 
-  it("the HTTP function: put job requests; get/put job state, stored renders and template packages; read the callback secret; its own log group", () => {
+  it("the HTTP function: put job requests; get/put job state, stored renders and template packages; list jobs/ and templates/ only; read the callback secret; its own log group", () => {
     const [logs] = resourceAt(base.template, "AWS::Logs::LogGroup", "/HttpFunction/Logs/");
     const { input, output } = ids;
     expect(grantsOf("/HttpFunction/Role/DefaultPolicy/")).toEqual([
@@ -723,12 +733,19 @@ describe("least privilege", () => {
       { actions: ["s3:ListBucket"], resources: [`<${input}.Arn>`] },
       readCallbackKey(),
     ]);
-    // It lists templates/ only, never the uploads' keys.
+    // It lists templates/ of the input and jobs/ of the output only: never the uploads' keys, nor
+    // the PDFs under renders/ or any upload's output.
     const [, policy] = resourceAt(base.template, "AWS::IAM::Policy", "/HttpFunction/Role/DefaultPolicy/");
-    const statements = (policy.PolicyDocument as { Statement: { Sid?: string; Condition?: unknown }[] }).Statement;
+    const statements = (
+      policy.PolicyDocument as { Statement: { Sid?: string; Action: unknown; Condition?: unknown }[] }
+    ).Statement;
     expect(statements.find((st) => st.Sid === "ListTemplatePackages")?.Condition).toEqual({
       StringLike: { "s3:prefix": ["templates/*"] },
     });
+    expect(statements.find((st) => st.Sid === "ListJobStates")?.Condition).toEqual({
+      StringLike: { "s3:prefix": ["jobs/*"] },
+    });
+    for (const st of statements.filter((st) => st.Action === "s3:ListBucket")) expect(st.Condition).toBeDefined();
   });
 
   it("the upload function: read uploads, job requests and template packages; erase ended job requests; write the output bucket; consume its queues; send batch lines", () => {

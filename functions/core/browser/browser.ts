@@ -60,11 +60,22 @@ export interface ChromiumBinary {
  */
 export type ChromiumLocator = () => Promise<ChromiumBinary>;
 
-/** @sparticuz/chromium's own: brotli-inflated into the temp folder (/tmp/chromium and /tmp/fonts on Lambda). */
-const sparticuz: ChromiumLocator = async () => ({
-  executablePath: await chromium.executablePath(),
-  environment: { FONTCONFIG_PATH: join(tmpdir(), "fonts") },
-});
+/**
+ * @sparticuz/chromium's own: brotli-inflated into the temp folder (/tmp/chromium and /tmp/fonts on
+ * Lambda). Located once per process, whichever renderer asks first: two asking at once on a cold
+ * machine would both inflate into the same files, and one would start the other's half-written binary.
+ */
+let sparticuzBinary: Promise<ChromiumBinary> | undefined;
+const sparticuz: ChromiumLocator = () => {
+  sparticuzBinary ??= (async () => ({
+    executablePath: await chromium.executablePath(),
+    environment: { FONTCONFIG_PATH: join(tmpdir(), "fonts") },
+  }))().catch((e: unknown) => {
+    sparticuzBinary = undefined;
+    throw e;
+  });
+  return sparticuzBinary;
+};
 
 /** How long a closed browser's process may take to exit before it is killed. */
 const CLOSE_GRACE_MS = 5_000;

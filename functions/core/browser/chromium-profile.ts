@@ -7,8 +7,9 @@
  * run, and those of this process's pid that it did not make (a restarted runtime may get the pid
  * of the one that died).
  */
+import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -28,8 +29,16 @@ process.on("exit", () => {
 /** A new profile folder for one Chromium, after removing those that dead processes left. */
 export async function newProfile(): Promise<string> {
   await removeOrphanedProfiles();
-  const dir = await mkdtemp(join(tmpdir(), `${PREFIX}${process.pid}-`));
+  // Counted as made before it exists: another browser's launch (this renderer's or another's in this
+  // process) sweeping meanwhile must never take it for an orphan and remove it under its Chromium.
+  const dir = join(tmpdir(), `${PREFIX}${process.pid}-${randomUUID()}`);
   made.add(dir);
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch (e) {
+    made.delete(dir);
+    throw e;
+  }
   return dir;
 }
 
@@ -51,7 +60,11 @@ async function removeOrphanedProfiles(): Promise<void> {
     if (Number.isNaN(pid)) return false;
     return pid === process.pid ? !made.has(join(tmpdir(), name)) : !isRunning(pid);
   });
-  for (const name of orphaned) await rm(join(tmpdir(), name), { recursive: true, force: true }).catch(() => undefined);
+  for (const name of orphaned) {
+    const dir = join(tmpdir(), name);
+    if (made.has(dir)) continue; // made by this process since the listing
+    await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
 }
 
 function isRunning(pid: number): boolean {
