@@ -59,7 +59,7 @@ function unreservedNote(keys: readonly string[]): string {
  * attempt lives about `maxReceiveCount` visibility timeouts (3 × 18 min) before its dead-letter queue
  * takes it; older than that, nothing is taking the queue's work (SQS drops it after 4 days).
  */
-export const QUEUE_AGE_ALARM_SECONDS = 7200;
+const QUEUE_AGE_ALARM_SECONDS = 7200;
 
 /**
  * The whole service: the buckets, the two render functions, the HTTP API in front of one and the

@@ -14,7 +14,7 @@ import { ENV } from "../../functions/service/settings.ts";
 export const CERTIFICATE_PATH = "/opt/report-render-signing/certificate.pem";
 
 /** The one algorithm the functions sign with (functions/service/signing/kms-signer.ts, an RSA key). */
-export const SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256";
+const SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256";
 
 /**
  * What the account's administrators may do with the key (through their IAM policies): manage it —

@@ -79,7 +79,7 @@ const UPLOAD_FILTERS = [
  * end in the dead-letter queue. The cost: a failed attempt is tried again only after that time
  * (18 minutes with the default 180 s).
  */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
+const VISIBILITY_TIMEOUT_FACTOR = 6;
 
 /** SQS's longest queue name. */
 const MAX_QUEUE_NAME = 80;
