@@ -1,5 +1,19 @@
-import { Annotations, Aws, CfnOutput, Duration, Fn, Lazy, Stack, type StackProps, Token } from "aws-cdk-lib";
+import {
+  Annotations,
+  Aws,
+  CfnOutput,
+  CfnResource,
+  Duration,
+  Fn,
+  Lazy,
+  Stack,
+  type StackProps,
+  Tags,
+  Token,
+} from "aws-cdk-lib";
 import { Metric } from "aws-cdk-lib/aws-cloudwatch";
+import { CfnFunction } from "aws-cdk-lib/aws-lambda";
+import { LogGroup } from "aws-cdk-lib/aws-logs";
 import type { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Construct } from "constructs";
 import { METRIC } from "../functions/service/metrics.ts";
@@ -42,6 +56,9 @@ export const MAX_SYNC_RENDER_MS: number = DEFAULTS.syncRenderTimeoutMs;
 export const MAX_BACKGROUND_RENDER_MS: number = DEFAULTS.renderTimeoutMs;
 
 const RESERVED_SETTINGS = ["httpReservedConcurrency", "uploadReservedConcurrency"] as const;
+
+/** The tags every resource gets: the service's name and the stack's. */
+export const COST_TAGS = { application: "report-render:application", stack: "report-render:stack" } as const;
 
 /** Why a function has no reserved concurrency, and how to give it one (printed by `cdk synth`/`deploy`). */
 function unreservedNote(keys: readonly string[]): string {
@@ -97,11 +114,16 @@ export class ReportRenderStack extends Stack {
       ...props,
     });
     this.settings = settingsFromContext(this.node, props.settings);
+    // On every resource that takes tags: activate them as cost allocation tags (Billing) to see what
+    // the service costs, and what each copy of it costs.
+    Tags.of(this).add(COST_TAGS.application, "report-render");
+    Tags.of(this).add(COST_TAGS.stack, this.stackName);
     const s = this.settings;
     const logRetention = s.logRetentionDays as RetentionDays;
 
     this.buckets = new ReportBuckets(this, "Buckets", {
       outputExpirationDays: s.outputExpirationDays,
+      uploadExpirationDays: s.uploadExpirationDays,
       inputVersionExpirationDays: s.inputVersionExpirationDays,
       accessLogExpirationDays: s.accessLogExpirationDays,
       // The signed-in page fetches a PDF too large to answer inline from its presigned URL (a 303
@@ -364,6 +386,24 @@ export class ReportRenderStack extends Stack {
       value: this.endpoint.adminPolicy.managedPolicyArn,
     });
 
+    this.logFunctionsOfCdk(logRetention);
     addNagSuppressions(this);
+  }
+
+  /**
+   * CDK's own functions (the handler that configures the input bucket's notifications) are written
+   * as raw resources with no log group: Lambda would make one on first use, kept for ever. Each is
+   * given one here, with the stack's retention.
+   */
+  private logFunctionsOfCdk(retention: RetentionDays): void {
+    const raw = this.node.findAll().filter(
+      (c): c is CfnResource =>
+        c instanceof CfnResource && c.cfnResourceType === "AWS::Lambda::Function" && !(c instanceof CfnFunction), // ours are CfnFunctions, each with its log group
+    );
+    for (const fn of raw) {
+      const scope = fn.node.scope as Construct;
+      const logs = new LogGroup(scope, "Logs", { retention });
+      fn.addPropertyOverride("LoggingConfig", { LogGroup: logs.logGroupName });
+    }
   }
 }

@@ -94,6 +94,13 @@ export interface ReportRenderSettings {
    */
   readonly outputExpirationDays: number;
   /**
+   * Uploads (`incoming/`: the reports' JSON) are deleted this many days after they were uploaded (a
+   * delete marker; the version itself goes after `inputVersionExpirationDays` more); 0 keeps them.
+   *
+   * @default 30 - as long as their PDFs
+   */
+  readonly uploadExpirationDays: number;
+  /**
    * Earlier versions of overwritten or deleted inputs are kept this many days.
    *
    * @default 30
@@ -238,6 +245,7 @@ export const DEFAULT_SETTINGS: ReportRenderSettings = {
   batchLineMaxConcurrency: 50,
   maxReceiveCount: DEFAULTS.maxReceiveCount,
   outputExpirationDays: 30,
+  uploadExpirationDays: 30,
   inputVersionExpirationDays: 30,
   accessLogExpirationDays: 90,
   logRetentionDays: 30,
@@ -271,6 +279,7 @@ const BOUNDS: Record<NumberKey, [number, number]> = {
   batchLineMaxConcurrency: [2, 1000],
   maxReceiveCount: [1, 1000],
   outputExpirationDays: [0, 36500],
+  uploadExpirationDays: [0, 36500],
   inputVersionExpirationDays: [1, 36500],
   accessLogExpirationDays: [1, 36500],
   logRetentionDays: [1, 3653],

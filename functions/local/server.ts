@@ -15,6 +15,7 @@ import { createUploadHandler } from "../upload/handler.ts";
 import { withLocalKey } from "../service/callbacks/local-key.ts";
 import { answerClientError, answerStarting, loopbackHosts, loopbackOrigins, serveHttpEvents } from "./http-adapter.ts";
 import { type LocalS3, S3RVER_CREDENTIALS, startLocalS3 } from "./s3-server.ts";
+import { offerStoredUploads } from "./offer-stored-uploads.ts";
 import { createUploadQueue } from "./upload-queue.ts";
 
 /**
@@ -115,6 +116,8 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
     });
     const handleUpload = createUploadHandler(service, { lineTasks: uploads.lineTasks });
     store.onEvent((event) => uploads.accept(event));
+    // After a crash (or any stop with work queued), what the queue held is not lost: see offer-stored-uploads.ts.
+    await offerStoredUploads(service.storage, config.inputBucket, (event) => uploads.accept(event), service.log);
 
     // Only requests that name this server by its loopback address reach the handler (DNS rebinding).
     serve = serveHttpEvents(createHttpHandler(service), {

@@ -8,7 +8,7 @@ import {
   type LifecycleRule,
 } from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
-import { JOBS_PREFIX } from "../../functions/service/storage/keys.ts";
+import { INCOMING_PREFIX, JOBS_PREFIX } from "../../functions/service/storage/keys.ts";
 
 /** The properties of {@link ReportBuckets}. */
 export interface ReportBucketsProps {
@@ -19,6 +19,13 @@ export interface ReportBucketsProps {
    * Required.
    */
   readonly outputExpirationDays: number;
+  /**
+   * Days after which an upload's current version (`incoming/`) expires; 0: never. The stack passes
+   * the `uploadExpirationDays` setting.
+   *
+   * @default 0
+   */
+  readonly uploadExpirationDays?: number;
   /**
    * Days an earlier (noncurrent) version of an input object is kept. The stack passes the
    * `inputVersionExpirationDays` setting.
@@ -87,6 +94,16 @@ export class ReportBuckets extends Construct {
         // A job request is worth nothing once its PDF and state have expired from the output bucket.
         ...(props.outputExpirationDays > 0
           ? [{ id: "expire-job-requests", prefix: JOBS_PREFIX, expiration: Duration.days(props.outputExpirationDays) }]
+          : []),
+        // An upload's JSON is worth keeping as long as its PDF, not for ever.
+        ...((props.uploadExpirationDays ?? 0) > 0
+          ? [
+              {
+                id: "expire-uploads",
+                prefix: INCOMING_PREFIX,
+                expiration: Duration.days(props.uploadExpirationDays ?? 0),
+              },
+            ]
           : []),
         { id: "remove-expired-delete-markers", expiredObjectDeleteMarker: true },
         abortUploads,

@@ -1,4 +1,4 @@
-import { Duration, Size } from "aws-cdk-lib";
+import { Duration, Size, Stack } from "aws-cdk-lib";
 import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime, Tracing } from "aws-cdk-lib/aws-lambda";
 import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -6,6 +6,7 @@ import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { join } from "node:path";
 import { ENV } from "../../functions/service/settings.ts";
+import { checkBundlingHost, thisHost } from "./bundling-host.ts";
 import {
   chromiumPackCommands,
   copyCommands,
@@ -143,6 +144,8 @@ export class RenderFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: RenderFunctionProps) {
     super(scope, id);
+    // Before CDK tries, and quietly falls back to Docker: a synth that bundles says what it lacks.
+    if (Stack.of(this).bundlingRequired) checkBundlingHost(thisHost(PROJECT_ROOT));
     this.logGroup = new LogGroup(this, "Logs", { retention: props.logRetention });
     // A role of its own instead of AWSLambdaBasicExecutionRole: logs only to this log group.
     this.role = new Role(this, "Role", {

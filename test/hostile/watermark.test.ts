@@ -126,7 +126,7 @@ describe("options.watermark through POST /v1/render", () => {
       const started = performance.now();
       const { status, body } = await render(withMark(watermark));
       expect(status).toBe(400);
-      expect(performance.now() - started).toBeLessThan(2_000);
+      expect(performance.now() - started).toBeLessThan(10_000); // a runaway guard (tens of ms here)
       const answer = JSON.parse(body) as { error: string; errors: { path: string }[] };
       expect(answer.error).toBe("invalid_envelope");
       expect(answer.errors.map((e) => e.path)).toContain(path);

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, sep } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeZip } from "../../functions/packages/index.ts";
 import { type ChromiumPack, PACK_DIR, readPack } from "../../functions/service/chromium-pack.ts";
@@ -240,13 +240,22 @@ describe("the synthesized function assets", () => {
     for (const asset of Object.values(assets)) {
       for (const [bundle, entry] of bundles) {
         const where = `${asset.name}/${bundle}`;
-        const map = JSON.parse(readFileSync(join(asset.assetDir, `${bundle}.map`), "utf8")) as { sources: string[] };
+        const map = JSON.parse(readFileSync(join(asset.assetDir, `${bundle}.map`), "utf8")) as {
+          sources: string[];
+          sourceRoot?: string;
+        };
+        // Each source as a path inside the checkout (wherever it lies: a folder above it may be named infra).
+        const sources = map.sources.map((source) =>
+          relative(root, resolve(asset.assetDir, map.sourceRoot ?? "", source))
+            .split(sep)
+            .join("/"),
+        );
         expect(
-          map.sources.some((source) => source.endsWith(entry)),
+          sources.some((source) => source === entry),
           where,
         ).toBe(true);
-        const foreign = map.sources.filter((source) =>
-          /(^|\/)infra\/|(^|\/)node_modules\/(aws-cdk-lib|constructs|cdk-nag)\//.test(source),
+        const foreign = sources.filter((source) =>
+          /^infra\/|(^|\/)node_modules\/(aws-cdk-lib|constructs|cdk-nag)\//.test(source),
         );
         expect(foreign, where).toEqual([]);
       }

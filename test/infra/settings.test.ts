@@ -15,6 +15,7 @@ describe("settings", () => {
       ephemeralStorageMb: 1024,
       maxReceiveCount: 3,
       outputExpirationDays: 30,
+      uploadExpirationDays: 30,
       corsAllowedOrigins: [],
       httpReservedConcurrency: "none",
       uploadReservedConcurrency: "none",
@@ -72,6 +73,8 @@ describe("settings", () => {
     [{ uploadReservedConcurrency: 5 }, /uploadMaxConcurrency must not exceed uploadReservedConcurrency/],
     [{ alarmEmail: "nobody" }, /alarmEmail/],
     [{ logLevel: "verbose" as "info" }, /logLevel/],
+    [{ uploadExpirationDays: -1 }, /uploadExpirationDays must be a whole number from 0 to 36500/],
+    [{ uploadExpirationDays: 1.5 }, /uploadExpirationDays must be a whole number/],
   ])("refuses %j", (partial, message) => {
     expect(() => resolveSettings(partial)).toThrow(message);
   });

@@ -4,7 +4,8 @@ import { DEFAULTS, ENV, loadConfig } from "../../functions/service/settings.ts";
 import { PREFLIGHT_HANDLER } from "../../infra/constructs/cors-preflight.ts";
 import { batchLineQueueName } from "../../infra/constructs/upload-pipeline.ts";
 import type { FunctionEnvironment } from "../../infra/constructs/render-function.ts";
-import { ReportRenderStack } from "../../infra/report-render-stack.ts";
+import { type BundlingHost, checkBundlingHost } from "../../infra/constructs/bundling-host.ts";
+import { ReportRenderStack, COST_TAGS } from "../../infra/report-render-stack.ts";
 import {
   cfnText,
   removeAssemblies,
@@ -108,7 +109,7 @@ describe("buckets", () => {
     });
   });
 
-  it("outputs expire after 30 days by default; the setting changes or removes the expiry", () => {
+  it("outputs and uploads expire after 30 days by default; the settings change or remove the expiry", () => {
     const expiryOf = (s: Synthesized) => {
       const [, output] = resourceAt(s.template, "AWS::S3::Bucket", "/Buckets/Output/");
       const rules = (output.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
@@ -127,8 +128,16 @@ describe("buckets", () => {
           Status: "Enabled",
         }),
         expect.objectContaining({ Id: "expire-job-requests", Prefix: "jobs/", ExpirationInDays: 30 }),
+        expect.objectContaining({ Id: "expire-uploads", Prefix: "incoming/", ExpirationInDays: 30 }),
       ]),
     );
+    const uploadsExpiry = (s: Synthesized) => {
+      const [, bucket] = resourceAt(s.template, "AWS::S3::Bucket", "/Buckets/Input/");
+      const rules = (bucket.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+      return rules.find((r) => r.Id === "expire-uploads")?.ExpirationInDays;
+    };
+    expect(uploadsExpiry(synthesize({ uploadExpirationDays: "90" }))).toBe(90);
+    expect(uploadsExpiry(synthesize({ uploadExpirationDays: 0 }))).toBeUndefined();
   });
 
   it("CORS on presigned downloads only for configured origins", () => {
@@ -234,11 +243,22 @@ describe("render functions", () => {
     expect(() => new ReportRenderStack(testApp(), "Bad", { settings: { memorySizeMb: 100 } })).toThrow(/memorySizeMb/);
   });
 
-  it("log groups with retention, and each function logs to its own", () => {
+  it("log groups with retention, and each function logs to its own, CDK's own handler too", () => {
     const t = base.template;
     const groups = resourcesOf(t, "AWS::Logs::LogGroup");
-    expect(Object.keys(groups)).toHaveLength(3); // two functions, the API's access log
+    // Two functions, the API's access log, the handler that configures the bucket's notifications.
+    expect(Object.keys(groups)).toHaveLength(4);
     for (const group of Object.values(groups)) expect(group.RetentionInDays).toBe(30);
+    // No function left to make a log group of its own on first use (kept for ever).
+    for (const s of [base, synthesize({ webSignIn: "true", corsAllowedOrigins: "https://a.example.org" })]) {
+      const fns = Object.values(resourcesOf(s.template, "AWS::Lambda::Function"));
+      const logGroups = new Set(Object.keys(resourcesOf(s.template, "AWS::Logs::LogGroup")));
+      expect(fns.length).toBeGreaterThanOrEqual(3);
+      for (const fn of fns) {
+        const group = (fn.LoggingConfig as { LogGroup?: { Ref?: string } } | undefined)?.LogGroup?.Ref;
+        expect(group !== undefined && logGroups.has(group)).toBe(true);
+      }
+    }
     for (const [id, name] of [
       [ids.http, "HttpFunction"],
       [ids.upload, "UploadFunction"],
@@ -841,5 +861,51 @@ describe("outputs", () => {
     expect(base.stack.environment).toBe("aws://unknown-account/unknown-region");
     const missing = base.app.synth().manifest.missing ?? [];
     expect(missing).toEqual([]);
+  });
+});
+
+describe("tags", () => {
+  it("every resource that takes tags is tagged with the service and the stack (cost allocation)", () => {
+    const s = synthesize({ stackName: "RenderStaging", signing: "true" });
+    const resources = s.template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties?: { Tags?: unknown } }
+    >;
+    const tagged = ["AWS::S3::Bucket", "AWS::Lambda::Function", "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::SNS::Topic"];
+    let seen = 0;
+    for (const [id, r] of Object.entries(resources)) {
+      if (!tagged.includes(r.Type)) continue;
+      seen++;
+      const tags = r.Properties?.Tags as { Key: string; Value: string }[] | undefined;
+      expect(tags, id).toEqual(
+        expect.arrayContaining([
+          { Key: COST_TAGS.application, Value: "report-render" },
+          { Key: COST_TAGS.stack, Value: "RenderStaging" },
+        ]),
+      );
+    }
+    expect(seen).toBeGreaterThanOrEqual(12);
+  });
+});
+
+describe("the machine that bundles", () => {
+  const linux: BundlingHost = { platform: "linux", resolve: (name) => `/project/node_modules/${name}` };
+  it("needs the project's esbuild and a POSIX shell, and says so (not a silent fall-back to Docker)", () => {
+    expect(() => checkBundlingHost(linux)).not.toThrow();
+    expect(() => checkBundlingHost({ ...linux, platform: "darwin" })).not.toThrow();
+    expect(() => checkBundlingHost({ ...linux, platform: "win32" })).toThrow(/WSL/);
+    const noEsbuild = {
+      ...linux,
+      resolve: (name: string) => {
+        throw new Error(`Cannot find module '${name}'`);
+      },
+    };
+    expect(() => checkBundlingHost(noEsbuild)).toThrow(
+      /esbuild is not installed in this project \(npm ci installs it\)/,
+    );
+  });
+
+  it("is checked only by a synth that bundles (tests synthesize without bundling)", () => {
+    expect(base.stack.bundlingRequired).toBe(false);
   });
 });

@@ -209,7 +209,7 @@ describe("finalizePdf", () => {
     expect(pages).toBe(1000);
     expect((await readBookmarks(pdf))[999]?.title).toBe("Heading 999 linewrapped");
     expect(xrefProblems(pdf)).toEqual([]);
-    expect(ms).toBeLessThan(1000); // a regression guard against quadratic work, not a benchmark
+    expect(ms).toBeLessThan(5_000); // a runaway guard against quadratic work, not a benchmark
   });
 });
 
@@ -409,7 +409,7 @@ describe("structure IDs on a cold browser", () => {
     const { pdf } = await finalizePdf(raw, meta, []);
     const ms = performance.now() - started;
     expect(text(pdf)).toContain("/Limits [(node00000001) (node00000008)]");
-    expect(ms).toBeLessThan(250); // a regression guard, not a benchmark (about 10 ms here)
+    expect(ms).toBeLessThan(1_000); // a runaway guard, not a benchmark (about 10 ms here)
   });
 });
 

@@ -146,7 +146,7 @@ describe("a pool of 2 browsers", () => {
       ]);
       expect(healthy.status).toBe("fulfilled");
       expect(stuck.status === "rejected" && stuck.reason).toBeInstanceOf(LimitError);
-      expect(performance.now() - started).toBeLessThan(3_000);
+      expect(performance.now() - started).toBeLessThan(20_000); // at the 2 s deadline; a runaway guard
       // abandon() kills it once its page has not closed within 5 s.
       await until(() => !alive(frozen), 8_000);
       expect(alive(first)).toBe(true);

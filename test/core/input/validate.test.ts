@@ -215,7 +215,7 @@ describe("schema patterns", () => {
     // Strict mode used to test each name of `properties` against each pattern while compiling.
     const both = { type: "object", properties: { [`${"a".repeat(34)}!`]: {} }, patternProperties: { [evil]: {} } };
     expect(checkSchema(both, {})).toEqual([]);
-    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(performance.now() - started).toBeLessThan(20_000); // a runaway guard: it took 2 minutes
   });
 
   it("a pattern RE2 cannot run is refused when compiled, saying why", () => {
@@ -233,7 +233,7 @@ describe("schema patterns", () => {
     expect(refusal("a{1000}".repeat(1000))).toThrow(
       /takes up to 1000002 steps for each character of the text, more than the 5000/,
     );
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(2_500); // milliseconds here; the compile took 3 s
   });
 });
 
@@ -281,7 +281,7 @@ describe("uniqueItems", () => {
       "must NOT have duplicate items (items ## 0 and 32001 are identical)",
     );
     // About 0.2 s here; comparing pairs took 13 s for the arrays and 64 s for the objects.
-    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 
   it("keeps its place among the array's errors", () => {
