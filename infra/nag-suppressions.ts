@@ -3,6 +3,7 @@ import type { IConstruct } from "constructs";
 import type { ReportBuckets } from "./constructs/buckets.ts";
 import type { CallbackSecret } from "./constructs/callbacks.ts";
 import type { HttpEndpoint } from "./constructs/http-endpoint.ts";
+import type { PageFunction } from "./constructs/page-function.ts";
 import type { RenderFunction } from "./constructs/render-function.ts";
 import { WEB_PAGE_ROUTES, type WebSignIn } from "./constructs/web-sign-in.ts";
 
@@ -11,6 +12,7 @@ export interface NagSubject extends Stack {
   readonly buckets: ReportBuckets;
   readonly httpFunction: RenderFunction;
   readonly uploadFunction: RenderFunction;
+  readonly pageFunction: PageFunction;
   readonly endpoint: HttpEndpoint;
   readonly callbacks: CallbackSecret;
   readonly webSignIn?: WebSignIn;
@@ -67,6 +69,13 @@ export function addNagSuppressions(stack: NagSubject): void {
         "and the one the project tests against; moving to a newer runtime is a deliberate, tested change",
     );
   }
+
+  acknowledge(
+    stack.pageFunction.function,
+    "AwsSolutions-L1",
+    "the page function uses the same pinned runtime as the render functions (nodejs22.x), so that the one " +
+      "runtime the project tests against serves every route",
+  );
 
   acknowledge(
     stack.callbacks.secret,

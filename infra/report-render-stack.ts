@@ -30,6 +30,7 @@ import {
   METRICS_SERVICE,
   RenderFunction,
 } from "./constructs/render-function.ts";
+import { PageFunction } from "./constructs/page-function.ts";
 import { Signing } from "./constructs/signing.ts";
 import { batchLineQueueName, UploadPipeline } from "./constructs/upload-pipeline.ts";
 import { WEB_PAGE_ROUTES, WebSignIn } from "./constructs/web-sign-in.ts";
@@ -91,6 +92,8 @@ export class ReportRenderStack extends Stack {
   readonly buckets: ReportBuckets;
   /** The function behind the HTTP API. */
   readonly httpFunction: RenderFunction;
+  /** The web page's function (no Chromium), behind the page's routes. */
+  readonly pageFunction: PageFunction;
   /** The function the upload queue invokes. */
   readonly uploadFunction: RenderFunction;
   /** The HTTP API, its stage, authorizer and access log. */
@@ -116,8 +119,10 @@ export class ReportRenderStack extends Stack {
     this.settings = settingsFromContext(this.node, props.settings);
     // On every resource that takes tags: activate them as cost allocation tags (Billing) to see what
     // the service costs, and what each copy of it costs.
-    Tags.of(this).add(COST_TAGS.application, "report-render");
-    Tags.of(this).add(COST_TAGS.stack, this.stackName);
+    // (Not the dashboard: CDK would tag it, and CloudFormation's AWS::CloudWatch::Dashboard takes no Tags.)
+    const notTaggable = { excludeResourceTypes: ["AWS::CloudWatch::Dashboard"] };
+    Tags.of(this).add(COST_TAGS.application, "report-render", notTaggable);
+    Tags.of(this).add(COST_TAGS.stack, this.stackName, notTaggable);
     const s = this.settings;
     const logRetention = s.logRetentionDays as RetentionDays;
 
@@ -208,8 +213,14 @@ export class ReportRenderStack extends Stack {
     this.callbacks.grantRead(this.uploadFunction.function);
     this.callbacks.grantRead(this.httpFunction.function);
 
+    // The web page's routes go to a function of their own that starts no Chromium.
+    this.pageFunction = new PageFunction(this, "PageFunction", {
+      logRetention,
+      environment: { ...this.webSignIn?.environment, [ENV.logLevel]: s.logLevel },
+    });
     this.endpoint = new HttpEndpoint(this, "Endpoint", {
       handler: this.httpFunction.function,
+      pageHandler: this.pageFunction.function,
       // With the user pool, its tokens for the page's client; otherwise jwtIssuer's (or IAM auth).
       jwtIssuer: this.webSignIn?.issuer ?? s.jwtIssuer,
       jwtAudience: this.webSignIn?.userPool ? [this.webSignIn.clientId] : s.jwtAudience,

@@ -18,8 +18,7 @@ import {
   templateExample,
   transferTemplate,
 } from "./templates-route.ts";
-import { WEB_CONFIG_PATH, webConfig } from "./web-config-route.ts";
-import { isWebPagePath, webPageAsset } from "./web-page-route.ts";
+import { isPagePath, pageAnswer } from "./page-route.ts";
 
 /** How one request is handled: `signal` aborts it when the caller has gone (the local server's client disconnected). */
 export interface HandleOptions {
@@ -120,8 +119,7 @@ async function route(ctx: RequestContext, method: string, path: string): Promise
   if (path === "/v1/whoami") return only("GET", () => whoami(ctx));
   if (path === "/v1/callbacks/key") return only("GET", () => callbackKey(ctx));
   if (path === "/health") return only("GET", () => health(ctx.service));
-  if (path === WEB_CONFIG_PATH) return only("GET", () => webConfig(ctx.service.config));
-  if (isWebPagePath(path)) return only("GET", () => webPageAsset(ctx.service.config.runtimeRoot, path));
+  if (isPagePath(path)) return only("GET", () => pageAnswer(ctx.service.config, path));
 
   const job = /^\/v1\/jobs\/([^/]+)$/.exec(path)?.[1];
   if (job !== undefined) return only("GET", () => getJob(ctx, decodeSegment(job)));

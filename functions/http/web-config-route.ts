@@ -10,7 +10,7 @@ import { json } from "./responses.ts";
  */
 export const WEB_CONFIG_PATH = "/assets/web-config.json";
 
-export function webConfig(config: ServiceConfig): HttpResult {
+export function webConfig(config: Pick<ServiceConfig, "webSignIn">): HttpResult {
   const signIn = config.webSignIn;
   return json(200, {
     signIn: signIn

@@ -1,6 +1,7 @@
 import { ArnFormat, Duration, Stack } from "aws-cdk-lib";
 import { AccessLogFormat } from "aws-cdk-lib/aws-apigateway";
 import {
+  type CfnStage,
   CorsHttpMethod,
   HttpApi,
   HttpMethod,
@@ -54,6 +55,13 @@ export interface HttpEndpointProps {
    */
   readonly publicRoutes?: string[];
   /**
+   * The web page's own function: `PAGE_ROUTES` go to it instead of `handler`, authorized as
+   * `$default` is unless they are among `publicRoutes`, and throttled apart (`PAGE_THROTTLE`).
+   *
+   * @default - the page is served by `handler` through `$default`
+   */
+  readonly pageHandler?: IFunction;
+  /**
    * Origins allowed by CORS. With any, API Gateway answers preflights for them, through an
    * unauthenticated `OPTIONS /{proxy+}` route to a function that answers 204.
    *
@@ -82,6 +90,15 @@ export interface HttpEndpointProps {
 
 /** The scope a JWT needs for PUT and DELETE /v1/templates/{id} unless HttpEndpointProps.publishScope says otherwise. */
 export const DEFAULT_PUBLISH_SCOPE = "report-render/templates.publish";
+
+/** The web page's routes: the page and everything it loads (functions/http/page-route.ts). */
+export const PAGE_ROUTES = ["GET /", "GET /assets/{proxy+}"];
+
+/**
+ * The page routes' own throttle, apart from the API's: a page load asks for about a dozen files, so
+ * this is a few page loads a second, and a flood of anonymous GETs never takes the API's budget.
+ */
+const PAGE_THROTTLE = { rateLimit: 25, burstLimit: 50 };
 
 /**
  * An HTTP API (payload 2.0) with one `$default` route to the HTTP function, which matches the paths
@@ -188,20 +205,24 @@ export class HttpEndpoint extends Construct {
 
     // The web page is public (it signs its user in); API Gateway picks the most specific route, so
     // these win over $default for exactly these paths, and every other request still needs a token.
-    const publicRoutes = props.publicRoutes ?? [];
-    if (publicRoutes.length > 0) {
-      const page = new HttpLambdaIntegration("Page", props.handler);
-      for (const route of publicRoutes) {
-        const [method, path] = route.split(" ") as [string, string];
-        if (method !== "GET" || !path?.startsWith("/"))
-          throw new Error(`a public route is a GET of a path, not "${route}"`);
-        this.api.addRoutes({
-          path,
-          methods: [HttpMethod.GET],
-          integration: page,
-          authorizer: new HttpNoneAuthorizer(),
-        });
-      }
+    const publicRoutes = new Set(props.publicRoutes ?? []);
+    const pageRoutes = props.pageHandler ? PAGE_ROUTES : [];
+    const integrations = {
+      page: props.pageHandler ? new HttpLambdaIntegration("PageFunction", props.pageHandler) : undefined,
+      handler: publicRoutes.size > 0 ? new HttpLambdaIntegration("Page", props.handler) : undefined,
+    };
+    for (const route of new Set([...pageRoutes, ...publicRoutes])) {
+      const [method, path] = route.split(" ") as [string, string];
+      if (method !== "GET" || !path?.startsWith("/"))
+        throw new Error(`a public route is a GET of a path, not "${route}"`);
+      const integration = pageRoutes.includes(route) ? integrations.page : integrations.handler;
+      this.api.addRoutes({
+        path,
+        methods: [HttpMethod.GET],
+        integration: integration as HttpLambdaIntegration,
+        // Unless public, the page's routes take what $default takes (the API's authorizer).
+        ...(publicRoutes.has(route) ? { authorizer: new HttpNoneAuthorizer() } : {}),
+      });
     }
 
     if (corsAllowedOrigins.length > 0) {
@@ -244,6 +265,15 @@ export class HttpEndpoint extends Construct {
         ),
       },
     });
+    if (pageRoutes.length > 0) {
+      // A map by route key that CDK passes through as written: CloudFormation's own property names.
+      (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+        pageRoutes.map((route) => [
+          route,
+          { ThrottlingRateLimit: PAGE_THROTTLE.rateLimit, ThrottlingBurstLimit: PAGE_THROTTLE.burstLimit },
+        ]),
+      );
+    }
 
     if (this.authorizationType === "AWS_IAM") {
       this.invokePolicy = new ManagedPolicy(this, "InvokePolicy", {

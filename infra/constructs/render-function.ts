@@ -17,7 +17,7 @@ import {
 } from "./runtime-files.ts";
 
 /** The repository root: the entry points, package-lock.json and the runtime files are found from it. */
-const PROJECT_ROOT = join(import.meta.dirname, "..", "..");
+export const PROJECT_ROOT = join(import.meta.dirname, "..", "..");
 
 /**
  * Kept out of the bundle and installed into the asset (the core takes its launch flags); its bin/*.br
@@ -29,7 +29,7 @@ const CHROMIUM_PACKAGE = "@sparticuz/chromium";
  * An ESM bundle may still meet CommonJS code that calls require() for Node built-ins
  * (handlebars, ajv, …); esbuild leaves those calls to a `require` that ESM lacks.
  */
-const REQUIRE_SHIM =
+export const REQUIRE_SHIM =
   "import { createRequire as __reportRenderRequire } from 'node:module'; const require = __reportRenderRequire(import.meta.url);";
 
 /**

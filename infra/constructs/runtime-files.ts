@@ -30,18 +30,30 @@ const PDFJS_FILES = ["legacy/build/pdf.min.mjs", "legacy/build/pdf.worker.min.mj
 /** Files of a template folder that are read at run time (the .ts files are bundled instead). */
 const TEMPLATE_FILE = /\.(hbs|css|json)$/;
 
-/** Paths relative to the project root, with forward slashes. */
+/** Paths relative to the project root, with forward slashes: what a render function reads. */
 export function runtimeFiles(projectRoot: string): string[] {
+  return collect(projectRoot, { templates: true, fonts: [...FONT_STYLESHEETS, ...WEB_FONT_STYLESHEETS] });
+}
+
+/** What the page function reads (functions/http/web-page-route.ts): the page, its fonts, pdf.js. */
+export function pageFiles(projectRoot: string): string[] {
+  return collect(projectRoot, { templates: false, fonts: WEB_FONT_STYLESHEETS });
+}
+
+function collect(
+  projectRoot: string,
+  what: { templates: boolean; fonts: readonly { pkg: string; css: readonly string[] }[] },
+): string[] {
   const files = new Set<string>();
   const add = (absolute: string) => files.add(relative(projectRoot, absolute).split(sep).join(posix.sep));
 
-  for (const file of walk(join(projectRoot, "templates"))) if (TEMPLATE_FILE.test(file)) add(file);
+  if (what.templates) for (const file of walk(join(projectRoot, "templates"))) if (TEMPLATE_FILE.test(file)) add(file);
   // The page's files as served; type declarations beside them are for the tests' type checks.
   for (const file of walk(join(projectRoot, "functions/web"))) if (!file.endsWith(".ts")) add(file);
 
   const requireFromRoot = createRequire(join(projectRoot, "package.json"));
   const packageDir = (name: string) => dirname(requireFromRoot.resolve(`${name}/package.json`));
-  for (const { pkg, css } of [...FONT_STYLESHEETS, ...WEB_FONT_STYLESHEETS]) {
+  for (const { pkg, css } of what.fonts) {
     const dir = packageDir(pkg);
     add(join(dir, "package.json"));
     add(join(dir, "LICENSE"));

@@ -10,7 +10,7 @@ import {
   type UserPoolDomain,
 } from "aws-cdk-lib/aws-cognito";
 import { Construct } from "constructs";
-import { DEFAULT_PUBLISH_SCOPE } from "./http-endpoint.ts";
+import { DEFAULT_PUBLISH_SCOPE, PAGE_ROUTES } from "./http-endpoint.ts";
 import { type FunctionEnvironment, WEB_SIGN_IN_ENV } from "./render-function.ts";
 
 /** An OpenID provider of your own instead of the user pool: the page's client there and its endpoints. */
@@ -71,11 +71,11 @@ export interface WebSignInProps {
 }
 
 /**
- * The routes that reach the HTTP function without a token when the page signs its users in: the
- * page, its assets (functions/http/web-page-route.ts), and its sign-in settings (the page asks for
- * them before anyone has signed in).
+ * The routes that need no token when the page signs its users in: the page, its assets
+ * (functions/http/web-page-route.ts), and its sign-in settings (the page asks for them before anyone
+ * has signed in). They go to the page's own function (infra/constructs/page-function.ts).
  */
-export const WEB_PAGE_ROUTES = ["GET /", "GET /assets/{proxy+}"];
+export const WEB_PAGE_ROUTES = PAGE_ROUTES;
 
 /**
  * The scopes a pool's page asks for unless told otherwise: who signs in. Not publishing: every user

@@ -6,7 +6,7 @@ import { root } from "./synth.ts";
 
 /** A function of the synthesized stack: its asset folder (what Lambda unpacks into /var/task) and how it is run. */
 export interface LambdaAsset {
-  name: "HttpFunction" | "UploadFunction";
+  name: "HttpFunction" | "UploadFunction" | "PageFunction";
   assetDir: string;
   /** The function's Handler setting, e.g. "index.handler". */
   handler: string;
@@ -22,7 +22,7 @@ export interface LambdaAsset {
 export async function synthLambdaAssets(
   out: string,
   buckets: { input: string; output: string },
-): Promise<{ assets: LambdaAsset[]; synthSeconds: number }> {
+): Promise<{ assets: LambdaAsset[]; page: LambdaAsset; synthSeconds: number }> {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !/^(AWS_|CDK_)/.test(k) && k !== "NODE_OPTIONS" && k !== "VITEST"),
   ) as Record<string, string>;
@@ -62,7 +62,7 @@ export async function synthLambdaAssets(
   };
 
   const assets: LambdaAsset[] = [];
-  for (const name of ["HttpFunction", "UploadFunction"] as const) {
+  for (const name of ["HttpFunction", "UploadFunction", "PageFunction"] as const) {
     const id = logicalIdAt("AWS::Lambda::Function", `/${name}/Function/`);
     const fn = id ? template.Resources[id] : undefined;
     if (!fn?.Metadata?.["aws:asset:path"]) throw new Error(`no ${name} with an asset in the template`);
@@ -80,5 +80,7 @@ export async function synthLambdaAssets(
     );
     assets.push({ name, assetDir, handler: String(fn.Properties.Handler), env: resolved });
   }
-  return { assets, synthSeconds };
+  // The render functions, and the web page's (which has no Chromium and no bucket).
+  const page = assets.pop() as LambdaAsset;
+  return { assets, page, synthSeconds };
 }

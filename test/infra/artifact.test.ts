@@ -38,10 +38,11 @@ interface FunctionAsset extends LambdaAsset {
 
 let work: string;
 let synthSeconds: number;
-let assets: Record<FunctionAsset["name"], FunctionAsset>;
+let assets: Record<"HttpFunction" | "UploadFunction", FunctionAsset>;
+let page: FunctionAsset;
 let s3: LocalS3;
 let storage: Storage;
-const running: { http?: LambdaProcess; upload?: LambdaProcess } = {};
+const running: { http?: LambdaProcess; upload?: LambdaProcess; page?: LambdaProcess } = {};
 const tmpDirs: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -49,7 +50,9 @@ beforeAll(async () => {
   const synthesized = await synthLambdaAssets(join(work, "cdk.out"), BUCKETS);
   synthSeconds = synthesized.synthSeconds;
   assets = {} as typeof assets;
-  for (const asset of synthesized.assets) assets[asset.name] = { ...asset, ...measure(asset.assetDir) };
+  for (const asset of synthesized.assets)
+    assets[asset.name as keyof typeof assets] = { ...asset, ...measure(asset.assetDir) };
+  page = { ...synthesized.page, ...measure(synthesized.page.assetDir) };
 
   s3 = await startLocalS3({
     host: "127.0.0.1",
@@ -70,6 +73,7 @@ afterAll(async () => {
   await closeRenderer();
   await running.http?.stop();
   await running.upload?.stop();
+  await running.page?.stop();
   await s3?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -330,6 +334,29 @@ describe("the HTTP function's asset, run alone", () => {
     ]);
     expect(named("RenderDuration").length).toBeGreaterThan(0);
     expect(named("Rendered").map((e) => e.Rendered)).toEqual([1]);
+  }, 60_000);
+
+  it("the page function: the page and pdf.js from its asset, nothing else, no Chromium (a few MB)", async () => {
+    console.log(`PageFunction asset: ${(page.bytes / 1e6).toFixed(1)} MB unzipped (${page.files} files)`);
+    expect(page.bytes).toBeLessThan(20 * 1024 * 1024);
+    expect(existsSync(join(page.assetDir, "node_modules"))).toBe(false);
+    expect(existsSync(join(page.assetDir, "runtime", PACK_DIR))).toBe(false);
+    running.page ??= await start(page);
+    const fn = running.page;
+    const html = await fn.invoke<HttpResult>(httpEvent("GET", "/"));
+    expect(html.statusCode).toBe(200);
+    expect(html.headers?.["content-type"]).toBe("text/html; charset=utf-8");
+    expect(html.headers?.["content-security-policy"]).toContain("default-src 'self'");
+    expect(Buffer.from(String(html.body), "base64").toString("utf8")).toContain("<html");
+    const pdfjs = await fn.invoke<HttpResult>(httpEvent("GET", "/assets/pdfjs/pdf.min.mjs"));
+    expect(pdfjs.statusCode).toBe(200);
+    expect(Buffer.from(String(pdfjs.body), "base64").byteLength).toBeGreaterThan(100_000);
+    const config = await fn.invoke<HttpResult>(httpEvent("GET", "/assets/web-config.json"));
+    expect(JSON.parse(String(config.body))).toEqual({ signIn: null });
+    expect((await fn.invoke<HttpResult>(httpEvent("GET", "/v1/templates"))).statusCode).toBe(404);
+    expect((await fn.invoke<HttpResult>(httpEvent("POST", "/"))).statusCode).toBe(405);
+    // It never started Chromium: nothing was inflated into its temp folder.
+    expect(readdirSync(tmpDirs.PageFunction ?? "").filter((f) => f.startsWith("report-render-chromium-"))).toEqual([]);
   }, 60_000);
 
   it("serves the template list and the web page with pdf.js from the asset", async () => {

@@ -155,7 +155,8 @@ describe("buckets", () => {
 describe("render functions", () => {
   it("two NodejsFunctions on nodejs22.x, x86_64, with the default memory, timeouts, /tmp and no reserved concurrency", () => {
     const t = base.template;
-    t.resourcePropertiesCountIs("AWS::Lambda::Function", { Runtime: "nodejs22.x" }, 2);
+    // The third is the web page's (test below).
+    t.resourcePropertiesCountIs("AWS::Lambda::Function", { Runtime: "nodejs22.x" }, 3);
     for (const [id, timeout] of [
       [ids.http, 30],
       [ids.upload, 180],
@@ -246,8 +247,8 @@ describe("render functions", () => {
   it("log groups with retention, and each function logs to its own, CDK's own handler too", () => {
     const t = base.template;
     const groups = resourcesOf(t, "AWS::Logs::LogGroup");
-    // Two functions, the API's access log, the handler that configures the bucket's notifications.
-    expect(Object.keys(groups)).toHaveLength(4);
+    // Three functions, the API's access log, the handler that configures the bucket's notifications.
+    expect(Object.keys(groups)).toHaveLength(5);
     for (const group of Object.values(groups)) expect(group.RetentionInDays).toBe(30);
     // No function left to make a log group of its own on first use (kept for ever).
     for (const s of [base, synthesize({ webSignIn: "true", corsAllowedOrigins: "https://a.example.org" })]) {
@@ -384,6 +385,37 @@ function iamMatches(pattern: string, resource: string): boolean {
 }
 
 describe("endpoint", () => {
+  it("the web page's routes go to a function of its own: 256 MB, no Chromium, logs only, throttled apart", () => {
+    for (const s of [base, synthesize({ webSignIn: "true" })]) {
+      const t = s.template;
+      const [pageFn, props] = resourceAt(t, "AWS::Lambda::Function", "/PageFunction/");
+      expect(props).toMatchObject({ MemorySize: 256, Timeout: 10, Runtime: "nodejs22.x" });
+      expect(props.Layers).toBeUndefined();
+      const integrations = resourcesOf(t, "AWS::ApiGatewayV2::Integration");
+      const routes = Object.values(resourcesOf(t, "AWS::ApiGatewayV2::Route"));
+      for (const key of ["GET /", "GET /assets/{proxy+}"]) {
+        const route = routes.find((r) => r.RouteKey === key);
+        const target = JSON.stringify(route?.Target);
+        const integrationId = Object.keys(integrations).find((id) => target.includes(id));
+        expect(JSON.stringify(integrations[integrationId ?? ""]?.IntegrationUri), key).toContain(pageFn);
+      }
+      // Its role writes its log group; nothing else (no bucket, no secret, no key).
+      const [role] = resourceAt(t, "AWS::IAM::Role", "/PageFunction/Role/");
+      const policies = Object.values(resourcesOf(t, "AWS::IAM::Policy")).filter((p) =>
+        (p.Roles as { Ref: string }[]).some((r) => r.Ref === role),
+      );
+      const actions = policies.flatMap((p) =>
+        (p.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement.flatMap((st) => st.Action),
+      );
+      expect(actions.sort()).toEqual(["logs:CreateLogStream", "logs:PutLogEvents"]);
+      const [, stage] = resourceAt(t, "AWS::ApiGatewayV2::Stage", "/Endpoint/Api/DefaultStage/");
+      expect(stage.RouteSettings).toEqual({
+        "GET /": { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 },
+        "GET /assets/{proxy+}": { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 50 },
+      });
+    }
+  });
+
   it("an HTTP API whose routes ($default, publishing, handing over → the HTTP function, payload 2.0) require IAM auth", () => {
     const t = base.template;
     t.resourceCountIs("AWS::ApiGatewayV2::Api", 1);
@@ -392,6 +424,8 @@ describe("endpoint", () => {
     expect(routes.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
       ["$default", "AWS_IAM"],
       ["DELETE /v1/templates/{id}", "AWS_IAM"],
+      ["GET /", "AWS_IAM"],
+      ["GET /assets/{proxy+}", "AWS_IAM"],
       ["PUT /v1/admin/templates/{id}/owner", "AWS_IAM"],
       ["PUT /v1/templates/{id}", "AWS_IAM"],
     ]);
@@ -501,6 +535,8 @@ describe("endpoint", () => {
     expect(routes.map((r) => [r.RouteKey, r.AuthorizationType]).sort()).toEqual([
       ["$default", "JWT"],
       ["DELETE /v1/templates/{id}", "JWT"],
+      ["GET /", "JWT"],
+      ["GET /assets/{proxy+}", "JWT"],
       ["OPTIONS /{proxy+}", "NONE"],
       ["PUT /v1/admin/templates/{id}/owner", "AWS_IAM"],
       ["PUT /v1/templates/{id}", "JWT"],
@@ -513,11 +549,10 @@ describe("endpoint", () => {
     const admin = routes.find((r) => r.RouteKey === "PUT /v1/admin/templates/{id}/owner");
     expect(admin?.AuthorizationScopes).toBeUndefined();
     expect(admin?.AuthorizerId).toBeUndefined();
-    expect(routes.filter((r) => r.AuthorizationType === "JWT").map((r) => r.AuthorizerId)).toEqual([
-      { Ref: jwtAuthorizer },
-      { Ref: jwtAuthorizer },
-      { Ref: jwtAuthorizer },
-    ]);
+    // $default, publishing, withdrawing and the page's two routes (not public without webSignIn).
+    expect(routes.filter((r) => r.AuthorizationType === "JWT").map((r) => r.AuthorizerId)).toEqual(
+      Array.from({ length: 5 }, () => ({ Ref: jwtAuthorizer })),
+    );
     expect(routes.find((r) => r.RouteKey === "$default")?.AuthorizationScopes).toBeUndefined();
     const [preflight, preflightFn] = resourceAt(t, "AWS::Lambda::Function", "/Endpoint/Preflight/");
     expect(preflightFn).toMatchObject({ Runtime: "nodejs22.x", MemorySize: 128, Code: { ZipFile: PREFLIGHT_HANDLER } });
@@ -885,6 +920,10 @@ describe("tags", () => {
       );
     }
     expect(seen).toBeGreaterThanOrEqual(12);
+    // CloudFormation refuses Tags on a dashboard (cfn-lint E3002).
+    for (const r of Object.values(resources).filter((r) => r.Type === "AWS::CloudWatch::Dashboard")) {
+      expect(r.Properties?.Tags).toBeUndefined();
+    }
   });
 });
 
