@@ -129,6 +129,7 @@ export class ReportRenderStack extends Stack {
     this.buckets = new ReportBuckets(this, "Buckets", {
       outputExpirationDays: s.outputExpirationDays,
       uploadExpirationDays: s.uploadExpirationDays,
+      kmsKey: s.bucketKmsKey,
       inputVersionExpirationDays: s.inputVersionExpirationDays,
       accessLogExpirationDays: s.accessLogExpirationDays,
       // The signed-in page fetches a PDF too large to answer inline from its presigned URL (a 303

@@ -170,6 +170,14 @@ export interface ReportRenderSettings {
    */
   readonly signing: boolean;
   /**
+   * The input and output buckets encrypted with a customer-managed KMS key of the stack's (rotated
+   * yearly, retained), which the functions may use only through S3, instead of S3-managed keys. The
+   * access-log bucket keeps S3-managed keys (S3 server access logging writes to no other).
+   *
+   * @default false
+   */
+  readonly bucketKmsKey: boolean;
+  /**
    * With `signing`: a PEM file, read at synth time, holding the certificate issued for the key (first)
    * and its chain; bundled with the functions (`SIGN_CERTIFICATE_FILE`).
    *
@@ -254,6 +262,7 @@ export const DEFAULT_SETTINGS: ReportRenderSettings = {
   throttlingBurstLimit: 20,
   logLevel: "info",
   signing: false,
+  bucketKmsKey: false,
   callbackAllowedHosts: [],
   webSignIn: false,
 };
@@ -304,6 +313,7 @@ const SETTING_KEYS = [
   "alarmEmail",
   "logLevel",
   "signing",
+  "bucketKmsKey",
   "signingCertificate",
   ...RESERVED_CONCURRENCY_KEYS,
   "callbackAllowedHosts",
@@ -507,7 +517,7 @@ function parseValue(key: string, raw: unknown): unknown {
   // Scopes as OAuth writes them (space-separated) or as a list.
   if (key === "webSignInScopes") return list(key, raw).flatMap((scope) => scope.split(/\s+/));
   if (LIST_KEYS.includes(key)) return list(key, raw);
-  if (key === "webSignIn" || key === "signing") return flag(key, raw);
+  if (key === "webSignIn" || key === "signing" || key === "bucketKmsKey") return flag(key, raw);
   if ((RESERVED_CONCURRENCY_KEYS as readonly string[]).includes(key)) {
     return typeof raw === "string" && raw.trim() === "none" ? "none" : number(key, raw);
   }

@@ -1,4 +1,6 @@
+import { Aws } from "aws-cdk-lib";
 import { PolicyStatement, type IGrantable } from "aws-cdk-lib/aws-iam";
+import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { IBucket } from "aws-cdk-lib/aws-s3";
 import {
   INCOMING_PREFIX,
@@ -21,12 +23,34 @@ export interface ServiceBuckets {
    * Required.
    */
   readonly output: IBucket;
+  /**
+   * The buckets' customer-managed key (the `bucketKmsKey` setting).
+   *
+   * @default - S3-managed keys: no KMS permission is needed
+   */
+  readonly key?: IKey;
+}
+
+/**
+ * With a key of the stack's: what reading and writing those buckets takes of it (S3 asks KMS for a
+ * data key on a put and to decrypt on a get, presigned GETs included), and only through S3.
+ */
+function grantKeyThroughS3(grantee: IGrantable, key: IKey | undefined): void {
+  if (!key) return;
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: "BucketKeyThroughS3",
+      actions: ["kms:Decrypt", "kms:GenerateDataKey"],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { "kms:ViaService": `s3.${Aws.REGION}.amazonaws.com` } },
+    }),
+  );
 }
 
 /**
  * Each function's bucket access: only the actions its code calls (functions/service/storage/s3.ts), on the
  * prefixes it reads and writes (functions/service/storage/keys.ts). No s3:* and no bucket-wide write for the
- * HTTP function; the buckets use S3-managed keys, so no KMS permissions are needed.
+ * HTTP function; with S3-managed keys no KMS permission is needed (with the stack's own key, decrypt and data keys through S3 only).
  *
  * s3:ListBucket is granted where the code reads objects that may be absent (a job that does not
  * exist, an upload deleted before its event arrived, a result file not yet written): without it S3
@@ -83,6 +107,7 @@ export function grantHttpAccess(grantee: IGrantable, buckets: ServiceBuckets): v
       conditions: { StringLike: { "s3:prefix": [`${TEMPLATES_PREFIX}*`] } },
     }),
   );
+  grantKeyThroughS3(grantee, buckets.key);
 }
 
 /** The upload function's bucket access (see above): read the work, write the outputs. */
@@ -129,4 +154,5 @@ export function grantUploadAccess(grantee: IGrantable, buckets: ServiceBuckets):
     }),
   );
   add(new PolicyStatement({ sid: "ListOutputs", actions: ["s3:ListBucket"], resources: [output.bucketArn] }));
+  grantKeyThroughS3(grantee, buckets.key);
 }

@@ -7,11 +7,19 @@ import {
   ObjectOwnership,
   type LifecycleRule,
 } from "aws-cdk-lib/aws-s3";
+import { Key } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import { INCOMING_PREFIX, JOBS_PREFIX } from "../../functions/service/storage/keys.ts";
 
 /** The properties of {@link ReportBuckets}. */
 export interface ReportBucketsProps {
+  /**
+   * Encrypt the input and output buckets with a customer-managed KMS key made here (the
+   * `bucketKmsKey` setting) instead of S3-managed keys.
+   *
+   * @default false
+   */
+  readonly kmsKey?: boolean;
   /**
    * Days after which an object of the output bucket, and a job request (`jobs/…`) of the input
    * bucket, expires; 0: they never expire. The stack passes the `outputExpirationDays` setting.
@@ -60,6 +68,8 @@ export class ReportBuckets extends Construct {
   readonly output: Bucket;
   /** The server access logs of the other two. */
   readonly accessLogs: Bucket;
+  /** With `kmsKey`: the key of the input and output buckets. */
+  readonly key?: Key;
 
   constructor(scope: Construct, id: string, props: ReportBucketsProps) {
     super(scope, id);
@@ -77,6 +87,19 @@ export class ReportBuckets extends Construct {
       abortIncompleteMultipartUploadAfter: Duration.days(7),
     };
 
+    // With a key of the stack's: the input and output buckets only (S3 server access logs can be
+    // written to a bucket with S3-managed keys alone). S3 Bucket Keys cut the KMS requests to a few.
+    if (props.kmsKey) {
+      this.key = new Key(this, "Key", {
+        description: "report-render: encrypts the input and output buckets",
+        enableKeyRotation: true,
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+    }
+    const encrypted = this.key
+      ? { encryption: BucketEncryption.KMS, encryptionKey: this.key, bucketKeyEnabled: true }
+      : {};
+
     // Server access logs are written by the S3 logging service, granted by bucket policy.
     this.accessLogs = new Bucket(this, "AccessLogs", {
       ...common,
@@ -85,6 +108,7 @@ export class ReportBuckets extends Construct {
 
     this.input = new Bucket(this, "Input", {
       ...common,
+      ...encrypted,
       // An upload overwritten or deleted by mistake can be recovered for inputVersionExpirationDays.
       versioned: true,
       serverAccessLogsBucket: this.accessLogs,
@@ -114,6 +138,7 @@ export class ReportBuckets extends Construct {
     // at each step (versions would only keep stale copies until they expired).
     this.output = new Bucket(this, "Output", {
       ...common,
+      ...encrypted,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: "output/",
       lifecycleRules: [

@@ -45,7 +45,7 @@ afterAll(removeAssemblies);
 const variants: [string, Record<string, unknown>][] = [
   ["defaults (IAM auth)", {}],
   [
-    "every option (JWT, CORS, reserved concurrency, alarm e-mail, outputs kept, callbacks)",
+    "every option (JWT, CORS, reserved concurrency, alarm e-mail, outputs kept, callbacks, the buckets' own key, uploads kept)",
     {
       jwtIssuer: "https://login.example.org",
       jwtAudience: "portal",
@@ -56,6 +56,8 @@ const variants: [string, Record<string, unknown>][] = [
       alarmEmail: "ops@example.org",
       outputExpirationDays: 0,
       callbackAllowedHosts: "hooks.example.org,hooks.example.org:8443",
+      bucketKmsKey: "true",
+      uploadExpirationDays: 0,
     },
   ],
   ["unreserved (the account's pool)", { httpReservedConcurrency: "none", uploadReservedConcurrency: "none" }],

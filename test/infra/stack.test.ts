@@ -948,3 +948,62 @@ describe("the machine that bundles", () => {
     expect(base.stack.bundlingRequired).toBe(false);
   });
 });
+
+describe("the buckets' own key (bucketKmsKey)", () => {
+  it("none by default: S3-managed keys, no KMS key for them, no KMS permission", () => {
+    const [, input] = resourceAt(base.template, "AWS::S3::Bucket", "/Buckets/Input/");
+    expect(JSON.stringify(input.BucketEncryption)).toContain("AES256");
+    expect(Object.keys(resourcesOf(base.template, "AWS::KMS::Key"))).toEqual([]);
+    for (const path of ["/HttpFunction/Role/DefaultPolicy/", "/UploadFunction/Role/DefaultPolicy/"]) {
+      expect(
+        grantsOf(path)
+          .flatMap((g) => g.actions)
+          .filter((a) => a.startsWith("kms:")),
+      ).toEqual([]);
+    }
+  });
+
+  it("with it: input and output under a rotated, retained key (Bucket Keys on), the logs bucket not; the functions use it only through S3", () => {
+    const s = synthesize({ bucketKmsKey: "true" });
+    const t = s.template;
+    const [keyId, key] = resourceAt(t, "AWS::KMS::Key", "/Buckets/Key/");
+    expect(key.EnableKeyRotation).toBe(true);
+    t.hasResource("AWS::KMS::Key", { DeletionPolicy: "Retain" });
+    for (const name of ["Input", "Output"]) {
+      const [, bucket] = resourceAt(t, "AWS::S3::Bucket", `/Buckets/${name}/`);
+      expect(bucket.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [
+          {
+            BucketKeyEnabled: true,
+            ServerSideEncryptionByDefault: {
+              SSEAlgorithm: "aws:kms",
+              KMSMasterKeyID: { "Fn::GetAtt": [keyId, "Arn"] },
+            },
+          },
+        ],
+      });
+    }
+    const [, logs] = resourceAt(t, "AWS::S3::Bucket", "/Buckets/AccessLogs/");
+    expect(JSON.stringify(logs.BucketEncryption)).toContain("AES256");
+    for (const name of ["HttpFunction", "UploadFunction"]) {
+      const [, policy] = resourceAt(t, "AWS::IAM::Policy", `/${name}/Role/DefaultPolicy/`);
+      const statements = (policy.PolicyDocument as { Statement: Record<string, unknown>[] }).Statement;
+      expect(statements.find((st) => st.Sid === "BucketKeyThroughS3")).toEqual({
+        Sid: "BucketKeyThroughS3",
+        Effect: "Allow",
+        Action: ["kms:Decrypt", "kms:GenerateDataKey"],
+        Resource: { "Fn::GetAtt": [keyId, "Arn"] },
+        Condition: {
+          StringEquals: { "kms:ViaService": { "Fn::Join": ["", ["s3.", { Ref: "AWS::Region" }, ".amazonaws.com"]] } },
+        },
+      });
+    }
+    // The page function reads no bucket: no key either.
+    const [, pagePolicy] = resourceAt(t, "AWS::IAM::Policy", "/PageFunction/Role/DefaultPolicy/");
+    expect(JSON.stringify(pagePolicy)).not.toContain("kms:");
+  });
+
+  it("refuses a value that is not true or false, naming the setting", () => {
+    expect(() => synthesize({ bucketKmsKey: "yes" })).toThrow(/setting bucketKmsKey must be true or false/);
+  });
+});
