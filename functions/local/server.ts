@@ -116,14 +116,17 @@ export async function startLocal(options: LocalOptions = {}): Promise<LocalServi
     });
     const handleUpload = createUploadHandler(service, { lineTasks: uploads.lineTasks });
     store.onEvent((event) => uploads.accept(event));
-    // After a crash (or any stop with work queued), what the queue held is not lost: see offer-stored-uploads.ts.
-    await offerStoredUploads(service.storage, config.inputBucket, (event) => uploads.accept(event), service.log);
 
     // Only requests that name this server by its loopback address reach the handler (DNS rebinding).
     serve = serveHttpEvents(createHttpHandler(service), {
       allowedHosts: loopbackHosts(address.port),
       log: service.log,
     });
+    // After a crash (or any stop with work queued), what the queue held is not lost (offer-stored-uploads.ts).
+    // In the background: the server answers at once, however many uploads the bucket holds.
+    offerStoredUploads(service.storage, config.inputBucket, (event) => uploads.accept(event), service.log).catch(
+      (e: unknown) => service.log.error("local.uploads_not_offered_again", { error: e }),
+    );
 
     return {
       url: `http://${HOST}:${address.port}`,

@@ -73,13 +73,7 @@ export function failedJob(job: Omit<FailedJob, "status" | keyof FailureBody>, bo
 }
 
 export async function readJob(service: Service, jobId: string): Promise<JobState | undefined> {
-  const { storage, config } = service;
-  const key = jobStatusKey(jobId);
-  // Listed first: the HTTP function may list jobs/ of the output bucket and nothing else (a prefix
-  // condition, infra/constructs/access.ts), and without a ListBucket that covers it S3 answers a
-  // GET of a missing key 403, not 404: a job that does not exist would look like our fault.
-  if (!(await storage.list(config.outputBucket, key)).some((o) => o.key === key)) return undefined;
-  const got = await storage.get(config.outputBucket, key);
+  const got = await service.storage.get(service.config.outputBucket, jobStatusKey(jobId));
   if (!got.found || "tooLarge" in got) return undefined;
   return JSON.parse(got.body.toString("utf8")) as JobState;
 }

@@ -154,10 +154,7 @@ export function createTemplateStore(options: TemplateStoreOptions): TemplateStor
     const cached = indexes.get(id);
     if (!fresh && cached && performance.now() - cached.at < INDEX_TTL_MS) return cached;
     const key = templateIndexKey(id);
-    // Listed first: the functions may list templates/ only, so a GET of a key that is not there
-    // would be refused (403) rather than not found.
-    const listed = (await storage.list(bucket, key)).some((o) => o.key === key);
-    const got = listed ? await storage.get(bucket, key) : { found: false as const };
+    const got = await storage.get(bucket, key);
     const read =
       got.found && "body" in got
         ? { value: JSON.parse(got.body.toString("utf8")) as PublishedTemplate, eTag: got.eTag }

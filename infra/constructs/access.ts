@@ -55,8 +55,9 @@ function grantKeyThroughS3(grantee: IGrantable, key: IKey | undefined): void {
  * s3:ListBucket is granted where the code reads objects that may be absent (a job that does not
  * exist, an upload deleted before its event arrived, a result file not yet written): without it S3
  * answers 403 instead of 404 and the service would report an internal error instead of "not found".
- * The HTTP function's is narrowed to prefixes (s3:prefix), and it lists a key before reading it; a
- * GET is answered 404 only under a ListBucket without conditions, which the upload function keeps:
+ * The HTTP function's is narrowed to prefixes (s3:prefix): S3 answers its GET of a missing key 403,
+ * and Storage.get lists that key to tell missing from refused. The upload function keeps a
+ * ListBucket without conditions:
  * it reads absent keys all over both buckets (uploads deleted, batches' parts not yet written).
  */
 export function grantHttpAccess(grantee: IGrantable, buckets: ServiceBuckets): void {
@@ -80,7 +81,7 @@ export function grantHttpAccess(grantee: IGrantable, buckets: ServiceBuckets): v
     }),
   );
   // Listing jobs/ only (the PDFs under renders/ and every upload's output are none of its business):
-  // functions/service/jobs.ts lists a job's state before reading it, so a missing one is not found.
+  // a GET of a missing job state is answered 403, which Storage.get tells from refused by listing it.
   add(
     new PolicyStatement({
       sid: "ListJobStates",
@@ -97,8 +98,8 @@ export function grantHttpAccess(grantee: IGrantable, buckets: ServiceBuckets): v
       resources: [input.arnForObjects(`${TEMPLATES_PREFIX}*`)],
     }),
   );
-  // Listing templates/ only (uploads' keys are none of its business): the store lists an index's
-  // key before reading it, so a missing one is found missing rather than refused.
+  // Listing templates/ only (uploads' keys are none of its business): a missing index is answered
+  // 403, which Storage.get tells from refused by listing it.
   add(
     new PolicyStatement({
       sid: "ListTemplatePackages",

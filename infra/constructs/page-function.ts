@@ -1,18 +1,20 @@
 import { Duration, Stack } from "aws-cdk-lib";
-import { PolicyStatement, Role, ServicePrincipal } from "aws-cdk-lib/aws-iam";
+import type { Role } from "aws-cdk-lib/aws-iam";
 import { Architecture, Runtime } from "aws-cdk-lib/aws-lambda";
-import { NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
-import { LogGroup, type RetentionDays } from "aws-cdk-lib/aws-logs";
+import { NodejsFunction } from "aws-cdk-lib/aws-lambda-nodejs";
+import type { LogGroup, RetentionDays } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { join } from "node:path";
 import { ENV } from "../../functions/service/settings.ts";
 import { checkBundlingHost, thisHost } from "./bundling-host.ts";
 import {
+  definedValues,
+  ESM_BUNDLING,
   type FunctionEnvironment,
   METRICS_SERVICE,
+  ownLogging,
   POWERTOOLS_ENV,
   PROJECT_ROOT,
-  REQUIRE_SHIM,
 } from "./render-function.ts";
 import { copyCommands, LAMBDA_TASK_ROOT, pageFiles, RUNTIME_DIR } from "./runtime-files.ts";
 
@@ -49,21 +51,12 @@ export class PageFunction extends Construct {
   constructor(scope: Construct, id: string, props: PageFunctionProps) {
     super(scope, id);
     if (Stack.of(this).bundlingRequired) checkBundlingHost(thisHost(PROJECT_ROOT));
-    this.logGroup = new LogGroup(this, "Logs", { retention: props.logRetention });
-    this.role = new Role(this, "Role", {
-      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-      description: `${id}: the web page's function's own role`,
-    });
-    this.role.addToPolicy(
-      new PolicyStatement({
-        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
+    ({ logGroup: this.logGroup, role: this.role } = ownLogging(
+      this,
+      props.logRetention,
+      `${id}: the web page's function's own role`,
+    ));
     const files = pageFiles(PROJECT_ROOT);
-    const environment = Object.fromEntries(
-      Object.entries(props.environment ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined),
-    );
     this.function = new NodejsFunction(this, "Function", {
       description: "report-render: the web page (no Chromium)",
       entry: join(PROJECT_ROOT, "functions/http/page-lambda.ts"),
@@ -80,19 +73,10 @@ export class PageFunction extends Construct {
         [ENV.runtimeRoot]: `${LAMBDA_TASK_ROOT}/${RUNTIME_DIR}`,
         NODE_OPTIONS: "--enable-source-maps",
         [POWERTOOLS_ENV.serviceName]: METRICS_SERVICE,
-        ...environment,
+        ...definedValues(props.environment ?? {}),
       },
       bundling: {
-        format: OutputFormat.ESM,
-        target: "node22",
-        mainFields: ["module", "main"],
-        banner: REQUIRE_SHIM,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        externalModules: [],
-        bundleAwsSDK: true,
-        forceDockerBundling: false,
+        ...ESM_BUNDLING,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

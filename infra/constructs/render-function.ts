@@ -29,7 +29,7 @@ const CHROMIUM_PACKAGE = "@sparticuz/chromium";
  * An ESM bundle may still meet CommonJS code that calls require() for Node built-ins
  * (handlebars, ajv, …); esbuild leaves those calls to a `require` that ESM lacks.
  */
-export const REQUIRE_SHIM =
+const REQUIRE_SHIM =
   "import { createRequire as __reportRenderRequire } from 'node:module'; const require = __reportRenderRequire(import.meta.url);";
 
 /**
@@ -146,18 +146,11 @@ export class RenderFunction extends Construct {
     super(scope, id);
     // Before CDK tries, and quietly falls back to Docker: a synth that bundles says what it lacks.
     if (Stack.of(this).bundlingRequired) checkBundlingHost(thisHost(PROJECT_ROOT));
-    this.logGroup = new LogGroup(this, "Logs", { retention: props.logRetention });
-    // A role of its own instead of AWSLambdaBasicExecutionRole: logs only to this log group.
-    this.role = new Role(this, "Role", {
-      assumedBy: new ServicePrincipal("lambda.amazonaws.com"),
-      description: `${id}: the render function's own role`,
-    });
-    this.role.addToPolicy(
-      new PolicyStatement({
-        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-        resources: [this.logGroup.logGroupArn],
-      }),
-    );
+    ({ logGroup: this.logGroup, role: this.role } = ownLogging(
+      this,
+      props.logRetention,
+      `${id}: the render function's own role`,
+    ));
 
     const files = runtimeFiles(PROJECT_ROOT);
     this.function = new NodejsFunction(this, "Function", {
@@ -184,18 +177,9 @@ export class RenderFunction extends Construct {
         ...definedValues(props.environment ?? {}),
       },
       bundling: {
-        format: OutputFormat.ESM,
-        target: "node22",
-        mainFields: ["module", "main"],
-        banner: REQUIRE_SHIM,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        // Everything bundled, the AWS SDK too (the pinned version, not the runtime's), except Chromium.
-        externalModules: [],
-        bundleAwsSDK: true,
+        ...ESM_BUNDLING,
+        // Everything bundled (ESM_BUNDLING), except Chromium, which npm installs beside the bundle.
         nodeModules: [CHROMIUM_PACKAGE],
-        forceDockerBundling: false,
         // `npm ci` of Chromium's package: from npm's cache when it is there (after the project's own
         // npm ci it is), no audit or funding requests, so a synth needs no network.
         environment: {
@@ -220,8 +204,42 @@ export class RenderFunction extends Construct {
   }
 }
 
+/**
+ * A function's own log group (with `retention`) and a role of its own instead of
+ * AWSLambdaBasicExecutionRole: it may write that log group and nothing else until given more.
+ */
+export function ownLogging(
+  scope: Construct,
+  retention: RetentionDays,
+  description: string,
+): { logGroup: LogGroup; role: Role } {
+  const logGroup = new LogGroup(scope, "Logs", { retention });
+  const role = new Role(scope, "Role", { assumedBy: new ServicePrincipal("lambda.amazonaws.com"), description });
+  role.addToPolicy(
+    new PolicyStatement({ actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [logGroup.logGroupArn] }),
+  );
+  return { logGroup, role };
+}
+
+/**
+ * How the functions are bundled: ESM for nodejs22.x, minified with source maps, everything bundled,
+ * the AWS SDK too (the version the project pins, not the runtime's), by the project's own esbuild.
+ */
+export const ESM_BUNDLING = {
+  format: OutputFormat.ESM,
+  target: "node22",
+  mainFields: ["module", "main"],
+  banner: REQUIRE_SHIM,
+  minify: true,
+  sourceMap: true,
+  sourcesContent: false,
+  externalModules: [],
+  bundleAwsSDK: true,
+  forceDockerBundling: false,
+};
+
 /** The variables that have a value (an optional key left undefined sets nothing). */
-function definedValues(environment: FunctionEnvironment): Record<string, string> {
+export function definedValues(environment: FunctionEnvironment): Record<string, string> {
   return Object.fromEntries(
     Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );

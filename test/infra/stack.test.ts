@@ -943,10 +943,6 @@ describe("the machine that bundles", () => {
       /esbuild is not installed in this project \(npm ci installs it\)/,
     );
   });
-
-  it("is checked only by a synth that bundles (tests synthesize without bundling)", () => {
-    expect(base.stack.bundlingRequired).toBe(false);
-  });
 });
 
 describe("the buckets' own key (bucketKmsKey)", () => {

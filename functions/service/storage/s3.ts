@@ -103,6 +103,10 @@ export function createStorage(config: S3Config): Storage {
         return { found: true, body: Buffer.from(bytes), eTag, size: bytes.byteLength };
       } catch (e) {
         if (isNotFound(e)) return { found: false };
+        // S3 answers a GET of a missing key 403, not 404, unless the caller may list the whole bucket;
+        // a role whose ListBucket has a prefix condition (the HTTP function's, infra/constructs/access.ts)
+        // gets 403 for a job or template that is not there. Its listing tells missing from refused.
+        if (isAccessDenied(e) && !(await isListed(bucket, key))) return { found: false };
         throw e;
       }
     },
@@ -225,6 +229,14 @@ export function createStorage(config: S3Config): Storage {
       }
     },
   };
+  /** Whether `key` is in the bucket's listing; a listing refused too leaves the refusal standing. */
+  async function isListed(bucket: string, key: string): Promise<boolean> {
+    return storage.list(bucket, key).then(
+      (objects) => objects.some((o) => o.key === key),
+      () => true,
+    );
+  }
+
   return storage;
 }
 
@@ -233,6 +245,10 @@ function isNotFound(e: unknown): boolean {
     e instanceof S3ServiceException &&
     (e.name === "NoSuchKey" || e.name === "NotFound" || e.$metadata.httpStatusCode === 404)
   );
+}
+
+function isAccessDenied(e: unknown): boolean {
+  return e instanceof S3ServiceException && (e.name === "AccessDenied" || e.$metadata.httpStatusCode === 403);
 }
 
 function unquote(eTag: string | undefined): string {
